@@ -1,0 +1,218 @@
+"""The public Python API: load a plan, load data, evaluate, explain.
+
+    plan = kpidsl.load("plan.kpi")
+    data = kpidsl.load_data("data/")
+    result = plan.evaluate(data, period="2026-Q3")
+    print(result.explain("alice", "commission"))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from kpidsl.diagnostics import Diagnostic, KpiError, has_errors
+from kpidsl.explain.tree import Explanation
+from kpidsl.model import PlanModel
+from kpidsl.source import SourceFile
+
+
+class PlanError(KpiError):
+    """A plan that does not parse or check; ``diagnostics`` lists every problem."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], sources: Mapping[str, SourceFile]):
+        super().__init__(list(diagnostics))
+        self.sources = dict(sources)
+
+    def render(self, color: bool = False) -> str:
+        from kpidsl.render import render_text
+
+        return render_text(self.diagnostics, self.sources, color=color)
+
+
+def _digest(sources: Mapping[str, SourceFile]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(sources):
+        h.update(name.encode("utf-8") + b"\0" + sources[name].text.encode("utf-8") + b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+@attrs.frozen
+class RawData:
+    """Data as read from files or Python objects, not yet typed by a plan."""
+
+    tables: Mapping[str, Any]
+    diagnostics: tuple[Diagnostic, ...] = ()
+    sources: Mapping[str, SourceFile] = attrs.field(factory=dict)
+
+
+def load_data(source: str | Path | Mapping[str, Any]) -> RawData:
+    """Read a data folder (``payees.csv``, ``deals.csv``...) or a mapping of table -> rows.
+
+    A mapping may hold, per table name, a list of dicts (Python objects) or a
+    ``RawTable``. Rows are typed and validated against a plan at evaluation.
+    """
+    from kpidsl.data import csvread
+    from kpidsl.data.model import RawTable
+
+    if isinstance(source, Mapping):
+        tables: dict[str, RawTable] = {}
+        diags: list[Diagnostic] = []
+        for name in sorted(source):
+            value = source[name]
+            if isinstance(value, RawTable):
+                tables[name] = value
+                continue
+            table, ds = csvread.tables_from_records(name, value)
+            diags.extend(ds)
+            if table is not None:
+                tables[name] = table
+        return RawData(tables, tuple(diags))
+    folder = Path(source)
+    tables_read, diags = csvread.read_folder(folder)
+    return RawData(tables_read, tuple(diags))
+
+
+@attrs.frozen
+class Plan:
+    """A parsed and checked plan, ready to evaluate; immutable and thread-safe."""
+
+    model: PlanModel
+    sources: Mapping[str, SourceFile]
+    digest: str
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.model.header.name
+
+    @property
+    def version(self) -> str | None:
+        return self.model.header.version
+
+    def info(self) -> dict[str, str | None]:
+        return {"name": self.name, "version": self.version, "digest": self.digest}
+
+    def evaluate(
+        self,
+        data: RawData | str | Path | Mapping[str, Any],
+        period: str,
+        *,
+        as_of: dt.date | None = None,
+        payees: Iterable[str] | None = None,
+    ) -> Result:
+        """Evaluate the plan for ``period``; data errors mean no payouts at all."""
+        from kpidsl.data.bind import bind
+        from kpidsl.eval import evaluate
+
+        raw = data if isinstance(data, RawData) else load_data(data)
+        dataset, bind_diags = bind(self.model, raw.tables)
+        data_diags = sorted([*raw.diagnostics, *bind_diags], key=Diagnostic.sort_key)
+        if has_errors(data_diags):
+            return Result(self, None, period, tuple(data_diags), dataset.digest)
+        evaluated = evaluate(self.model, dataset, period, as_of=as_of, payees=payees)
+        return Result(self, evaluated, period, tuple(data_diags), dataset.digest)
+
+
+def _from_modules(
+    modules: Sequence[Any], sources: Mapping[str, SourceFile], diags: list[Diagnostic]
+) -> Plan:
+    from kpidsl.check import check
+
+    if not has_errors(diags) and modules:
+        model, check_diags = check(modules)
+        diags = [*diags, *check_diags]
+    else:
+        model = None
+    if model is None or has_errors(diags):
+        raise PlanError(sorted(diags, key=Diagnostic.sort_key), sources)
+    warnings = tuple(sorted(diags, key=Diagnostic.sort_key))
+    return Plan(model, dict(sources), _digest(sources), warnings)
+
+
+def load(path: str | Path) -> Plan:
+    """Parse and check a plan file and the ``.kpi`` files it imports.
+
+    Raises :class:`PlanError` listing every diagnostic when the plan has errors.
+    """
+    from kpidsl.syntax.loader import load_modules
+
+    modules, sources, diags = load_modules(path)
+    return _from_modules(modules, sources, list(diags))
+
+
+def loads(text: str, name: str = "<string>") -> Plan:
+    """Parse and check a plan given as text (no imports)."""
+    from kpidsl.syntax.parser import parse_source
+
+    module, diags = parse_source(text, name)
+    sources = {name: SourceFile(name, text)}
+    return _from_modules([module] if module is not None else [], sources, list(diags))
+
+
+@attrs.frozen
+class Result:
+    """The outcome of one evaluation: per payee figures, errors, explanations."""
+
+    plan: Plan
+    evaluation: Any  # kpidsl.eval.result.EvalResult, or None when the data was rejected
+    period: str
+    data_diagnostics: tuple[Diagnostic, ...]
+    data_digest: str
+
+    @property
+    def ok(self) -> bool:
+        return self.evaluation is not None and bool(self.evaluation.ok)
+
+    @property
+    def payees(self) -> Mapping[str, Any]:
+        return {} if self.evaluation is None else dict(self.evaluation.payees)
+
+    def explain(self, payee: str, name: str = "total") -> Explanation:
+        """The explanation tree of one named value (``total`` by default) of one payee."""
+        if self.evaluation is None:
+            raise KeyError("the data was rejected: there is nothing to explain")
+        if payee not in self.evaluation.payees:
+            raise KeyError(f"no payee {payee!r} in this result")
+        expl: Mapping[str, Explanation] = self.evaluation.payees[payee].explanations
+        if name not in expl:
+            known = ", ".join(sorted(expl))
+            raise KeyError(f"payee {payee!r} has no value {name!r}; known: {known}")
+        return expl[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready data; every number is a decimal string."""
+        from kpidsl.eval.result import result_to_json
+        from kpidsl.render import diagnostic_to_dict
+
+        data_errors = [diagnostic_to_dict(d) for d in self.data_diagnostics]
+        if self.evaluation is None:
+            return {
+                "plan": self.plan.info(),
+                "data_digest": self.data_digest,
+                "period": self.period,
+                "payees": {},
+                "errors": data_errors,
+            }
+        out: dict[str, Any] = json.loads(
+            result_to_json(self.evaluation, self.plan.info(), self.data_digest)
+        )
+        if data_errors:
+            out["data_warnings"] = data_errors
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent, sort_keys=False)
+
+    @staticmethod
+    def json_schema() -> dict[str, Any]:
+        """The JSON schema of :meth:`to_json`'s output."""
+        from kpidsl.eval.result import ResultModel
+
+        return ResultModel.model_json_schema()

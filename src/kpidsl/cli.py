@@ -1,0 +1,302 @@
+"""The ``kpidsl`` command line: argument parsing and rendering only.
+
+Exit codes: 0 clean, 1 when any error was reported, 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from kpidsl import api
+from kpidsl.display import format_grouped, ljust, rjust, width
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def _use_color(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with a one-line message (its default) on usage errors."""
+
+
+def _kpi_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
+    files: list[Path] = []
+    missing: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.kpi")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(p)
+    return files, missing
+
+
+# ---------------------------------------------------------------- check
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from kpidsl.checking import check_files
+    from kpidsl.render import render_json, render_text
+
+    files, missing = _kpi_files(args.paths)
+    if missing:
+        print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    diags, sources = check_files(files)
+    if args.format == "json":
+        sys.stdout.write(render_json(diags) + "\n")
+    elif diags:
+        sys.stdout.write(render_text(diags, sources, color=_use_color(sys.stdout)))
+    else:
+        print(f"ok: {len(files)} file{'s' if len(files) != 1 else ''} checked, no problems")
+    return EXIT_ERRORS if any(d.severity == "error" for d in diags) else EXIT_OK
+
+
+# ---------------------------------------------------------------- fmt
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    from kpidsl.fmt import fmt_paths
+
+    _, missing = _kpi_files(args.paths)
+    if missing:
+        print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    code, output = fmt_paths(args.paths, check=args.check, diff=args.diff)
+    if output:
+        sys.stdout.write(output if output.endswith("\n") else output + "\n")
+    return code
+
+
+# ---------------------------------------------------------------- eval / explain
+
+
+def _load_plan(path: str) -> api.Plan | None:
+    try:
+        return api.load(path)
+    except api.PlanError as e:
+        sys.stderr.write(e.render(color=_use_color(sys.stderr)))
+        return None
+
+
+def _evaluate(args: argparse.Namespace) -> tuple[api.Plan, api.Result] | int:
+    if not Path(args.plan).is_file():
+        print(f"error: no such plan file: {args.plan}", file=sys.stderr)
+        return EXIT_USAGE
+    if not Path(args.data).is_dir():
+        print(f"error: no such data folder: {args.data}", file=sys.stderr)
+        return EXIT_USAGE
+    plan = _load_plan(args.plan)
+    if plan is None:
+        return EXIT_ERRORS
+    payees = [args.payee] if getattr(args, "payee", None) else None
+    result = plan.evaluate(api.load_data(args.data), args.period, as_of=args.as_of, payees=payees)
+    return plan, result
+
+
+def _errors_text(result: api.Result) -> str:
+    from kpidsl.render import render_text
+
+    out = io.StringIO()
+    if result.data_diagnostics:
+        out.write(render_text(result.data_diagnostics, {}, color=_use_color(sys.stderr)))
+    if result.evaluation is not None:
+        for e in result.evaluation.errors:
+            where = f" ({e.span})" if e.span is not None else ""
+            out.write(f"error[{e.code}]: {e.payee}: {e.message}{where}\n")
+    return out.getvalue()
+
+
+def _table(result: api.Result) -> str:
+    components = list(result.plan.model.payouts)
+    header = ["payee", *components, "total"]
+    rows: list[list[str]] = []
+    for pid, pr in result.payees.items():
+        cells = [pid]
+        for c in components:
+            v = pr.components.get(c)
+            cells.append("" if v is None else _money(v))
+        cells.append("error" if pr.total is None else _money(pr.total))
+        rows.append(cells)
+    widths = [max([_w(h), *(_w(r[i]) for r in rows)]) for i, h in enumerate(header)]
+    lines = ["  ".join(_pad(c, widths[i], i) for i, c in enumerate(header))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines.append("  ".join(_pad(c, widths[i], i) for i, c in enumerate(r)))
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _w(text: str) -> int:
+    return width(text)
+
+
+def _pad(text: str, w: int, i: int) -> str:
+    return ljust(text, w) if i == 0 else rjust(text, w)
+
+
+def _money(v: Any) -> str:
+    return format_grouped(v)
+
+
+def _csv(result: api.Result) -> str:
+    components = list(result.plan.model.payouts)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["payee", *components, "total", "errors"])
+    for pid, pr in result.payees.items():
+        comps = [str(pr.components.get(c, "")) for c in components]
+        errs = "; ".join(f"{e.code} {e.message}" for e in pr.errors)
+        w.writerow([_safe_cell(pid), *comps, "" if pr.total is None else str(pr.total), _safe_cell(errs)])
+    return out.getvalue()
+
+
+def _safe_cell(text: str) -> str:
+    """Neutralise spreadsheet formula injection in text taken from the data."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    got = _evaluate(args)
+    if isinstance(got, int):
+        return got
+    _, result = got
+    if args.format == "json":
+        sys.stdout.write(result.to_json() + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(_csv(result))
+    else:
+        if result.evaluation is not None:
+            sys.stdout.write(_table(result))
+    errors = _errors_text(result)
+    if errors and args.format != "json":
+        sys.stderr.write(errors)
+    return EXIT_OK if result.ok else EXIT_ERRORS
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from kpidsl.explain.render import render_html, render_json, render_text
+
+    got = _evaluate(args)
+    if isinstance(got, int):
+        return got
+    plan, result = got
+    if result.evaluation is None:
+        sys.stderr.write(_errors_text(result))
+        return EXIT_ERRORS
+    try:
+        expl = result.explain(args.payee, args.name)
+    except KeyError as e:
+        print(f"error: {e.args[0]}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "json":
+        sys.stdout.write(render_json(expl) + "\n")
+    elif args.format == "html":
+        title = f"{plan.name} — {args.payee} — {args.period}"
+        sys.stdout.write(render_html([expl], title))
+    else:
+        sys.stdout.write(render_text(expl, color=_use_color(sys.stdout)))
+    pr = result.payees[args.payee]
+    if pr.errors:
+        sys.stderr.write(_errors_text(result))
+    return EXIT_OK if result.ok else EXIT_ERRORS
+
+
+# ---------------------------------------------------------------- main
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("plan", help="the plan file (.kpi)")
+    p.add_argument("--data", required=True, help="the data folder (payees.csv, deals.csv, ...)")
+    p.add_argument("--period", required=True, help="e.g. 2026-Q3, 2026-03, 2026-H2, 2026")
+    p.add_argument("--as-of", type=_date, default=None, help="evaluate as of this date")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kpidsl", description="Sales KPIs and incentive plans as code.")
+    parser.add_argument("--version", action="version", version=f"kpidsl {api_version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="parse and check plans; report every problem")
+    p.add_argument("paths", nargs="+", help="plan files or folders")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("fmt", help="format plans in the canonical layout")
+    p.add_argument("paths", nargs="+", help="plan files or folders")
+    p.add_argument("--check", action="store_true", help="only report files that would change")
+    p.add_argument("--diff", action="store_true", help="print a diff instead of writing")
+    p.set_defaults(func=cmd_fmt)
+
+    p = sub.add_parser("eval", help="evaluate a plan on data for a period")
+    _eval_args(p)
+    p.add_argument("--payee", default=None, help="only this payee")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("explain", help="explain a payee's figure down to the deals")
+    _eval_args(p)
+    p.add_argument("--payee", required=True)
+    p.add_argument("name", nargs="?", default="total", help="value to explain (default: total)")
+    p.add_argument("--format", choices=("text", "json", "html"), default="text")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("schema", help="print the JSON schema of eval --format json")
+    p.set_defaults(func=lambda a: _schema())
+    return parser
+
+
+def _schema() -> int:
+    sys.stdout.write(json.dumps(api.Result.json_schema(), indent=2, ensure_ascii=False) + "\n")
+    return EXIT_OK
+
+
+def api_version() -> str:
+    from kpidsl import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _utf8_stdio()
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # argparse cannot take a positional after options (`explain PLAN --payee X NAME`)
+    if args.command == "explain" and args.name == "total" and len(extra) == 1:
+        args.name, extra = extra[0], []
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    code: int = args.func(args)
+    return code
+
+
+def _utf8_stdio() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

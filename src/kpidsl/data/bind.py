@@ -1,0 +1,158 @@
+"""Binding raw tables to a plan: every cell typed, every row validated, every rejection reported.
+
+Order: payees, then facts (which name payees), then credits (which name
+facts), then history, targets, inputs and payments. A rejected row is left out
+of the :class:`Dataset` and reported; a few errors keep their row (an unknown
+manager, a manager cycle) so that facts of that payee do not cascade into
+"unknown payee" errors — the data has errors either way and the engine will
+not pay. Tuples in the dataset are sorted by key, never by file order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import attrs
+
+from kpidsl.diagnostics import Diagnostic, error, warning
+from kpidsl.model import PlanModel
+from kpidsl.source import Span
+
+from . import codes
+from .credits import bind_credits
+from .digest import digest
+from .facts import bind_facts
+from .model import Dataset, RawTable, RowRef
+from .people import bind_history, bind_payees
+from .plandata import bind_inputs, bind_payments, bind_targets
+from .tableview import Sink
+
+AUX_TABLES = ("payees", "payee_history", "targets", "inputs", "credits", "payments")
+_ALIASES = {
+    "payee": "payees",
+    "history": "payee_history",
+    "target": "targets",
+    "input": "inputs",
+    "credit": "credits",
+    "payment": "payments",
+}
+
+
+@attrs.frozen
+class BindResult:
+    """A bound data set, its diagnostics (sorted) and the rows that were rejected."""
+
+    dataset: Dataset
+    diagnostics: tuple[Diagnostic, ...]
+    rejected: frozenset[RowRef]
+
+
+@attrs.frozen
+class SourceSummary:
+    """Row accounting for one source file: read = accepted + rejected."""
+
+    file: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+
+
+def route(model: PlanModel, name: str) -> str | None:
+    """What a table is: an auxiliary table name, ``fact:<kind>``, or None (unused)."""
+    if name in AUX_TABLES:
+        return name
+    kind = model.kind_by_stem(name)
+    if kind is not None:
+        return f"fact:{kind.name}"
+    return _ALIASES.get(name)
+
+
+def _unused(table: RawTable, strict: bool) -> Diagnostic:
+    msg = f"{table.file} ('{table.name}') is not used by the plan; its rows were ignored"
+    span = Span(table.file, table.header_line, 1, table.header_line, 2)
+    hint = "data files are payees, payee_history, targets, inputs, credits, payments and one per fact kind"
+    make = error if strict else warning
+    return make(codes.UNUSED_TABLE, msg, span, "not used", help=hint)
+
+
+def bind_result(
+    model: PlanModel, tables: Mapping[str, RawTable], *, strict_unused: bool = False
+) -> BindResult:
+    """Type and validate every table against the plan (see the module docstring)."""
+    sink = Sink()
+    groups: dict[str, list[RawTable]] = {}
+    for name in sorted(tables):
+        role = route(model, name)
+        if role is None:
+            sink.add(_unused(tables[name], strict_unused))
+        else:
+            groups.setdefault(role, []).append(tables[name])
+    payees = bind_payees(groups.get("payees", []), sink)
+    fact_tables = {r[5:]: ts for r, ts in groups.items() if r.startswith("fact:")}
+    facts = bind_facts(model.kinds, fact_tables, payees, sink)
+    credits = bind_credits(model, groups.get("credits", []), payees, facts, sink)
+    history = bind_history(groups.get("payee_history", []), payees, sink)
+    targets = bind_targets(model, groups.get("targets", []), payees, sink)
+    inputs = bind_inputs(model, groups.get("inputs", []), payees, sink)
+    payments = bind_payments(model, groups.get("payments", []), payees, sink)
+    dataset = Dataset(
+        payees=tuple(payees[k] for k in sorted(payees)),
+        facts={k: tuple(v[key] for key in sorted(v)) for k, v in sorted(facts.facts.items())},
+        history=tuple(sorted(history, key=lambda h: (h.payee, h.attribute, h.effective_from))),
+        targets=tuple(sorted(targets, key=lambda t: (t.payee, t.metric, t.period))),
+        inputs=tuple(sorted(inputs, key=lambda i: (i.payee, i.name, i.period))),
+        credits=tuple(sorted(credits, key=lambda c: (c.kind, c.fact, c.payee, c.type))),
+        payments=tuple(sorted(payments, key=lambda p: (p.payee, p.component, p.period))),
+    )
+    dataset = attrs.evolve(dataset, digest=digest(dataset))
+    diags = tuple(sorted(sink.diagnostics, key=Diagnostic.sort_key))
+    return BindResult(dataset, diags, frozenset(sink.rejected))
+
+
+def bind(
+    model: PlanModel, tables: Mapping[str, RawTable], *, strict_unused: bool = False
+) -> tuple[Dataset, list[Diagnostic]]:
+    """The typed data set and every diagnostic about the data (see :func:`bind_result`)."""
+    result = bind_result(model, tables, strict_unused=strict_unused)
+    return result.dataset, list(result.diagnostics)
+
+
+def accepted_refs(dataset: Dataset) -> set[RowRef]:
+    """Where every row of the data set came from."""
+    refs: set[RowRef] = {p.ref for p in dataset.payees}
+    refs.update(h.ref for h in dataset.history)
+    refs.update(t.ref for t in dataset.targets)
+    refs.update(i.ref for i in dataset.inputs)
+    refs.update(c.ref for c in dataset.credits)
+    refs.update(p.ref for p in dataset.payments)
+    refs.update(f.ref for facts in dataset.facts.values() for f in facts)
+    return refs
+
+
+def summarize(
+    model: PlanModel,
+    tables: Mapping[str, RawTable],
+    result: BindResult,
+    read_diagnostics: Sequence[Diagnostic] = (),
+) -> list[SourceSummary]:
+    """Per used source file: rows read, accepted and rejected.
+
+    Rows rejected while reading (ragged rows, reported as KPI0705 by the CSV
+    reader) count as read and rejected. Tables not used by the plan are left out.
+    """
+    accepted = accepted_refs(result.dataset)
+    out: list[SourceSummary] = []
+    for name in sorted(tables):
+        table = tables[name]
+        if route(model, name) is None:
+            continue
+        refs = {r.ref for r in table.rows}
+        early = {
+            (d.span.file, d.span.line)
+            for d in read_diagnostics
+            if d.code == codes.RAGGED_ROW and d.span.file == table.file
+        }
+        n_acc = len(refs & accepted)
+        n_rej = len(refs & result.rejected) + len(early)
+        out.append(SourceSummary(table.file, len(refs) + len(early), n_acc, n_rej))
+    return out

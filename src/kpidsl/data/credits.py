@@ -1,0 +1,149 @@
+"""Binding ``credits``: shares of facts credited to payees, by credit type.
+
+Rows are unique by (kind, fact, payee, type). A fact that has credit rows must
+have ``split`` rows summing to exactly 100% (its credit rows replace its own
+payee field); otherwise every credit row of that fact is rejected.
+"""
+
+from __future__ import annotations
+
+from decimal import Context, Decimal
+
+from kpidsl.diagnostics import Diagnostic, Label, error
+from kpidsl.model import PlanModel
+
+from . import codes
+from .facts import FactsBound
+from .model import CreditRow, Payee, RawRow, RawTable
+from .tableview import (
+    KeyIndex,
+    Sink,
+    View,
+    check_columns,
+    check_shape,
+    empty_required,
+    invalid,
+    typed,
+)
+from .values import parse_percent, shift
+
+COLUMNS = ("kind", "fact", "payee", "share", "credit_type", "type")
+REQUIRED = ("kind", "fact", "payee", "share")
+SPLIT = "split"
+# Exact sums of shares: shares have few digits, so this precision never rounds.
+_EXACT = Context(prec=200)
+
+_Row = tuple[View, RawRow, CreditRow]
+
+
+def bind_credits(
+    model: PlanModel,
+    tables: list[RawTable],
+    payees: dict[str, Payee],
+    facts: FactsBound,
+    sink: Sink,
+) -> list[CreditRow]:
+    accepted: list[_Row] = []
+    keys = KeyIndex()
+    for table in tables:
+        view = View(table)
+        if not check_columns(view, REQUIRED, COLUMNS, sink, "credits"):
+            continue
+        for row in check_shape(view, sink):
+            item = _credit(model, view, row, payees, facts)
+            if isinstance(item, CreditRow):
+                key = (item.kind, item.fact, item.payee, item.type)
+                dup = keys.duplicate(view, row, key, "payee", "credit (kind / fact / payee / type)")
+                item = [dup] if dup is not None else item
+            if isinstance(item, CreditRow):
+                accepted.append((view, row, item))
+            else:
+                sink.reject_all(row, item)
+    return _check_splits(accepted, sink)
+
+
+def _type_column(view: View) -> str:
+    return "credit_type" if view.has("credit_type") else "type"
+
+
+def _credit(
+    model: PlanModel, view: View, row: RawRow, payees: dict[str, Payee], facts: FactsBound
+) -> CreditRow | list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    kind_text = view.text(row, "kind")
+    schema = model.kind_by_stem(kind_text) if kind_text else None
+    if not kind_text:
+        problems.append(empty_required(view, row, "kind"))
+    elif schema is None:
+        reason = f"not a fact kind of the plan (it has: {', '.join(sorted(model.kinds))})"
+        problems.append(invalid(view, row, "kind", reason, codes.UNKNOWN_CREDIT_KIND))
+    fact = view.text(row, "fact")
+    if not fact:
+        problems.append(empty_required(view, row, "fact"))
+    elif schema is not None and fact not in facts.facts.get(schema.name, {}):
+        rejected = fact in facts.rejected_keys.get(schema.name, set())
+        reason = (
+            f"that {schema.name} was rejected" if rejected else f"no {schema.name} has this key"
+        )
+        problems.append(invalid(view, row, "fact", reason, codes.UNKNOWN_CREDIT_FACT))
+    payee = view.text(row, "payee")
+    if not payee:
+        problems.append(empty_required(view, row, "payee"))
+    elif payee not in payees:
+        problems.append(invalid(view, row, "payee", "no payee has this id", codes.UNKNOWN_PAYEE))
+    share = typed(view, row, "share", parse_percent, problems)
+    if isinstance(share, Decimal) and not Decimal(0) < share <= Decimal(1):
+        reason = "a share is more than 0% and at most 100% (write 50% or 0.5)"
+        problems.append(invalid(view, row, "share", reason, codes.SHARE_OUT_OF_RANGE))
+    type_ = view.text(row, _type_column(view)) or SPLIT
+    if problems or schema is None or not isinstance(share, Decimal):
+        return problems
+    return CreditRow(schema.name, fact, payee, share, type_, row.ref)
+
+
+def _percent(value: Decimal) -> str:
+    return f"{shift(value, 2).normalize(_EXACT):f}%"
+
+
+def _check_splits(rows: list[_Row], sink: Sink) -> list[CreditRow]:
+    """Reject every credit row of a fact whose split shares do not sum to exactly 100%."""
+    by_fact: dict[tuple[str, str], list[_Row]] = {}
+    for item in rows:
+        by_fact.setdefault((item[2].kind, item[2].fact), []).append(item)
+    out: list[CreditRow] = []
+    for (kind, fact), group in sorted(by_fact.items()):
+        total = Decimal(0)
+        for _, _, credit in group:
+            if credit.type == SPLIT:
+                total = _EXACT.add(total, credit.share)
+        if total == 1:
+            out.extend(credit for _, _, credit in group)
+            continue
+        for view, row, _ in group:
+            sink.reject(row, _split_error(kind, fact, total, view, row, group))
+    return out
+
+
+def _split_error(
+    kind: str, fact: str, total: Decimal, view: View, row: RawRow, group: list[_Row]
+) -> Diagnostic:
+    msg = (
+        f"split shares of {kind} '{fact}' sum to {_percent(total)}, not 100%: "
+        f"every credit row of {kind} '{fact}' was rejected ({view.where(row, 'share')})"
+    )
+    others = tuple(
+        Label(v.span(r, "share"), f"{c.type} {_percent(c.share)} for {c.payee}")
+        for v, r, c in group
+        if r is not row
+    )
+    return error(
+        codes.SPLIT_NOT_100,
+        msg,
+        view.span(row, "share"),
+        "split shares must sum to 100%",
+        secondary=others,
+        notes=(
+            "credit rows replace the fact's own payee field, so a fact with only overlay "
+            "rows needs split rows too",
+        ),
+    )

@@ -1,0 +1,162 @@
+"""Binding fact tables (``deals``, ``collections``, a plan's own kinds) to their kinds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from kpidsl.diagnostics import Diagnostic, warning
+from kpidsl.model import OPTIONAL_BUILTIN_FIELDS, PAYEE_TYPE, KindSchema
+
+from . import codes
+from .model import Fact, Payee, RawRow, RawTable, Value
+from .tableview import (
+    KeyIndex,
+    Sink,
+    View,
+    check_columns,
+    check_shape,
+    empty_required,
+    invalid,
+)
+from .values import PARSERS, ValueProblem
+
+
+def optional_fields(kind: KindSchema) -> tuple[str, ...]:
+    """Fields a row may leave empty (the built-in deal's customer and product)."""
+    return OPTIONAL_BUILTIN_FIELDS.get(kind.name, ()) if kind.builtin else ()
+
+
+def required_fields(kind: KindSchema) -> tuple[str, ...]:
+    optional = optional_fields(kind)
+    return tuple(f for f in kind.fields if f not in optional)
+
+
+class FactsBound:
+    """The typed facts of every kind, and the keys of rows that were rejected."""
+
+    def __init__(self) -> None:
+        self.facts: dict[str, dict[str, Fact]] = {}
+        self.rejected_keys: dict[str, set[str]] = {}
+        self.rows: dict[tuple[str, str], tuple[View, RawRow]] = {}
+
+
+def bind_facts(
+    kinds: dict[str, KindSchema],
+    tables: dict[str, list[RawTable]],
+    payees: dict[str, Payee],
+    sink: Sink,
+) -> FactsBound:
+    """Type every fact table; then warn about references to facts not in the data."""
+    out = FactsBound()
+    for name in sorted(kinds):
+        kind = kinds[name]
+        out.facts[name] = {}
+        out.rejected_keys[name] = set()
+        keys = KeyIndex()
+        for table in tables.get(name, []):
+            _bind_table(kind, table, payees, keys, out, sink)
+    for name in sorted(kinds):
+        _check_references(kinds[name], out, sink)
+    return out
+
+
+@attrs.frozen
+class _Column:
+    """How to type one field: its cell index, parser (None for ids) and whether it is required."""
+
+    field: str
+    index: int | None
+    parse: Callable[[str], Value] | None
+    required: bool
+    payee: bool
+
+
+def _columns(kind: KindSchema, view: View) -> list[_Column]:
+    optional = optional_fields(kind)
+    return [
+        _Column(f, view.index.get(f), PARSERS.get(t), f not in optional, t == PAYEE_TYPE)
+        for f, t in kind.fields.items()
+    ]
+
+
+def _bind_table(
+    kind: KindSchema,
+    table: RawTable,
+    payees: dict[str, Payee],
+    keys: KeyIndex,
+    out: FactsBound,
+    sink: Sink,
+) -> None:
+    view = View(table)
+    what = f"fact kind {kind.name}"
+    if not check_columns(view, required_fields(kind), kind.fields, sink, what):
+        return
+    columns = _columns(kind, view)
+    for row in check_shape(view, sink):
+        problems: list[Diagnostic] = []
+        values = {c.field: _field(view, row, c, payees, problems) for c in columns}
+        key = view.text(row, kind.key)
+        if key:
+            dup = keys.duplicate(view, row, (key,), kind.key, f"{kind.name} {kind.key}")
+            if dup is not None:
+                problems.append(dup)
+        if problems:
+            sink.reject_all(row, problems)
+            if key:
+                out.rejected_keys[kind.name].add(key)
+            continue
+        out.facts[kind.name][key] = Fact(kind.name, key, values, row.ref)
+        out.rows[kind.name, key] = (view, row)
+
+
+def _field(
+    view: View, row: RawRow, col: _Column, payees: dict[str, Payee], problems: list[Diagnostic]
+) -> Value:
+    text = row.cells[col.index] if col.index is not None else ""
+    if not text:
+        if col.required:
+            problems.append(empty_required(view, row, col.field))
+        return None
+    if col.parse is not None:
+        try:
+            return col.parse(text)
+        except ValueProblem as exc:
+            problems.append(invalid(view, row, col.field, str(exc)))
+            return None
+    if col.payee and text not in payees:
+        problems.append(invalid(view, row, col.field, "no payee has this id", codes.UNKNOWN_PAYEE))
+    return text
+
+
+def _check_references(kind: KindSchema, out: FactsBound, sink: Sink) -> None:
+    """A reference to a missing fact is a warning here; the engine makes it an error
+    when the plan navigates through the reference (``collection.deal.product``)."""
+    for field, target in sorted(kind.references().items()):
+        known = out.facts.get(target, {})
+        for key in sorted(out.facts[kind.name]):
+            fact = out.facts[kind.name][key]
+            value = fact.values.get(field)
+            if isinstance(value, str) and value not in known:
+                sink.add(_dangling(kind, field, target, fact, value, out))
+
+
+def _dangling(
+    kind: KindSchema, field: str, target: str, fact: Fact, value: str, out: FactsBound
+) -> Diagnostic:
+    rejected = value in out.rejected_keys.get(target, set())
+    why = f"that {target} was rejected" if rejected else f"no {target} has this key"
+    msg = (
+        f"{kind.name} '{fact.key}' in {fact.ref.file} line {fact.ref.line}, column {field} "
+        f"refers to {target} '{value}': {why}"
+    )
+    view, row = out.rows[kind.name, fact.key]
+    span = view.span(row, field)
+    return warning(
+        codes.DANGLING_REFERENCE,
+        msg,
+        span,
+        "dangling reference",
+        notes=(f"an error if the plan reads {kind.name}.{field}.<field>",),
+    )

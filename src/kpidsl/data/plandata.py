@@ -1,0 +1,218 @@
+"""Binding the per-payee tables: ``targets``, ``inputs`` and ``payments``.
+
+Each is keyed by (payee, name, period); the period must be of the plan's
+granularity, the name must be declared by the plan, and the value is typed by
+the declaration (a metric's type for targets, the input's type for inputs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from functools import partial
+
+from kpidsl import ast
+from kpidsl.diagnostics import Diagnostic, warning
+from kpidsl.model import PlanModel
+
+from . import codes
+from .model import InputRow, Payee, PaymentRow, RawRow, RawTable, TargetRow, Value
+from .tableview import (
+    KeyIndex,
+    Sink,
+    View,
+    check_columns,
+    check_shape,
+    empty_required,
+    invalid,
+    typed,
+)
+from .values import (
+    ValueProblem,
+    looks_like_whole_percent,
+    parse_count,
+    parse_decimal,
+    parse_percent,
+    parse_period_text,
+    parse_value,
+    shift,
+)
+
+
+def declared(model: PlanModel, cls: type) -> dict[str, str]:
+    """Name -> type of every metric or input declared in the base plan or an override."""
+    out: dict[str, str] = {}
+    for d in [*model.base.values(), *(d for block in model.overrides for d in block.body)]:
+        if isinstance(d, cls) and isinstance(d, ast.Metric | ast.InputDecl):
+            out.setdefault(d.name, d.type)
+    return out
+
+
+def number_parser(type_: str) -> Callable[[str], Decimal]:
+    if type_ == "percent":
+        return parse_percent
+    if type_ == "count":
+        return parse_count
+    return parse_decimal
+
+
+class _Common:
+    """What every per-payee row checks: payee, declared name, period; then its value."""
+
+    def __init__(self, model: PlanModel, payees: dict[str, Payee], sink: Sink) -> None:
+        self.model = model
+        self.payees = payees
+        self.sink = sink
+
+    def payee(self, view: View, row: RawRow, problems: list[Diagnostic]) -> str:
+        pid = view.text(row, "payee")
+        if not pid:
+            problems.append(empty_required(view, row, "payee"))
+        elif pid not in self.payees:
+            problems.append(
+                invalid(view, row, "payee", "no payee has this id", codes.UNKNOWN_PAYEE)
+            )
+        return pid
+
+    def name(
+        self,
+        view: View,
+        row: RawRow,
+        column: str,
+        known: dict[str, str] | tuple[str, ...],
+        code: str,
+        what: str,
+        problems: list[Diagnostic],
+    ) -> str:
+        name = view.text(row, column)
+        if not name:
+            problems.append(empty_required(view, row, column))
+        elif name not in known:
+            choices = ", ".join(sorted(known)) or "(none)"
+            problems.append(
+                invalid(
+                    view,
+                    row,
+                    column,
+                    f"the plan has no {what} of this name (it has: {choices})",
+                    code,
+                )
+            )
+        return name
+
+    def period(self, view: View, row: RawRow, problems: list[Diagnostic]) -> str:
+        header = self.model.header
+        text = view.text(row, "period")
+        if not text:
+            problems.append(empty_required(view, row, "period"))
+            return ""
+        try:
+            label, granularity = parse_period_text(text, header.fiscal_year_start)
+        except ValueProblem as exc:
+            problems.append(invalid(view, row, "period", str(exc)))
+            return ""
+        if granularity != header.period:
+            reason = f"a {granularity} period, but the plan's periods are {header.period}s"
+            problems.append(invalid(view, row, "period", reason, codes.WRONG_GRANULARITY))
+        return label
+
+    def rows(
+        self, tables: list[RawTable], columns: tuple[str, ...], what: str
+    ) -> list[tuple[View, RawRow]]:
+        out: list[tuple[View, RawRow]] = []
+        for table in tables:
+            view = View(table)
+            if check_columns(view, columns, columns, self.sink, what):
+                out.extend((view, row) for row in check_shape(view, self.sink))
+        return out
+
+    def finish(
+        self,
+        view: View,
+        row: RawRow,
+        keys: KeyIndex,
+        key: tuple[str, ...],
+        column: str,
+        what: str,
+        problems: list[Diagnostic],
+    ) -> bool:
+        """Check uniqueness; reject the row if anything is wrong. True when accepted."""
+        if not problems:
+            dup = keys.duplicate(view, row, key, column, what)
+            if dup is not None:
+                problems.append(dup)
+        self.sink.reject_all(row, problems)
+        return not problems
+
+
+def bind_targets(
+    model: PlanModel, tables: list[RawTable], payees: dict[str, Payee], sink: Sink
+) -> list[TargetRow]:
+    common, keys, out = _Common(model, payees, sink), KeyIndex(), []
+    metrics = declared(model, ast.Metric)
+    for view, row in common.rows(tables, ("payee", "metric", "period", "value"), "targets"):
+        problems: list[Diagnostic] = []
+        payee = common.payee(view, row, problems)
+        metric = common.name(view, row, "metric", metrics, codes.UNKNOWN_METRIC, "metric", problems)
+        period = common.period(view, row, problems)
+        parse = number_parser(metrics.get(metric, "number"))
+        value = typed(view, row, "value", parse, problems)
+        if common.finish(view, row, keys, (payee, metric, period), "metric", "target", problems):
+            assert isinstance(value, Decimal)
+            out.append(TargetRow(payee, metric, period, value, row.ref))
+    return out
+
+
+def bind_inputs(
+    model: PlanModel, tables: list[RawTable], payees: dict[str, Payee], sink: Sink
+) -> list[InputRow]:
+    common, keys, out = _Common(model, payees, sink), KeyIndex(), []
+    inputs = declared(model, ast.InputDecl)
+    for view, row in common.rows(tables, ("payee", "name", "period", "value"), "inputs"):
+        problems: list[Diagnostic] = []
+        payee = common.payee(view, row, problems)
+        name = common.name(view, row, "name", inputs, codes.UNKNOWN_INPUT, "input", problems)
+        period = common.period(view, row, problems)
+        type_ = inputs.get(name, "text")
+        value: Value = typed(view, row, "value", partial(parse_value, type_), problems)
+        if common.finish(view, row, keys, (payee, name, period), "name", "input value", problems):
+            out.append(InputRow(payee, name, period, value, row.ref))
+            _warn_whole_percent(view, row, type_, value, sink)
+    return out
+
+
+def _warn_whole_percent(view: View, row: RawRow, type_: str, value: Value, sink: Sink) -> None:
+    text = view.text(row, "value")
+    if type_ == "percent" and isinstance(value, Decimal) and looks_like_whole_percent(text, value):
+        msg = (
+            f"{view.where(row, 'value')}: '{text}' is read as the ratio {text} "
+            f"(= {shift(value, 2)}%); write '{text}%' if you meant {text} percent"
+        )
+        sink.add(warning(codes.PERCENT_WITHOUT_SIGN, msg, view.span(row, "value"), "ratio"))
+
+
+def bind_payments(
+    model: PlanModel, tables: list[RawTable], payees: dict[str, Payee], sink: Sink
+) -> list[PaymentRow]:
+    common, keys, out = _Common(model, payees, sink), KeyIndex(), []
+    components = model.payouts
+    for view, row in common.rows(tables, ("payee", "component", "period", "amount"), "payments"):
+        problems: list[Diagnostic] = []
+        payee = common.payee(view, row, problems)
+        component = common.name(
+            view,
+            row,
+            "component",
+            components,
+            codes.UNKNOWN_COMPONENT,
+            "payout component",
+            problems,
+        )
+        period = common.period(view, row, problems)
+        amount = typed(view, row, "amount", parse_decimal, problems)
+        if common.finish(
+            view, row, keys, (payee, component, period), "component", "payment", problems
+        ):
+            assert isinstance(amount, Decimal)
+            out.append(PaymentRow(payee, component, period, amount, row.ref))
+    return out

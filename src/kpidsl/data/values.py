@@ -1,0 +1,139 @@
+"""Typing one text cell: the accepted formats of numbers, dates, booleans and periods.
+
+Every parser takes stripped, non-empty text and returns a typed value or raises
+:class:`ValueProblem` whose message is the human reason (``not a decimal
+number``). Nothing here uses the process's decimal context: decimals are built
+from text, which is exact, and percent scaling shifts the exponent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal
+
+from kpidsl.periods import GRANULARITIES, PeriodError, parse_period
+
+from .model import Value
+
+# Digits grouped by underscores anywhere (1_000_000, 1_0000) or by commas in groups of three.
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:_\d+)*|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$")
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+NUMBER_TYPES = ("money", "number", "percent", "count")
+
+
+class ValueProblem(ValueError):
+    """A cell's text is not a value of the wanted type; the message says why."""
+
+
+def _number_reason(text: str) -> str:
+    low = text.lower().lstrip("+-")
+    if low in ("nan", "inf", "infinity", "snan"):
+        return "not a finite number"
+    if re.fullmatch(r"[\d.,_]*\d[\d.,_]*e[+-]?\d+", low):
+        return "exponents are not accepted; write the number out in full"
+    if re.fullmatch(r"[\d,]+(\.\d+)?", low) and "," in low:
+        return "malformed thousands separators (write 1,234,567.89 or 1234567.89)"
+    if low.startswith(".") or low.endswith("."):
+        return "write a digit on both sides of the decimal point (0.5, 12.0)"
+    return "not a decimal number"
+
+
+def parse_decimal(text: str) -> Decimal:
+    """A plain decimal number: ``-1234.50``, ``1,234.50``, ``1_000``; exact, any scale."""
+    if not _NUMBER.match(text):
+        raise ValueProblem(_number_reason(text))
+    return Decimal(text.replace(",", "").replace("_", ""))
+
+
+def shift(value: Decimal, places: int) -> Decimal:
+    """``value × 10**places`` exactly, whatever the context precision."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    return Decimal((sign, digits, exponent + places))
+
+
+def parse_percent(text: str) -> Decimal:
+    """A ratio: ``90%`` is 0.90, a plain decimal ``0.9`` is taken as the ratio itself."""
+    if text.endswith("%"):
+        return shift(parse_decimal(text[:-1].rstrip()), -2)
+    return parse_decimal(text)
+
+
+def looks_like_whole_percent(text: str, value: Decimal) -> bool:
+    """``90`` for a percent is almost surely 90% rather than 9000%: worth a warning."""
+    return not text.endswith("%") and value > 1 and value == value.to_integral_value()
+
+
+def parse_count(text: str) -> Decimal:
+    """A whole number (``3``, ``1_200``; ``3.0`` is accepted as 3)."""
+    value = parse_decimal(text)
+    if value != value.to_integral_value():
+        raise ValueProblem("a count must be a whole number")
+    return Decimal(int(value))
+
+
+def parse_date(text: str) -> dt.date:
+    """An ISO calendar date ``YYYY-MM-DD``."""
+    m = _DATE.match(text)
+    if m is None:
+        raise ValueProblem("dates are written YYYY-MM-DD (e.g. 2026-07-10)")
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        raise ValueProblem("no such calendar date") from None
+
+
+def parse_bool(text: str) -> bool:
+    """``true``/``false``, ``yes``/``no``, ``1``/``0``, in any letter case."""
+    low = text.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise ValueProblem("not a boolean (write true/false, yes/no or 1/0)")
+
+
+def period_granularity(text: str) -> str:
+    """The granularity a period text names (``2026-Q3`` → quarter), or a problem."""
+    for granularity in GRANULARITIES:
+        try:
+            parse_period(text.upper(), granularity)
+        except PeriodError:
+            continue
+        return granularity
+    raise ValueProblem("not a period (write 2026-03, 2026-Q3, 2026-H2 or 2026)")
+
+
+def parse_period_text(text: str, fy_start_month: int = 1) -> tuple[str, str]:
+    """(canonical label, granularity) of a period text: ``2026-q3`` → (``2026-Q3``, quarter)."""
+    granularity = period_granularity(text)
+    return parse_period(text.upper(), granularity, fy_start_month).label, granularity
+
+
+def _period_label(text: str) -> str:
+    return parse_period_text(text)[0]
+
+
+def _text(text: str) -> str:
+    return text
+
+
+PARSERS: dict[str, Callable[[str], Value]] = {
+    "money": parse_decimal,
+    "number": parse_decimal,
+    "percent": parse_percent,
+    "count": parse_count,
+    "date": parse_date,
+    "bool": parse_bool,
+    "period": _period_label,
+    "text": _text,
+}
+
+
+def parse_value(type_: str, text: str) -> Value:
+    """Type a non-empty cell by a value type; payee ids and references stay text."""
+    return PARSERS.get(type_, _text)(text)

@@ -1,0 +1,59 @@
+"""What one evaluation run shares between payees: the plan, indexed data and lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+
+import attrs
+
+from kpidsl.data.model import Dataset, HistoryRow, InputRow, PaymentRow, TargetRow
+from kpidsl.eval.compile import Compiler
+from kpidsl.eval.facts import FactIndex, Hierarchy
+from kpidsl.model import PlanModel
+from kpidsl.numbers import plan_context
+
+
+@attrs.frozen
+class PriorPart:
+    """One earlier period's amount of a component and where it came from."""
+
+    period: str
+    amount: Decimal
+    source: str
+
+
+PriorFn = Callable[[str, str, str], tuple[PriorPart, ...]]
+
+
+class RunContext:
+    """Indexes built once per evaluation: facts by payee, hierarchy, targets, inputs, payments."""
+
+    def __init__(self, model: PlanModel, data: Dataset, as_of: dt.date | None) -> None:
+        self.model = model
+        self.data = data
+        self.as_of = as_of
+        self.ctx: decimal.Context = plan_context(model.header.precision)
+        self.index = FactIndex(model, data, as_of)
+        self.hierarchy = Hierarchy(data.payees, data.history)
+        self.compiler = Compiler()
+        self.targets: dict[tuple[str, str, str], TargetRow] = {
+            (t.payee, t.metric, t.period): t for t in data.targets
+        }
+        self.inputs: dict[tuple[str, str, str], InputRow] = {
+            (i.payee, i.name, i.period): i for i in data.inputs
+        }
+        self.payments: dict[tuple[str, str, str], PaymentRow] = {
+            (p.payee, p.component, p.period): p for p in data.payments
+        }
+        history: dict[str, list[HistoryRow]] = defaultdict(list)
+        for row in data.history:
+            history[row.payee].append(row)
+        self.history: dict[str, tuple[HistoryRow, ...]] = {
+            k: tuple(sorted(v, key=lambda r: (r.effective_from, r.attribute, r.value)))
+            for k, v in history.items()
+        }
+        self.prior_fn: PriorFn | None = None

@@ -1,0 +1,199 @@
+"""Scores, payouts (gates, floor, cap), tables and tiers evaluated for one payee."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from kpidsl import ast
+from kpidsl.eval import tiers as tiermath
+from kpidsl.eval.collect import Collector
+from kpidsl.eval.compile import FactCtx, Value, num
+from kpidsl.eval.errors import TABLE_KEY_MISSING, EvalFailure
+from kpidsl.eval.resolve import Applied
+from kpidsl.eval.unparse import unparse
+from kpidsl.numbers import ZERO, fmt
+from kpidsl.source import Span
+
+if TYPE_CHECKING:
+    from kpidsl.eval.env import Env
+
+SCORE_HEADER = ("line", "attainment", "threshold", "cap", "weight", "points")
+
+
+def _eval(env: Env, e: ast.Expr, f: FactCtx | None = None) -> Value:
+    return env.run.compiler.compile(e)(env, f)
+
+
+def score(env: Env, d: ast.Score, col: Collector) -> Decimal:
+    """Σ weight × min(attainment, cap); a line below its threshold (uncapped) counts 0."""
+    ctx, total = env.ctx, ZERO
+    col.header = SCORE_HEADER
+    for line in d.lines:
+        applied = env.seg.defs.get(line.ref)
+        if applied is not None and isinstance(applied.definition, ast.InputDecl):
+            att = num(env.named(line.ref, line.span), line.span)
+        else:
+            att = env.attainment(line.ref, line.span)
+        used = att
+        if line.threshold is not None and att < line.threshold.value:
+            used = ZERO
+            col.note(f"{line.ref}: attainment {fmt(att)} below threshold {fmt(line.threshold.value)}: counts 0")
+        elif line.cap is not None and att > line.cap.value:
+            used = line.cap.value
+            col.note(f"{line.ref}: attainment {fmt(att)} capped at {fmt(line.cap.value)}")
+        points = ctx.multiply(line.weight.value, used)
+        total = ctx.add(total, points)
+        col.rows.append((line.ref, fmt(att), _opt(line.threshold), _opt(line.cap),
+                         fmt(line.weight.value), fmt(points)))
+    return total
+
+
+def _opt(n: ast.Number | None) -> str:
+    return fmt(n.value) if n is not None else ""
+
+
+def payout(env: Env, d: ast.Payout, col: Collector) -> Decimal:
+    """value → ``when`` in written order → ``requires`` → (whole period only) floor → cap."""
+    value = num(_eval(env, d.expr), d.span)
+    value = apply_whens(env, d, value, col)
+    passed = True
+    for clause in d.clauses:
+        if isinstance(clause, ast.Requires):
+            ok = _eval(env, clause.cond) is True
+            col.note(f"requires {unparse(clause.cond)}: {'passed' if ok else 'failed → 0'}")
+            passed = passed and ok
+    if not passed:
+        value = ZERO
+    from kpidsl.eval.env import PayoutState
+
+    env.payouts[d.name] = PayoutState(value, passed)
+    if env.whole and passed:
+        value = apply_limits(env, d, value, col)
+    return value
+
+
+def apply_whens(env: Env, d: ast.Payout, value: Decimal, col: Collector) -> Decimal:
+    ctx = env.ctx
+    for clause in d.clauses:
+        if not isinstance(clause, ast.When):
+            continue
+        if _eval(env, clause.cond) is not True:
+            col.note(f"when {unparse(clause.cond)}: not met")
+            continue
+        operand = num(_eval(env, clause.value), clause.span)
+        before = value
+        if clause.op == "*":
+            value = ctx.multiply(value, operand)
+        elif clause.op == "+":
+            value = ctx.add(value, operand)
+        elif clause.op == "-":
+            value = ctx.subtract(value, operand)
+        else:
+            value = operand
+        col.note(f"when {unparse(clause.cond)}: met, {clause.op} {fmt(operand)}: {fmt(before)} → {fmt(value)}")
+    return value
+
+
+def apply_limits(env: Env, d: ast.Payout, value: Decimal, col: Collector) -> Decimal:
+    """Floor then cap (every floor before every cap), noting a binding one."""
+    for clause in d.clauses:
+        if isinstance(clause, ast.Floor):
+            floor = num(_eval(env, clause.expr), clause.span)
+            if value < floor:
+                col.note(f"floor {fmt(floor)} binding (value was {fmt(value)})")
+                value = floor
+    for clause in d.clauses:
+        if isinstance(clause, ast.Cap):
+            cap = num(_eval(env, clause.expr), clause.span)
+            if value > cap:
+                col.note(f"cap {fmt(cap)} binding (value was {fmt(value)})")
+                value = cap
+    return value
+
+
+def table(env: Env, applied: Applied, args: tuple[Value, ...], f: FactCtx | None, span: Span) -> Value:
+    """Look up a table by key; the ``else`` value (any expression) otherwise."""
+    d = applied.definition
+    assert isinstance(d, ast.Table)
+    key = args[0] if args else _eval(env, d.key, f)
+    col = Collector()
+    env.push(col)
+    try:
+        for entry in d.entries:
+            if entry.key == key:
+                value, label = _eval(env, entry.value, f), f'"{entry.key}"'
+                break
+        else:
+            if d.default is None:
+                raise EvalFailure(TABLE_KEY_MISSING, f"table `{d.name}` has no entry for {key!r}", span)
+            value, label = _eval(env, d.default, f), "else"
+    finally:
+        env.pop()
+    if f is None:
+        col.header = ("key", "entry", "value")
+        col.rows.append((str(key), label, _text(value)))
+        env.attach(col.build(d.name, "table", _text(value), span=d.span, override=applied.why))
+    return value
+
+
+def _text(v: Value) -> str:
+    return fmt(v) if isinstance(v, Decimal) else str(v)
+
+
+def tiers(env: Env, applied: Applied, args: tuple[Value, ...], f: FactCtx | None, span: Span) -> Decimal:
+    """Call a tiers definition (see the modes in :mod:`kpidsl.eval.tiers`)."""
+    d = applied.definition
+    assert isinstance(d, ast.Tiers)
+    col = Collector(formula=f"{d.mode} on {unparse(d.on)}" + (f" per {d.per}" if d.per else ""))
+    env.push(col)
+    try:
+        out = _tier_outcome(env, d, args, f, span)
+    finally:
+        env.pop()
+    if f is None:
+        col.header, col.rows = out.header, list(out.rows)
+        if out.note:
+            col.note(out.note)
+        env.attach(col.build(d.name, "tiers", fmt(out.value), span=d.span, override=applied.why))
+    return out.value
+
+
+def _tier_outcome(env: Env, d: ast.Tiers, args: tuple[Value, ...], f: FactCtx | None,
+                  span: Span) -> tiermath.TierOutcome:
+    ctx = env.ctx
+    arg = num(args[0], span) if args else None
+    above = num(_eval(env, d.above, f), span) if d.above is not None else None
+    if d.mode == "interpolated":
+        points = tuple((p.x.value, num(_eval(env, p.y, f), span)) for p in d.bands if isinstance(p, ast.Point))
+        x = arg if arg is not None else num(_eval(env, d.on, f), span)
+        return tiermath.interpolate(d.name, points, x, d.extend_flat, ctx, span)
+    bands = tuple(tiermath.EBand(b.lower.value, b.upper.value if b.upper is not None else None,
+                                 num(_eval(env, b.value, f), span))
+                  for b in d.bands if isinstance(b, ast.Band))
+    if d.mode == "lookup":
+        x = arg if arg is not None else num(_eval(env, d.on, f), span)
+        return tiermath.lookup(d.name, bands, x, above, span)
+    if d.mode == "marginal":
+        base = arg if arg is not None else num(_eval(env, d.on, f), span)
+        scale = _attainment_scale(env, d.on, span)
+        return tiermath.marginal(d.name, bands, base, scale, above, ctx, span)
+    x = num(_eval(env, d.on, f), span)
+    rate_base = arg if arg is not None and _is_rate(env, d) else None
+    return tiermath.step(d.name, bands, x, rate_base, above, ctx, span)
+
+
+def _attainment_scale(env: Env, on: ast.Expr, span: Span) -> Decimal | None:
+    """For ``on attainment(m)`` the band edges are attainments: × target(m) in the base's unit."""
+    if isinstance(on, ast.Call) and on.func == "attainment" and on.args and isinstance(on.args[0], ast.Name):
+        return env.target(on.args[0].name, span)
+    return None
+
+
+def _is_rate(env: Env, d: ast.Tiers) -> bool:
+    """A step band value is a rate on the base (percent/number) unless it is money (an amount)."""
+    types = env.run.model.types
+    for b in d.bands:
+        if isinstance(b, ast.Band) and isinstance(b.value, ast.Name) and types.get(b.value.name) == "money":
+            return False
+    return True

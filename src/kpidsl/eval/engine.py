@@ -1,0 +1,244 @@
+"""One evaluation run: payees, segments, components, rounding, totals and ``prior()``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+import attrs
+
+from kpidsl import ast
+from kpidsl.data.model import Dataset, Payee
+from kpidsl.eval.collect import Collector
+from kpidsl.eval.compile import Value
+from kpidsl.eval.context import PriorPart, RunContext
+from kpidsl.eval.defs import apply_limits
+from kpidsl.eval.env import Env
+from kpidsl.eval.errors import (
+    BAD_PERIOD,
+    MID_PERIOD_CHANGE,
+    PRIOR_FAILED,
+    DependencyFailure,
+    EvalFailure,
+)
+from kpidsl.eval.resolve import Segment, segments
+from kpidsl.eval.result import EvalError, EvalResult, PayeeResult, ResultValue
+from kpidsl.explain.tree import Explanation
+from kpidsl.model import PlanModel
+from kpidsl.numbers import ZERO, fmt, quantize
+from kpidsl.periods import Period, PeriodError, parse_period
+
+
+class Engine:
+    """Evaluates payees for periods of one plan and data set, caching earlier periods for ``prior``."""
+
+    def __init__(self, model: PlanModel, data: Dataset, as_of: dt.date | None = None) -> None:
+        self.model = model
+        self.run = RunContext(model, data, as_of)
+        self.run.prior_fn = self.prior_parts
+        self.payees = {p.id: p for p in data.payees}
+        self._cache: dict[tuple[str, str], PayeeResult] = {}
+        self._busy: set[tuple[str, str]] = set()
+
+    def period(self, text: str) -> Period:
+        h = self.model.header
+        return parse_period(text, h.period, h.fiscal_year_start)
+
+    def evaluate(self, period: Period, payees: Iterable[str] | None = None) -> EvalResult:
+        ids = sorted(self.payees) if payees is None else sorted(set(payees))
+        results: dict[str, PayeeResult] = {}
+        errors: list[EvalError] = []
+        for pid in ids:
+            if pid not in self.payees:
+                errors.append(EvalError(pid, "", "KPI0614", f"unknown payee {pid!r}", period.label))
+                continue
+            results[pid] = self.payee_result(pid, period)
+            errors.extend(results[pid].errors)
+        return EvalResult(period.label, results, tuple(sorted(errors)))
+
+    def payee_result(self, pid: str, period: Period) -> PayeeResult:
+        key = (period.label, pid)
+        if key not in self._cache:
+            self._busy.add(key)
+            try:
+                self._cache[key] = _evaluate_payee(self.run, self.payees[pid], period)
+            finally:
+                self._busy.discard(key)
+        return self._cache[key]
+
+    def prior_parts(self, pid: str, component: str, label: str) -> tuple[PriorPart, ...]:
+        """``prior(component)``: each earlier period of the fiscal year, paid (payments) or recomputed."""
+        period = self.period(label)
+        parts = []
+        for earlier in period.earlier_in_fiscal_year():
+            paid = self.run.payments.get((pid, component, earlier.label))
+            if paid is not None:
+                parts.append(PriorPart(earlier.label, paid.amount, f"paid ({paid.ref})"))
+                continue
+            if (earlier.label, pid) in self._busy:
+                raise EvalFailure(PRIOR_FAILED, f"prior({component}) for {pid} needs {earlier.label}, "
+                                  "which is itself being evaluated")
+            result = self.payee_result(pid, earlier)
+            if component in result.failures:
+                raise EvalFailure(PRIOR_FAILED, f"prior({component}): {earlier.label} failed for {pid}: "
+                                  f"{result.failures[component].message}")
+            parts.append(PriorPart(earlier.label, result.components.get(component, ZERO), "recomputed"))
+        return tuple(parts)
+
+
+def evaluate(model: PlanModel, data: Dataset, period: str, *, as_of: dt.date | None = None,
+             payees: Iterable[str] | None = None) -> EvalResult:
+    """Evaluate the plan for ``period`` (``2026-Q3``...) on ``data``; errors are collected, never raised."""
+    engine = Engine(model, data, as_of)
+    try:
+        p = engine.period(period)
+    except PeriodError as e:
+        err = EvalError("", "", BAD_PERIOD, str(e), period, model.header.span)
+        return EvalResult(period, {}, (err,))
+    return engine.evaluate(p, payees)
+
+
+# ---- one payee ----------------------------------------------------------------------------
+
+
+@attrs.define
+class _Acc:
+    """What a payee's evaluation accumulates across segments."""
+
+    values: dict[str, ResultValue] = attrs.field(factory=dict)
+    expl: dict[str, Explanation] = attrs.field(factory=dict)
+    errors: dict[tuple[str, str, str], EvalError] = attrs.field(factory=dict)
+    failures: dict[str, EvalError] = attrs.field(factory=dict)
+    components: dict[str, Decimal] = attrs.field(factory=dict)
+
+    def take_errors(self, env: Env) -> None:
+        for e in env.errors.values():
+            self.errors.setdefault((e.name, e.code, e.message), e)
+        for name, e in env.failures.items():
+            self.failures.setdefault(name, e)
+
+
+def _evaluate_payee(run: RunContext, payee: Payee, period: Period) -> PayeeResult:
+    segs = segments(run.model, payee, run.history.get(payee.id, ()), period)
+    if len(segs) > 1 and run.model.header.changes == "at_period_boundaries":
+        return _mid_period_error(payee, period, segs, run.model.header.span)
+    acc = _Acc()
+    if len(segs) == 1:
+        _single(run, payee, period, segs[0], acc)
+    else:
+        _segmented(run, payee, period, segs, acc)
+    errors = tuple(sorted(acc.errors.values()))
+    total = None
+    if not errors:
+        total = ZERO
+        for v in acc.components.values():
+            total = run.ctx.add(total, v)
+        acc.expl["total"] = _total_node(acc.components, acc.expl, total)
+    return PayeeResult(payee.id, total, acc.components, acc.values, errors, acc.expl, acc.failures)
+
+
+def _mid_period_error(payee: Payee, period: Period, segs: list[Segment], span: object) -> PayeeResult:
+    dates = ", ".join(s.start.isoformat() for s in segs[1:])
+    err = EvalError(payee.id, "", MID_PERIOD_CHANGE,
+                    f"the plan declares `changes at_period_boundaries`, but for {payee.id} definitions or "
+                    f"attributes change inside {period.label} (on {dates})", period.label, None)
+    return PayeeResult(payee.id, None, {}, {}, (err,), {}, {})
+
+
+def _components(run: RunContext, segs: list[Segment]) -> list[str]:
+    return [c for c in run.model.payouts if any(c in s.defs for s in segs)]
+
+
+def _single(run: RunContext, payee: Payee, period: Period, seg: Segment, acc: _Acc) -> None:
+    env = Env(run, payee, period, seg)
+    env.evaluate_all()
+    acc.take_errors(env)
+    acc.values.update(_result_values(env.values()))
+    acc.expl.update(env.expl)
+    for c in _components(run, [seg]):
+        ok, v = env.memo.get(c, (False, None))
+        if ok and isinstance(v, Decimal):
+            _round_into(run, c, v, env.expl[c], acc)
+
+
+def _round_into(run: RunContext, c: str, value: Decimal, node: Explanation, acc: _Acc) -> None:
+    h = run.model.header
+    rounded = quantize(value, h.quantum, h.rounding_mode)
+    acc.components[c] = rounded
+    note = f"rounded {h.rounding_mode} to {fmt(h.quantum)} from {fmt(value)}"
+    acc.expl[c] = attrs.evolve(node, value=fmt(rounded), notes=(*node.notes, note))
+
+
+def _segmented(run: RunContext, payee: Payee, period: Period, segs: list[Segment], acc: _Acc) -> None:
+    envs = []
+    for seg in segs:
+        env = Env(run, payee, period, seg, prorate=(seg.days, period.days), whole=False)
+        env.evaluate_all()
+        acc.take_errors(env)
+        for name, v in _result_values(env.values()).items():
+            acc.values[f"{name}@{seg.start.isoformat()}"] = v
+        for name, node in env.expl.items():
+            acc.expl[f"{name}@{seg.start.isoformat()}"] = node
+        envs.append(env)
+    acc.values.update(_result_values(envs[-1].values()))
+    acc.expl.update({k: v for k, v in envs[-1].expl.items() if k not in run.model.payouts})
+    last = segs[-1]
+    whole = Env(run, payee, period, Segment(period.start, period.end, last.defs, last.attrs))
+    for c in _components(run, segs):
+        _combine_component(run, c, envs, whole, acc)
+    acc.take_errors(whole)
+
+
+def _combine_component(run: RunContext, c: str, envs: list[Env], whole: Env, acc: _Acc) -> None:
+    """Sum a component's segments, then apply the period-end definition's floor/cap."""
+    parts: list[Explanation] = []
+    total, passed = ZERO, False
+    for env in envs:
+        if c in env.failures:
+            acc.failures.setdefault(c, env.failures[c])
+            return
+        state = env.payouts.get(c)
+        if state is None:
+            continue
+        total = run.ctx.add(total, state.value)
+        passed = passed or state.passed
+        parts.append(Explanation(env.seg.label, "segment", fmt(state.value), children=(env.expl[c],),
+                                 notes=(f"{env.seg.days} of {env.period.days} days",)))
+    col = Collector()
+    d = whole.seg.defs[c].definition if c in whole.seg.defs else None
+    value = total
+    if passed and isinstance(d, ast.Payout):
+        try:
+            value = apply_limits(whole, d, total, col)
+        except (EvalFailure, DependencyFailure) as e:
+            origin = e if isinstance(e, EvalFailure) else e.origin
+            err = whole.error_of(c, origin)
+            acc.errors.setdefault((c, err.code, err.message), err)
+            acc.failures[c] = err
+            return
+    col.note(f"sum of {len(parts)} segments: {fmt(total)}")
+    for p in parts:
+        col.add(p)
+    applied = whole.seg.defs.get(c)
+    node = col.build(c, "payout", fmt(value), formula=_formula_of(d), span=d.span if d else None,
+                     override=applied.why if applied else None)
+    _round_into(run, c, value, node, acc)
+
+
+def _formula_of(d: ast.Definition | None) -> str:
+    from kpidsl.eval.unparse import unparse
+
+    return unparse(d.expr) if isinstance(d, ast.Payout) else ""
+
+
+def _result_values(values: dict[str, Value]) -> dict[str, ResultValue]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _total_node(components: dict[str, Decimal], expl: dict[str, Explanation], total: Decimal) -> Explanation:
+    rows = tuple((c, fmt(v)) for c, v in components.items())
+    children = tuple(expl[c] for c in components if c in expl)
+    return Explanation("total", "payout", fmt(total), formula=" + ".join(components) or "0",
+                       row_header=("component", "amount"), rows=rows, children=children,
+                       notes=("the sum of the rounded components",))

@@ -1,0 +1,410 @@
+"""The payee stage: every named value of one payee in one segment, with its explanation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from decimal import Decimal
+
+import attrs
+
+from kpidsl import ast
+from kpidsl.data.model import Payee
+from kpidsl.eval.collect import Collector
+from kpidsl.eval.compile import FactCtx, Value, num
+from kpidsl.eval.context import RunContext
+from kpidsl.eval.errors import (
+    DANGLING_REFERENCE,
+    INVALID_OPERATION,
+    MISSING_INPUT,
+    MISSING_TARGET,
+    PRIOR_FAILED,
+    UNDEFINED,
+    ZERO_TARGET,
+    DependencyFailure,
+    EvalFailure,
+)
+from kpidsl.eval.facts import AggResult, combine
+from kpidsl.eval.resolve import Applied, Segment
+from kpidsl.eval.result import EvalError, value_text
+from kpidsl.eval.unparse import unparse
+from kpidsl.explain.tree import Explanation
+from kpidsl.numbers import ZERO, fmt
+from kpidsl.periods import Period
+from kpidsl.source import Span
+
+VALUE_DEFS = (ast.Metric, ast.Const, ast.Score, ast.Payout)
+
+
+@attrs.define
+class PayoutState:
+    """A payout in one segment before floor/cap: its value and whether every ``requires`` passed."""
+
+    value: Decimal
+    passed: bool
+
+
+class Env:
+    """One payee in one segment (or the whole period): memoized named values and explanations."""
+
+    def __init__(self, run: RunContext, payee: Payee, period: Period, seg: Segment,
+                 prorate: tuple[int, int] | None = None, whole: bool = True) -> None:
+        self.run, self.payee, self.period, self.seg = run, payee, period, seg
+        self.ctx: decimal.Context = run.ctx
+        self.prorate = prorate
+        self.whole = whole  # apply floor/cap inside payouts (single-segment periods)
+        self.memo: dict[str, tuple[bool, object]] = {}
+        self.order: list[str] = []
+        self.expl: dict[str, Explanation] = {}
+        self.errors: dict[str, EvalError] = {}
+        self.failures: dict[str, EvalError] = {}
+        self.payouts: dict[str, PayoutState] = {}
+        self._aggs: dict[int, tuple[AggResult, Explanation]] = {}
+        self._stack: list[Collector] = []
+        self._busy: set[str] = set()
+
+    # ---- bookkeeping -------------------------------------------------------------
+
+    def error_of(self, name: str, e: EvalFailure) -> EvalError:
+        return EvalError(self.payee.id, name, e.code, e.message, self.period.label, e.span)
+
+    def attach(self, node: Explanation) -> None:
+        if self._stack:
+            self._stack[-1].add(node)
+
+    def values(self) -> dict[str, Value]:
+        """Every named value that evaluated, payouts excluded (they are components)."""
+        out: dict[str, Value] = {}
+        for name in self.order:
+            ok, v = self.memo[name]
+            applied = self.seg.defs.get(name)
+            if ok and not (applied is not None and isinstance(applied.definition, ast.Payout)):
+                out[name] = v  # type: ignore[assignment]
+        return out
+
+    def evaluate_all(self) -> None:
+        """Evaluate every metric, const, score and payout, and inputs/targets that have data."""
+        pid, label = self.payee.id, self.period.label
+        for key, applied in self.seg.defs.items():
+            d = applied.definition
+            try:
+                if isinstance(d, VALUE_DEFS):
+                    self.named(key, d.span)
+                elif isinstance(d, ast.InputDecl) and (pid, key, label) in self.run.inputs:
+                    self.named(key, d.span)
+                elif isinstance(d, ast.Target):
+                    self.attainment(d.metric, d.span)
+            except (EvalFailure, DependencyFailure):
+                continue
+        for (p, metric, period) in sorted(self.run.targets):
+            if p == pid and period == label and metric in self.seg.defs:
+                try:
+                    self.attainment(metric, self.seg.defs[metric].definition.span)
+                except (EvalFailure, DependencyFailure):
+                    continue
+
+    # ---- named values ------------------------------------------------------------
+
+    def named(self, name: str, span: Span) -> Value:
+        if name in self.memo:
+            return self._recall(name)
+        applied = self.seg.defs.get(name)
+        if applied is None or not isinstance(applied.definition, (*VALUE_DEFS, ast.InputDecl)):
+            raise EvalFailure(UNDEFINED, f"`{name}` is not a value defined for payee {self.payee.id}", span)
+        if name in self._busy:
+            raise EvalFailure(UNDEFINED, f"`{name}` depends on itself", span)
+        self._busy.add(name)
+        col = Collector(top_agg=_top_aggregate(applied.definition))
+        self._stack.append(col)
+        try:
+            value: Value = self._definition(name, applied, col)
+            self.memo[name] = (True, value)
+            self._finish(name, applied, col, value, None)
+            return value
+        except EvalFailure as e:
+            return self._fail(name, applied, col, e, root=True)
+        except DependencyFailure as d:
+            return self._fail(name, applied, col, d.origin, root=False, via=d.name)
+        except decimal.DecimalException as exc:
+            bad = EvalFailure(INVALID_OPERATION, f"invalid decimal operation in `{name}`: "
+                              f"{type(exc).__name__}", applied.definition.span)
+            return self._fail(name, applied, col, bad, root=True)
+        finally:
+            self._busy.discard(name)
+
+    def _recall(self, name: str) -> Value:
+        ok, v = self.memo[name]
+        if name in self.expl:
+            self.attach(self.expl[name])
+        if ok:
+            return v  # type: ignore[return-value]
+        assert isinstance(v, EvalFailure)
+        raise DependencyFailure(name, v)
+
+    def _fail(self, name: str, applied: Applied, col: Collector, e: EvalFailure, *, root: bool,
+              via: str | None = None) -> Value:
+        self.memo[name] = (False, e)
+        err = self.error_of(name, e)
+        self.failures[name] = err
+        if root:
+            self.errors[name] = err
+        msg = e.message if root else f"depends on `{via}`, which failed: {e.message}"
+        self._finish(name, applied, col, None, msg)
+        raise DependencyFailure(name, e)
+
+    def _finish(self, name: str, applied: Applied, col: Collector, value: Value, error: str | None) -> None:
+        self._stack.pop()
+        d = applied.definition
+        node = col.build(name, _kind(d), None if error else value_text_or_none(value),
+                         formula=_formula(d), span=d.span, override=applied.why, error=error)
+        self.order.append(name)
+        self.expl[name] = node
+        self.attach(node)
+
+    def _definition(self, name: str, applied: Applied, col: Collector) -> Value:
+        from kpidsl.eval import defs  # the definition kinds live in their own module
+
+        d = applied.definition
+        if isinstance(d, ast.InputDecl):
+            return self._input(d, col)
+        if isinstance(d, ast.Metric):
+            return self.run.compiler.compile(d.expr)(self, None)
+        if isinstance(d, ast.Const):
+            return self._const(d, col)
+        if isinstance(d, ast.Score):
+            return defs.score(self, d, col)
+        assert isinstance(d, ast.Payout)
+        return defs.payout(self, d, col)
+
+    def _input(self, d: ast.InputDecl, col: Collector) -> Value:
+        row = self.run.inputs.get((self.payee.id, d.name, self.period.label))
+        if row is not None:
+            col.note(f"entered in {row.ref}")
+            return row.value
+        if d.default is not None:
+            col.note("no value entered: the declared default applies")
+            return self.run.compiler.compile(d.default)(self, None)
+        raise EvalFailure(MISSING_INPUT, f"input `{d.name}` has no value for payee {self.payee.id} "
+                          f"in {self.period.label} and declares no default", d.span)
+
+    def _const(self, d: ast.Const, col: Collector) -> Value:
+        value = self.run.compiler.compile(d.expr)(self, None)
+        if d.per_period and self.prorate is not None:
+            return self.prorated(num(value, d.span), col)
+        return value
+
+    def prorated(self, value: Decimal, col: Collector) -> Decimal:
+        """``value`` × segment days ÷ period days (only inside a segment of a split period)."""
+        if self.prorate is None:
+            return value
+        days, total = self.prorate
+        col.note(f"prorated {days}/{total} days from {fmt(value)}")
+        return self.ctx.divide(self.ctx.multiply(value, Decimal(days)), Decimal(total))
+
+    # ---- targets, attainment, prior --------------------------------------------------
+
+    def _memo_builtin(self, key: str) -> Decimal | None:
+        if key not in self.memo:
+            return None
+        ok, v = self.memo[key]
+        if key in self.expl:
+            self.attach(self.expl[key])
+        if not ok:
+            assert isinstance(v, EvalFailure)
+            raise v
+        assert isinstance(v, Decimal)
+        return v
+
+    def target(self, metric: str, span: Span) -> Decimal:
+        key = f"target({metric})"
+        hit = self._memo_builtin(key)
+        if hit is not None:
+            return hit
+        col = Collector()
+        self._stack.append(col)
+        applied = self.seg.defs.get(f"target:{metric}")
+        try:
+            value = self._target_value(metric, applied, col, span)
+        except EvalFailure as e:
+            self._stack.pop()
+            self.memo[key] = (False, e)
+            raise
+        self._stack.pop()
+        self.memo[key] = (True, value)
+        self.order.append(key)
+        node = col.build(key, "target", fmt(value), span=applied.definition.span if applied and not col.data
+                         else None, override=applied.why if applied and not col.data else None)
+        self.expl[key] = node
+        self.attach(node)
+        return value
+
+    def _target_value(self, metric: str, applied: Applied | None, col: Collector, span: Span) -> Decimal:
+        row = self.run.targets.get((self.payee.id, metric, self.period.label))
+        if row is not None:
+            col.data = True
+            col.note(f"data target from {row.ref} (wins over the plan's default)")
+            return self.prorated(row.value, col)
+        if applied is None:
+            raise EvalFailure(MISSING_TARGET, f"no target for `{metric}` for payee {self.payee.id} in "
+                              f"{self.period.label} (neither in the data nor as a plan default)", span)
+        assert isinstance(applied.definition, ast.Target)
+        col.formula = unparse(applied.definition.expr)
+        col.note("plan default target" + (" of an override" if applied.block else ""))
+        value = num(self.run.compiler.compile(applied.definition.expr)(self, None), span)
+        return self.prorated(value, col)
+
+    def attainment(self, metric: str, span: Span) -> Decimal:
+        key = f"attainment({metric})"
+        hit = self._memo_builtin(key)
+        if hit is not None:
+            return hit
+        col = Collector(formula=f"{metric} / target({metric})")
+        self._stack.append(col)
+        try:
+            m = num(self.named(metric, span), span)
+            t = self.target(metric, span)
+            if t.is_zero():
+                raise EvalFailure(ZERO_TARGET, f"target for `{metric}` is 0 for payee {self.payee.id} in "
+                                  f"{self.period.label}: attainment is undefined", span)
+            value = self.ctx.divide(m, t)
+        except EvalFailure as e:
+            self._stack.pop()
+            self.memo[key] = (False, e)
+            raise
+        except DependencyFailure:
+            self._stack.pop()
+            raise
+        self._stack.pop()
+        self.memo[key] = (True, value)
+        self.order.append(key)
+        self.expl[key] = col.build(key, "attainment", fmt(value), span=span)
+        self.attach(self.expl[key])
+        return value
+
+    def prior(self, component: str, span: Span) -> Decimal:
+        if self.run.prior_fn is None:
+            raise EvalFailure(PRIOR_FAILED, "prior() is not available in this evaluation", span)
+        parts = self.run.prior_fn(self.payee.id, component, self.period.label)
+        total = ZERO
+        for p in parts:
+            total = self.ctx.add(total, p.amount)
+        rows = tuple((p.period, p.source, fmt(p.amount)) for p in parts)
+        self.attach(Explanation(f"prior({component})", "expr", fmt(total), span=span,
+                                row_header=("period", "source", "amount"), rows=rows,
+                                notes=("earlier periods of the same fiscal year",)))
+        return total
+
+    # ---- calls, aggregates, windows, fields ----------------------------------------
+
+    def call(self, name: str, args: tuple[Value, ...], f: FactCtx | None, span: Span) -> Value:
+        from kpidsl.eval import defs
+
+        applied = self.seg.defs.get(name)
+        if applied is not None and isinstance(applied.definition, ast.Table):
+            return defs.table(self, applied, args, f, span)
+        if applied is not None and isinstance(applied.definition, ast.Tiers):
+            return defs.tiers(self, applied, args, f, span)
+        raise EvalFailure(UNDEFINED, f"`{name}` is not a table or tiers for payee {self.payee.id}", span)
+
+    def push(self, col: Collector) -> None:
+        self._stack.append(col)
+
+    def pop(self) -> None:
+        self._stack.pop()
+
+    def window(self, w: ast.Window) -> tuple[dt.date, dt.date]:
+        if isinstance(w, ast.PeriodWindow):
+            return self.seg.start, self.seg.end
+        if isinstance(w, ast.YtdWindow):
+            return self.period.fy_start, self.seg.end
+        if isinstance(w, ast.PreviousPeriodWindow):
+            prev = self.period.previous()
+            return prev.start, prev.end
+        return w.start, w.end
+
+    def field(self, f: FactCtx | None, node: ast.Field) -> Value:
+        if f is None:
+            raise EvalFailure(INVALID_OPERATION, f"`{unparse(node)}` is read outside an aggregate", node.span)
+        if node.path == ("share",):
+            return f.share
+        v = f.fact.values.get(node.path[0])
+        if len(node.path) == 1:
+            return v
+        schema = self.run.model.kinds.get(f.fact.kind)
+        ref_kind = schema.fields.get(node.path[0], "") if schema else ""
+        target = self.run.index.by_key.get(ref_kind, {}).get(str(v))
+        if target is None:
+            raise EvalFailure(DANGLING_REFERENCE, f"{f.fact.kind} {f.fact.key} ({f.fact.ref}) references "
+                              f"{ref_kind} {v!r}, which is not in the data (`{unparse(node)}`)", node.span)
+        return target.values.get(node.path[1])
+
+    def aggregate(self, agg: ast.Aggregate) -> Value:
+        hit = self._aggs.get(id(agg))
+        if hit is None:
+            hit = self._aggregate(agg)
+            self._aggs[id(agg)] = hit
+        result, node = hit
+        top = self._stack[-1] if self._stack else None
+        if top is not None and top.top_agg is agg:
+            top.facts_from(result, node.notes)
+        else:
+            self.attach(node)
+        return result.value
+
+    def _aggregate(self, agg: ast.Aggregate) -> tuple[AggResult, Explanation]:
+        from kpidsl.eval.compile import mentions_share
+
+        scope = self._scope(agg.scope)
+        where = self.run.compiler.compile(agg.where) if agg.where is not None else None
+        expr = self.run.compiler.compile(agg.expr) if agg.expr is not None else None
+        wants_num = agg.func in ("sum", "avg", "min", "max")
+        values: list[tuple[str, Decimal, object]] = []
+        for fact, share in self.run.index.credited(agg.kind, scope, agg.credit):
+            fc = FactCtx(fact, share)
+            if where is not None and where(self, fc) is not True:
+                continue
+            v = expr(self, fc) if expr is not None else None
+            values.append((fact.key, share, num(v, agg.span) if wants_num else v))
+        weight = agg.func == "sum" and not mentions_share(agg.expr)
+        result = combine(agg.func, values, self.ctx, weight, unparse(agg), agg.span)
+        node = Explanation(unparse(agg), "facts", fmt(result.value), formula=unparse(agg), span=agg.span,
+                           facts=result.keys, fact_count=result.count,
+                           row_header=("fact", "share", "amount") if result.rows else (), rows=result.rows,
+                           notes=_scope_note(agg.scope, scope))
+        return result, node
+
+    def _scope(self, scope: str) -> list[str]:
+        own = [self.payee.id] if scope in ("self", "self+team") else []
+        team = self.run.hierarchy.team(self.payee.id, self.seg.end) if "team" in scope else []
+        return own + team
+
+
+def _scope_note(scope: str, payees: list[str]) -> tuple[str, ...]:
+    if scope == "self":
+        return ()
+    return (f"scope {scope}: {', '.join(payees) if payees else '(nobody)'}",)
+
+
+def _top_aggregate(d: ast.Definition) -> ast.Aggregate | None:
+    expr = getattr(d, "expr", None)
+    return expr if isinstance(expr, ast.Aggregate) else None
+
+
+def _kind(d: ast.Definition) -> str:
+    if isinstance(d, ast.Metric):
+        return "metric" if isinstance(d.expr, ast.Aggregate) else "derived"
+    return {ast.InputDecl: "input", ast.Const: "const", ast.Score: "score", ast.Payout: "payout"}.get(
+        type(d), "expr")
+
+
+def _formula(d: ast.Definition) -> str:
+    expr = getattr(d, "expr", None)
+    if isinstance(d, ast.Score):
+        return "Σ weight × min(attainment, cap); 0 below threshold"
+    if isinstance(d, ast.Const) and d.per_period:
+        return unparse(d.expr) + " per period"
+    return unparse(expr) if expr is not None else ""
+
+
+def value_text_or_none(v: Value) -> str | None:
+    return None if v is None else value_text(v)

@@ -1,0 +1,136 @@
+"""Tier arithmetic on evaluated bands: step, marginal, interpolated and lookup.
+
+A band is ``[lower, upper)``; a value exactly on an edge belongs to the upper
+band. An input below the first band (a negative base after refunds) takes the
+first band, so a refund reverses commission at the first band's rate. Above a
+closed last band the ``above`` value applies, else it is an evaluation error.
+"""
+
+from __future__ import annotations
+
+import decimal
+import itertools
+from decimal import Decimal
+
+import attrs
+
+from kpidsl.eval.errors import CURVE_OUT_OF_RANGE, TIER_OUT_OF_RANGE, EvalFailure
+from kpidsl.numbers import ZERO, fmt
+from kpidsl.source import Span
+
+ROW_HEADER = ("band", "slice base", "rate", "amount")
+POINT_HEADER = ("point", "input", "value")
+
+
+@attrs.frozen
+class EBand:
+    """An evaluated band: edges (``upper`` None for ``and up``) and its value."""
+
+    lower: Decimal
+    upper: Decimal | None
+    value: Decimal
+
+    def label(self) -> str:
+        hi = "and up" if self.upper is None else f"to {fmt(self.upper)}"
+        return f"{fmt(self.lower)} {hi}"
+
+
+@attrs.frozen
+class TierOutcome:
+    """The value of a tier call and the rows that add up to it."""
+
+    value: Decimal
+    rows: tuple[tuple[str, ...], ...]
+    header: tuple[str, ...] = ROW_HEADER
+    note: str = ""
+
+
+def find_band(bands: tuple[EBand, ...], x: Decimal) -> int | None:
+    """Index of the band containing ``x`` (edges go up), 0 below the first, None above a closed last."""
+    for i, band in enumerate(bands):
+        if band.upper is None or x < band.upper:
+            return i
+    return None
+
+
+def _above_error(name: str, x: Decimal, bands: tuple[EBand, ...], span: Span) -> EvalFailure:
+    top = bands[-1].upper
+    return EvalFailure(TIER_OUT_OF_RANGE, f"tiers `{name}`: input {fmt(x)} is above the last band's "
+                       f"upper edge {fmt(top) if top is not None else ''} and no `above` value is given", span)
+
+
+def step(name: str, bands: tuple[EBand, ...], x: Decimal, base: Decimal | None, above: Decimal | None,
+         ctx: decimal.Context, span: Span) -> TierOutcome:
+    """Retroactive: the band containing ``x`` gives a rate on the whole ``base`` (or an amount if base is None)."""
+    i = find_band(bands, x)
+    if i is None and above is None:
+        raise _above_error(name, x, bands, span)
+    rate, label = (bands[i].value, bands[i].label()) if i is not None else (above, "above")
+    assert rate is not None
+    if base is None:
+        return TierOutcome(rate, ((label, "", "", fmt(rate)),))
+    amount = ctx.multiply(base, rate)
+    return TierOutcome(amount, ((label, fmt(base), fmt(rate), fmt(amount)),))
+
+
+def lookup(name: str, bands: tuple[EBand, ...], x: Decimal, above: Decimal | None, span: Span) -> TierOutcome:
+    """The value of the band containing ``x``."""
+    i = find_band(bands, x)
+    if i is None:
+        if above is None:
+            raise _above_error(name, x, bands, span)
+        return TierOutcome(above, (("above", fmt(x), "", fmt(above)),))
+    b = bands[i]
+    return TierOutcome(b.value, ((b.label(), fmt(x), "", fmt(b.value)),))
+
+
+def marginal(name: str, bands: tuple[EBand, ...], base: Decimal, scale: Decimal | None,
+             above: Decimal | None, ctx: decimal.Context, span: Span) -> TierOutcome:
+    """Graduated: ``base`` cut at the band edges (× ``scale``), each slice × its band's rate."""
+    def edge(v: Decimal) -> Decimal:
+        return ctx.multiply(v, scale) if scale is not None else v
+
+    if base < edge(bands[0].lower) or base.is_zero():
+        amount = ctx.multiply(base, bands[0].value)
+        return TierOutcome(amount, ((bands[0].label(), fmt(base), fmt(bands[0].value), fmt(amount)),),
+                           note="base below the first band: the first band's rate applies")
+    total, rows = ZERO, []
+    for b in bands:
+        lo = edge(b.lower)
+        if base <= lo:
+            break
+        hi = base if b.upper is None else min(base, edge(b.upper))
+        piece = ctx.subtract(hi, lo)
+        amount = ctx.multiply(piece, b.value)
+        total = ctx.add(total, amount)
+        rows.append((b.label(), fmt(piece), fmt(b.value), fmt(amount)))
+    top = bands[-1].upper
+    if top is not None and base > edge(top):
+        if above is None:
+            raise _above_error(name, base, bands, span)
+        piece = ctx.subtract(base, edge(top))
+        amount = ctx.multiply(piece, above)
+        total = ctx.add(total, amount)
+        rows.append(("above", fmt(piece), fmt(above), fmt(amount)))
+    return TierOutcome(total, tuple(rows))
+
+
+def interpolate(name: str, points: tuple[tuple[Decimal, Decimal], ...], x: Decimal, extend_flat: bool,
+                ctx: decimal.Context, span: Span) -> TierOutcome:
+    """Linear between neighbouring points; outside them an error unless extended flat."""
+    first, last = points[0], points[-1]
+    if x < first[0] or x > last[0]:
+        if not extend_flat:
+            raise EvalFailure(CURVE_OUT_OF_RANGE, f"tiers `{name}`: input {fmt(x)} is outside the curve's "
+                              f"points {fmt(first[0])}..{fmt(last[0])} and the curve does not extend flat", span)
+        end = first if x < first[0] else last
+        return TierOutcome(end[1], (("flat", fmt(x), fmt(end[1])),), POINT_HEADER)
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        if x0 <= x <= x1:
+            if x == x0:
+                return TierOutcome(y0, ((fmt(x0), fmt(x), fmt(y0)),), POINT_HEADER)
+            rise = ctx.multiply(ctx.subtract(x, x0), ctx.subtract(y1, y0))
+            y = ctx.add(y0, ctx.divide(rise, ctx.subtract(x1, x0)))
+            rows = ((fmt(x0), fmt(x0), fmt(y0)), (fmt(x1), fmt(x1), fmt(y1)), ("", fmt(x), fmt(y)))
+            return TierOutcome(y, rows, POINT_HEADER)
+    return TierOutcome(first[1], ((fmt(first[0]), fmt(x), fmt(first[1])),), POINT_HEADER)

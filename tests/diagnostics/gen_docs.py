@@ -1,0 +1,74 @@
+"""Regenerate docs/diagnostics.md from the checker's code registry and the golden corpus.
+
+Run ``python tests/diagnostics/gen_docs.py``; ``test_docs.py`` checks it is up to date.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kpidsl.check.codes import CODES
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = ROOT / "tests" / "diagnostics" / "cases"
+DECISIONS = ROOT / "tests" / "diagnostics" / "decisions.md"
+HEADER_RE = re.compile(r'\Aplan "Case" \{.*?\n\}\n\n', re.S)
+
+
+def example(code: str) -> str | None:
+    cases = sorted(CASES.glob(f"{code}-*.kpi"))
+    if not cases:
+        return None
+    return HEADER_RE.sub("", cases[0].read_text(encoding="utf-8")).rstrip("\n")
+
+
+def section(code: str) -> list[str]:
+    title, fix = CODES[code]
+    out = [f"### {code}: {title}", ""]
+    body = example(code)
+    if body is not None:
+        out += ["Example of the mistake:", "", "```kpi", body, "```", ""]
+        expected = sorted(CASES.glob(f"{code}-*.expected"))[0].name
+        out += [f"What the checker reports: `tests/diagnostics/cases/{expected}`.", ""]
+    return [*out, f"Fix: {fix}", ""]
+
+
+def render() -> str:
+    codes = sorted(CODES)
+    lines = ["# Diagnostics", "",
+             "Every problem kpidsl reports has a stable code. Codes by range:", "",
+             "* KPI00xx syntax and limits (see the syntax section)",
+             "* KPI01xx names, imports, fact kinds, cycles",
+             "* KPI02xx types and units", "* KPI03xx tiers and tables",
+             "* KPI04xx scores and payouts", "* KPI05xx overrides",
+             "* KPI06xx evaluation errors (per payee)", "* KPI07xx data errors (rows)",
+             "* KPI08xx tests and invariants", "",
+             "## Index of static-check codes", "", "| code | title |", "| --- | --- |"]
+    lines += [f"| {c} | {CODES[c][0]} |" for c in codes]
+    lines += ["", "## KPI00xx syntax and limits", "",
+              "<!-- merged from docs/diagnostics/_syntax.md -->", "",
+              "## KPI01xx imports (loader)", "",
+              "KPI0101 missing file, KPI0102 import outside the plan's root, KPI0103 import "
+              "cycle: documented with the loader (merged from docs/diagnostics/_syntax.md).", ""]
+    groups = [("KPI01", "## KPI01xx names, fact kinds and cycles"),
+              ("KPI02", "## KPI02xx types and units"), ("KPI03", "## KPI03xx tiers and tables"),
+              ("KPI04", "## KPI04xx scores and payouts"), ("KPI05", "## KPI05xx overrides"),
+              ("KPI08", "## KPI08xx tests and invariants")]
+    for prefix, heading in groups:
+        if prefix == "KPI08":
+            lines += ["## KPI06xx evaluation errors", "",
+                      "<!-- merged from docs/diagnostics/_eval.md -->", "",
+                      "## KPI07xx data errors", "",
+                      "<!-- merged from docs/diagnostics/_data.md -->", ""]
+        lines += [heading, ""]
+        for c in codes:
+            if c.startswith(prefix):
+                lines += section(c)
+    lines += ["## KPI0006 reported by the checker", "", *section("KPI0006")]
+    lines += [DECISIONS.read_text(encoding="utf-8").rstrip("\n"), ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    (ROOT / "docs" / "diagnostics.md").write_text(render(), encoding="utf-8")

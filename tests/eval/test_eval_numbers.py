@@ -1,0 +1,98 @@
+"""numbers.py and periods.py: contexts, rounding, formatting and period arithmetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import threading
+from decimal import Decimal
+
+import pytest
+
+from kpidsl.numbers import fmt, parse_decimal, plan_context, quantize
+from kpidsl.periods import PeriodError, parse_period, period_of
+
+
+def test_context_traps_and_precision() -> None:
+    ctx = plan_context(34)
+    assert ctx.prec == 34
+    with pytest.raises(decimal.DivisionByZero):
+        ctx.divide(Decimal(1), Decimal(0))
+    with pytest.raises(decimal.InvalidOperation):
+        ctx.divide(Decimal(0), Decimal(0))
+    with pytest.raises(decimal.FloatOperation):
+        ctx.create_decimal_from_float(0.1)
+        with decimal.localcontext(ctx):
+            Decimal(1) < 0.5  # noqa: B015
+
+
+def test_global_context_untouched() -> None:
+    before = decimal.getcontext().copy()
+    plan_context(10).divide(Decimal(1), Decimal(3))
+    assert decimal.getcontext().prec == before.prec
+    assert decimal.getcontext().traps == before.traps
+
+
+@pytest.mark.parametrize(
+    ("value", "mode", "expected"),
+    [
+        ("-0.005", "half_up", "-0.01"),
+        ("0.005", "half_up", "0.01"),
+        ("0.005", "half_even", "0.00"),
+        ("0.015", "half_even", "0.02"),
+        ("0.019", "down", "0.01"),
+        ("0.011", "up", "0.02"),
+        ("0.015", "half_down", "0.01"),
+    ],
+)
+def test_quantize_modes(value: str, mode: str, expected: str) -> None:
+    assert fmt(quantize(Decimal(value), Decimal("0.01"), mode)) == expected
+
+
+def test_fmt_never_uses_exponent() -> None:
+    assert fmt(Decimal("1E+3")) == "1000"
+    assert fmt(Decimal("1.0E-7")) == "0.00000010"
+    assert fmt(Decimal("-0.00")) == "0.00"
+    assert parse_decimal("1_000.50") == Decimal("1000.50")
+    assert parse_decimal("80%") == Decimal("0.80")
+
+
+def test_periods_calendar() -> None:
+    q = parse_period("2026-Q3", "quarter")
+    assert (q.start, q.end, q.days) == (dt.date(2026, 7, 1), dt.date(2026, 9, 30), 92)
+    assert q.previous().label == "2026-Q2"
+    assert parse_period("2026-Q1", "quarter").previous().label == "2025-Q4"
+    assert parse_period("2026-03", "month").end == dt.date(2026, 3, 31)
+    assert parse_period("2026-H2", "half").start == dt.date(2026, 7, 1)
+    assert parse_period("2026", "year").days == 365
+
+
+def test_fiscal_year_shifts_quarters() -> None:
+    q1 = parse_period("2026-Q1", "quarter", 2)
+    assert (q1.start, q1.end) == (dt.date(2026, 2, 1), dt.date(2026, 4, 30))
+    q4 = parse_period("2026-Q4", "quarter", 2)
+    assert q4.end == dt.date(2027, 1, 31)
+    assert [p.label for p in q4.earlier_in_fiscal_year()] == ["2026-Q1", "2026-Q2", "2026-Q3"]
+    assert period_of(dt.date(2027, 1, 15), "quarter", 2).label == "2026-Q4"
+    assert q4.fy_start == dt.date(2026, 2, 1)
+
+
+@pytest.mark.parametrize("text", ["2026-03", "2026", "2026-H2", "2026-Q5", "26-Q1"])
+def test_period_of_wrong_granularity(text: str) -> None:
+    with pytest.raises(PeriodError):
+        parse_period(text, "quarter")
+
+
+def test_contexts_are_independent_across_threads() -> None:
+    results: list[str] = []
+
+    def work(prec: int) -> None:
+        ctx = plan_context(prec)
+        results.append(str(ctx.divide(Decimal(1), Decimal(3))))
+
+    threads = [threading.Thread(target=work, args=(p,)) for p in (5, 10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["0.33333", "0.3333333333"]

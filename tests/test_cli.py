@@ -1,0 +1,155 @@
+"""The command line: exit codes, formats, and the README's first command's pieces."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kpidsl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EAST = ROOT / "examples" / "east-china-2026"
+
+GOOD = """plan "t" {
+  currency CNY
+  period quarter
+}
+
+metric bookings: money = sum deal.amount where deal.stage == "won" and deal.signed_on in period
+target bookings = 100_000
+
+payout commission: money = bookings * 2%
+"""
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_clean_plan_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "plan.kpi"
+    p.write_text(GOOD, encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(p))
+    assert code == 0
+    assert "no problems" in out
+
+
+def test_check_reports_every_error_with_location(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "plan.kpi"
+    p.write_text(GOOD.replace("bookings * 2%", "bookngs * 2% + new_logoz"), encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(p))
+    assert code == 1
+    assert out.count("error[KPI01") >= 2
+    assert "plan.kpi:9:" in out
+    assert "bookings" in out  # the did-you-mean hint
+
+
+def test_check_json_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "plan.kpi"
+    p.write_text(GOOD.replace("bookings * 2%", "bookngs * 2%"), encoding="utf-8")
+    code, out, _ = run(capsys, "check", "--format", "json", str(p))
+    assert code == 1
+    diags = json.loads(out)
+    assert diags[0]["line"] == 9 and diags[0]["code"].startswith("KPI01")
+    assert {"code", "severity", "message", "file", "line", "col", "end_line", "end_col"} <= set(diags[0])
+
+
+def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", str(tmp_path / "missing.kpi"))
+    assert code == 2 and "no such file" in err
+    with pytest.raises(SystemExit) as exc:
+        main(["eval"])
+    assert exc.value.code == 2
+
+
+def test_fmt_check_reports_unformatted_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "plan.kpi"
+    p.write_text(GOOD.replace("  currency CNY", "currency    CNY"), encoding="utf-8")
+    code, _, _ = run(capsys, "fmt", "--check", str(p))
+    assert code == 1
+    code, _, _ = run(capsys, "fmt", str(p))
+    assert code == 0
+    code, _, _ = run(capsys, "fmt", "--check", str(p))
+    assert code == 0
+
+
+def test_examples_check_and_are_formatted(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", str(ROOT / "examples"))
+    assert code == 0, out
+    code, out, _ = run(capsys, "fmt", "--check", str(ROOT / "examples"))
+    assert code == 0, out
+
+
+def test_eval_json_is_byte_identical_and_exact(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["eval", str(EAST / "plan.kpi"), "--data", str(EAST / "data"), "--period", "2026-Q3",
+            "--format", "json"]
+    code1, out1, _ = run(capsys, *argv)
+    code2, out2, _ = run(capsys, *argv)
+    assert out1 == out2
+    doc = json.loads(out1)
+    assert doc["period"] == "2026-Q3"
+    assert doc["plan"]["digest"].startswith("sha256:")
+    for p in doc["payees"].values():
+        if p["total"] is not None:
+            from decimal import Decimal
+
+            assert Decimal(p["total"]) == sum(Decimal(v) for v in p["components"].values())
+    assert code1 == code2 == (0 if not doc["errors"] else 1)
+
+
+def test_eval_rejects_bad_data_and_pays_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(EAST / "data", data)
+    deals = data / "deals.csv"
+    lines = deals.read_text(encoding="utf-8").splitlines()
+    cells = lines[3].split(",")
+    cells[2] = "12x3O0.00"
+    lines[3] = ",".join(cells)
+    deals.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, _err = run(capsys, "eval", str(EAST / "plan.kpi"), "--data", str(data),
+                         "--period", "2026-Q3", "--format", "json")
+    assert code == 1
+    doc = json.loads(out)
+    assert doc["payees"] == {}
+    assert any(e["line"] == 4 and "12x3O0.00" in e["message"] for e in doc["errors"])
+
+
+def test_explain_text_names_the_deals(capsys: pytest.CaptureFixture[str]) -> None:
+    _doc_code, out, _ = run(capsys, "eval", str(EAST / "plan.kpi"), "--data", str(EAST / "data"),
+                           "--period", "2026-Q3", "--format", "json")
+    doc = json.loads(out)
+    payee = next(pid for pid, p in doc["payees"].items()
+                 if p["total"] is not None and p["components"].get("commission") not in (None, "0.00"))
+    code, text, _ = run(capsys, "explain", str(EAST / "plan.kpi"), "--data", str(EAST / "data"),
+                        "--period", "2026-Q3", "--payee", payee, "commission")
+    assert code in (0, 1)
+    assert "commission" in text and doc["payees"][payee]["components"]["commission"].split(".")[0][-3:] in text.replace(",", "")
+    assert "plan.kpi:" in text
+
+
+def test_explain_html_is_self_contained(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "eval", str(EAST / "plan.kpi"), "--data", str(EAST / "data"),
+                    "--period", "2026-Q3", "--format", "json")
+    payee = sorted(json.loads(out)["payees"])[0]
+    _code, html, _ = run(capsys, "explain", str(EAST / "plan.kpi"), "--data", str(EAST / "data"),
+                        "--period", "2026-Q3", "--payee", payee, "--format", "html")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert "http://" not in html and "https://" not in html and "<script" not in html.lower()
+
+
+def test_schema_command_prints_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "schema")
+    assert code == 0
+    schema = json.loads(out)
+    assert "properties" in schema and "payees" in schema["properties"]
