@@ -14,7 +14,7 @@ from kpidsl.eval import EvalResult, evaluate
 from kpidsl.model import PlanModel
 from kpidsl.syntax import parse
 
-DESIGN = Path("/work/shared/design")
+DESIGN = Path(__file__).resolve().parents[1] / "syntax" / "fixtures"  # copies of the design sketches
 
 HEADER = """plan "Test" {
   currency CNY
