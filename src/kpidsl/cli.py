@@ -264,7 +264,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON schema of eval --format json")
     p.set_defaults(func=lambda a: _schema())
+    for module in _feature_modules():
+        if hasattr(module, "add_parser"):  # TODO(lead): strict once every feature module has it
+            module.add_parser(sub)
     return parser
+
+
+# Feature commands live beside their feature; each module defines
+# ``add_parser(subparsers)`` and keeps its heavy imports inside the handler.
+FEATURE_COMMANDS = (
+    "kpidsl.testing.cli",
+    "kpidsl.diff.cli",
+    "kpidsl.whatif.cli",
+    "kpidsl.importer.cli",
+    "kpidsl.report.cli",
+)
+
+
+def _feature_modules() -> list[Any]:
+    import importlib
+
+    found = []
+    for name in FEATURE_COMMANDS:
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as e:
+            if e.name is None or not name.startswith(e.name):
+                raise
+    return found
 
 
 def _schema() -> int:

@@ -34,6 +34,19 @@ def section(code: str) -> list[str]:
     return [*out, f"Fix: {fix}", ""]
 
 
+FRAGMENTS = ROOT / "docs" / "diagnostics"
+FRAGMENT_CODE = re.compile(r"^## (KPI\d{4})\s*[—:-]+\s*(.+)$", re.M)
+
+
+def fragment(name: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """A docs/diagnostics/_NAME.md file, headings demoted one level, and its (code, title)s."""
+    text = (FRAGMENTS / f"_{name}.md").read_text(encoding="utf-8")
+    body = [line for line in text.splitlines() if not line.startswith("# ")]
+    demoted = [FRAGMENT_CODE.sub(r"### \1: \2", line) if line.startswith("## ") else line
+               for line in body]
+    return demoted, FRAGMENT_CODE.findall(text)
+
+
 def render() -> str:
     codes = sorted(CODES)
     lines = ["# Diagnostics", "",
@@ -44,13 +57,15 @@ def render() -> str:
              "* KPI04xx scores and payouts", "* KPI05xx overrides",
              "* KPI06xx evaluation errors (per payee)", "* KPI07xx data errors (rows)",
              "* KPI08xx tests and invariants", "",
-             "## Index of static-check codes", "", "| code | title |", "| --- | --- |"]
-    lines += [f"| {c} | {CODES[c][0]} |" for c in codes]
-    lines += ["", "## KPI00xx syntax and limits", "",
-              "<!-- merged from docs/diagnostics/_syntax.md -->", "",
-              "## KPI01xx imports (loader)", "",
-              "KPI0101 missing file, KPI0102 import outside the plan's root, KPI0103 import "
-              "cycle: documented with the loader (merged from docs/diagnostics/_syntax.md).", ""]
+             "## Index of codes", "", "| code | title |", "| --- | --- |"]
+    syntax, syntax_codes = fragment("syntax")
+    evaluation, eval_codes = fragment("eval")
+    data, data_codes = fragment("data")
+    index = {**dict(syntax_codes), **dict(eval_codes), **dict(data_codes)}
+    index.update({c: CODES[c][0] for c in codes})
+    lines += [f"| {c} | {index[c]} |" for c in sorted(index)]
+    lines += ["", "## KPI00xx syntax and limits, KPI010x imports", "",
+              "<!-- generated from docs/diagnostics/_syntax.md -->", *syntax, ""]
     groups = [("KPI01", "## KPI01xx names, fact kinds and cycles"),
               ("KPI02", "## KPI02xx types and units"), ("KPI03", "## KPI03xx tiers and tables"),
               ("KPI04", "## KPI04xx scores and payouts"), ("KPI05", "## KPI05xx overrides"),
@@ -58,9 +73,9 @@ def render() -> str:
     for prefix, heading in groups:
         if prefix == "KPI08":
             lines += ["## KPI06xx evaluation errors", "",
-                      "<!-- merged from docs/diagnostics/_eval.md -->", "",
+                      "<!-- generated from docs/diagnostics/_eval.md -->", *evaluation, "",
                       "## KPI07xx data errors", "",
-                      "<!-- merged from docs/diagnostics/_data.md -->", ""]
+                      "<!-- generated from docs/diagnostics/_data.md -->", *data, ""]
         lines += [heading, ""]
         for c in codes:
             if c.startswith(prefix):

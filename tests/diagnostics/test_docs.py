@@ -36,3 +36,24 @@ def test_every_code_is_documented() -> None:
 def test_every_code_has_a_golden_case() -> None:
     missing = [c for c in CODES if c not in NO_CASE and not list(CASES.glob(f"{c}-*.kpi"))]
     assert missing == []
+
+
+def test_every_code_anywhere_in_the_library_is_documented() -> None:
+    src = ROOT / "src" / "kpidsl"
+    used: set[str] = set()
+    for path in src.rglob("*.py"):
+        used |= set(re.findall(r"\bKPI\d{4}\b", path.read_text(encoding="utf-8")))
+    doc = (ROOT / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    undocumented = sorted(c for c in used if f"### {c}:" not in doc)
+    assert undocumented == []
+
+
+def test_generated_index_is_up_to_date() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_docs", Path(__file__).parent / "gen_docs.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    doc = (ROOT / "docs" / "diagnostics.md").read_text(encoding="utf-8")
+    assert gen.render() == doc, "run: python tests/diagnostics/gen_docs.py"
