@@ -72,3 +72,17 @@ def test_decimal_contexts_live_in_numbers_only() -> None:
         if f.name != "numbers.py" and re.search(r"getcontext\(\)|setcontext\(", text):
             offenders.append(str(f.relative_to(SRC)))
     assert offenders == []
+
+
+def test_the_cli_starts_without_heavy_imports() -> None:
+    """`kpidsl check` must start fast: the engine, pydantic and optional engines load lazily."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, kpidsl.cli; kpidsl.cli.build_parser(); "
+        "heavy = ('pydantic', 'duckdb', 'openpyxl', 'pyarrow', 'hypothesis', 'kpidsl.eval'); "
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -114,10 +114,11 @@ class Plan:
         raw = data if isinstance(data, RawData) else load_data(data)
         dataset, bind_diags = bind(self.model, raw.tables)
         data_diags = sorted([*raw.diagnostics, *bind_diags], key=Diagnostic.sort_key)
+        names = {p.id: p.name for p in dataset.payees}
         if has_errors(data_diags):
-            return Result(self, None, period, tuple(data_diags), dataset.digest)
+            return Result(self, None, period, tuple(data_diags), dataset.digest, names)
         evaluated = evaluate(self.model, dataset, period, as_of=as_of, payees=payees)
-        return Result(self, evaluated, period, tuple(data_diags), dataset.digest)
+        return Result(self, evaluated, period, tuple(data_diags), dataset.digest, names)
 
 
 def _from_modules(
@@ -165,6 +166,7 @@ class Result:
     period: str
     data_diagnostics: tuple[Diagnostic, ...]
     data_digest: str
+    names: Mapping[str, str] = attrs.field(factory=dict)  # payee id -> display name
 
     @property
     def ok(self) -> bool:

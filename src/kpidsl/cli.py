@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -124,21 +125,32 @@ def _errors_text(result: api.Result) -> str:
 
 def _table(result: api.Result) -> str:
     components = list(result.plan.model.payouts)
-    header = ["payee", *components, "total"]
+    header = ["payee", "name", *components, "total"]
     rows: list[list[str]] = []
     for pid, pr in result.payees.items():
-        cells = [pid]
+        cells = [pid, result.names.get(pid, "")]
         for c in components:
             v = pr.components.get(c)
             cells.append("" if v is None else _money(v))
         cells.append("error" if pr.total is None else _money(pr.total))
         rows.append(cells)
-    widths = [max([_w(h), *(_w(r[i]) for r in rows)]) for i, h in enumerate(header)]
-    lines = ["  ".join(_pad(c, widths[i], i) for i, c in enumerate(header))]
-    lines.append("  ".join("-" * w for w in widths))
+    footer = _footer(result, components)
+    widths = [max([_w(h), *(_w(r[i]) for r in [*rows, footer])]) for i, h in enumerate(header)]
+    rule = "  ".join("-" * w for w in widths)
+    lines = ["  ".join(_pad(c, widths[i], i) for i, c in enumerate(header)), rule]
     for r in rows:
         lines.append("  ".join(_pad(c, widths[i], i) for i, c in enumerate(r)))
+    lines += [rule, "  ".join(_pad(c, widths[i], i) for i, c in enumerate(footer))]
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _footer(result: api.Result, components: list[str]) -> list[str]:
+    """All payees: the sum of each component and of the totals (errors left out, and said so)."""
+    payees = list(result.payees.values())
+    ok = [p for p in payees if p.total is not None]
+    sums = [_money(sum((p.components.get(c, Decimal(0)) for p in ok), Decimal(0))) for c in components]
+    label = f"{len(ok)} paid" + (f", {len(payees) - len(ok)} in error" if len(ok) < len(payees) else "")
+    return ["all payees", label, *sums, _money(sum((p.total for p in ok), Decimal(0)))]
 
 
 def _w(text: str) -> int:
@@ -146,7 +158,7 @@ def _w(text: str) -> int:
 
 
 def _pad(text: str, w: int, i: int) -> str:
-    return ljust(text, w) if i == 0 else rjust(text, w)
+    return ljust(text, w) if i < 2 else rjust(text, w)
 
 
 def _money(v: Any) -> str:

@@ -120,7 +120,7 @@ def test_prior_with_fiscal_year_start() -> None:
     assert r.payees["alice"].components["annual"] == D("30.00")  # January belongs to FY2025
 
 
-def test_navigating_a_dangling_reference_is_an_evaluation_error() -> None:
+def test_navigating_a_dangling_reference_is_a_data_error_and_the_engine_refuses_it() -> None:
     body = """
     metric cash_a: money = sum collection.amount where collection.deal.product == "A" and collection.received_on in period
     metric cash: money = sum collection.amount where collection.received_on in period
@@ -132,7 +132,9 @@ def test_navigating_a_dangling_reference_is_an_evaluation_error() -> None:
     model = make_plan(body)
     data, diags = bind(model, {"payees": table("payees", PAYEES), "deals": table("deals", DEALS),
                                "collections": table("collections", collections)})
-    assert diags and all(d.severity == "warning" for d in diags)
+    assert [(d.code, d.severity) for d in diags] == [("KPI0722", "error")]
+    assert "collection.deal" in " ".join(diags[0].notes)
+    # the engine's own check stays as a defence when evaluated regardless
     alice = evaluate(model, data, "2026-Q3").payees["alice"]
     assert [(e.name, e.code) for e in alice.errors] == [("cash_a", "KPI0610")]
     assert "D404" in alice.errors[0].message

@@ -23,6 +23,7 @@ from .credits import bind_credits
 from .digest import digest
 from .facts import bind_facts
 from .model import Dataset, RawTable, RowRef
+from .navigation import navigated_references
 from .people import bind_history, bind_payees
 from .plandata import bind_inputs, bind_payments, bind_targets
 from .tableview import Sink
@@ -89,7 +90,7 @@ def bind_result(
             groups.setdefault(role, []).append(tables[name])
     payees = bind_payees(groups.get("payees", []), sink)
     fact_tables = {r[5:]: ts for r, ts in groups.items() if r.startswith("fact:")}
-    facts = bind_facts(model.kinds, fact_tables, payees, sink)
+    facts = bind_facts(model.kinds, fact_tables, payees, sink, navigated_references(model))
     credits = bind_credits(model, groups.get("credits", []), payees, facts, sink)
     history = bind_history(groups.get("payee_history", []), payees, sink)
     targets = bind_targets(model, groups.get("targets", []), payees, sink)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import attrs
 
-from kpidsl.diagnostics import Diagnostic, warning
+from kpidsl.diagnostics import Diagnostic, Label, error, warning
 from kpidsl.model import OPTIONAL_BUILTIN_FIELDS, PAYEE_TYPE, KindSchema
+from kpidsl.source import Span
 
 from . import codes
 from .model import Fact, Payee, RawRow, RawTable, Value
@@ -47,8 +48,13 @@ def bind_facts(
     tables: dict[str, list[RawTable]],
     payees: dict[str, Payee],
     sink: Sink,
+    navigated: Mapping[tuple[str, str], Span] | None = None,
 ) -> FactsBound:
-    """Type every fact table; then warn about references to facts not in the data."""
+    """Type every fact table; then report references to facts not in the data.
+
+    ``navigated`` maps (kind, reference field) to where the plan reads through
+    it: a dangling reference there is an error, elsewhere a warning.
+    """
     out = FactsBound()
     for name in sorted(kinds):
         kind = kinds[name]
@@ -58,7 +64,7 @@ def bind_facts(
         for table in tables.get(name, []):
             _bind_table(kind, table, payees, keys, out, sink)
     for name in sorted(kinds):
-        _check_references(kinds[name], out, sink)
+        _check_references(kinds[name], out, sink, navigated or {})
     return out
 
 
@@ -130,20 +136,29 @@ def _field(
     return text
 
 
-def _check_references(kind: KindSchema, out: FactsBound, sink: Sink) -> None:
-    """A reference to a missing fact is a warning here; the engine makes it an error
-    when the plan navigates through the reference (``collection.deal.product``)."""
+def _check_references(
+    kind: KindSchema, out: FactsBound, sink: Sink, navigated: Mapping[tuple[str, str], Span]
+) -> None:
+    """A reference to a missing fact: an error when the plan navigates through the
+    reference (``collection.deal.product``), a warning otherwise."""
     for field, target in sorted(kind.references().items()):
         known = out.facts.get(target, {})
+        used_at = navigated.get((kind.name, field))
         for key in sorted(out.facts[kind.name]):
             fact = out.facts[kind.name][key]
             value = fact.values.get(field)
             if isinstance(value, str) and value not in known:
-                sink.add(_dangling(kind, field, target, fact, value, out))
+                sink.add(_dangling(kind, field, target, fact, value, out, used_at))
 
 
 def _dangling(
-    kind: KindSchema, field: str, target: str, fact: Fact, value: str, out: FactsBound
+    kind: KindSchema,
+    field: str,
+    target: str,
+    fact: Fact,
+    value: str,
+    out: FactsBound,
+    used_at: Span | None,
 ) -> Diagnostic:
     rejected = value in out.rejected_keys.get(target, set())
     why = f"that {target} was rejected" if rejected else f"no {target} has this key"
@@ -153,6 +168,16 @@ def _dangling(
     )
     view, row = out.rows[kind.name, fact.key]
     span = view.span(row, field)
+    if used_at is not None:
+        return error(
+            codes.DANGLING_REFERENCE,
+            msg,
+            span,
+            "dangling reference",
+            secondary=(Label(used_at, f"the plan reads through {kind.name}.{field} here"),),
+            notes=(f"the plan navigates through {kind.name}.{field} (at {used_at})",),
+            help=f"add {target} '{value}' to the data, or correct the key",
+        )
     return warning(
         codes.DANGLING_REFERENCE,
         msg,

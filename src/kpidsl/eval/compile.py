@@ -46,6 +46,7 @@ class Scope(Protocol):
     def aggregate(self, agg: ast.Aggregate) -> Value: ...
     def window(self, w: ast.Window) -> tuple[dt.date, dt.date]: ...
     def field(self, f: FactCtx | None, node: ast.Field) -> Value: ...
+    def fallback(self, e: ast.Fallback, main: Fn, alt: Fn, f: FactCtx | None) -> Value: ...
 
 
 Fn = Callable[[Scope, FactCtx | None], Value]
@@ -147,15 +148,8 @@ class Compiler:
         return fn
 
     def _fallback(self, e: ast.Fallback) -> Fn:
-        main, alt = self.compile(e.expr), self.compile(e.fallback)
-
-        def fn(s: Scope, f: FactCtx | None) -> Value:
-            try:
-                return main(s, f)
-            except EvalFailure:
-                return alt(s, f)
-
-        return fn
+        main, alt, node = self.compile(e.expr), self.compile(e.fallback), e
+        return lambda s, f: s.fallback(node, main, alt, f)
 
 
 def _arith(op: str, left: Fn, right: Fn, e: ast.Binary) -> Fn:

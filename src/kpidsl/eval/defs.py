@@ -9,7 +9,7 @@ from kpidsl import ast
 from kpidsl.eval import tiers as tiermath
 from kpidsl.eval.collect import Collector
 from kpidsl.eval.compile import FactCtx, Value, num
-from kpidsl.eval.errors import TABLE_KEY_MISSING, EvalFailure
+from kpidsl.eval.errors import TABLE_KEY_MISSING, ZERO_TARGET, EvalFailure
 from kpidsl.eval.resolve import Applied
 from kpidsl.eval.unparse import unparse
 from kpidsl.numbers import ZERO, fmt
@@ -186,7 +186,13 @@ def _tier_outcome(env: Env, d: ast.Tiers, args: tuple[Value, ...], f: FactCtx | 
 def _attainment_scale(env: Env, on: ast.Expr, span: Span) -> Decimal | None:
     """For ``on attainment(m)`` the band edges are attainments: × target(m) in the base's unit."""
     if isinstance(on, ast.Call) and on.func == "attainment" and on.args and isinstance(on.args[0], ast.Name):
-        return env.target(on.args[0].name, span)
+        metric = on.args[0].name
+        target = env.target(metric, span)
+        if target.is_zero():
+            # the edges would all collapse to 0: attainment is undefined, as for `attainment(m)`
+            raise EvalFailure(ZERO_TARGET, f"target for `{metric}` is 0 for payee {env.payee.id} in "
+                              f"{env.period.label}: attainment is undefined", span)
+        return target
     return None
 
 

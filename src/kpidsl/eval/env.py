@@ -11,8 +11,9 @@ import attrs
 from kpidsl import ast
 from kpidsl.data.model import Payee
 from kpidsl.eval.collect import Collector
-from kpidsl.eval.compile import FactCtx, Value, num
+from kpidsl.eval.compile import FactCtx, Fn, Value, num
 from kpidsl.eval.context import RunContext
+from kpidsl.eval.cover import Uses, fallback, reported_errors
 from kpidsl.eval.errors import (
     DANGLING_REFERENCE,
     INVALID_OPERATION,
@@ -56,8 +57,10 @@ class Env:
         self.memo: dict[str, tuple[bool, object]] = {}
         self.order: list[str] = []
         self.expl: dict[str, Explanation] = {}
-        self.errors: dict[str, EvalError] = {}
+        self.roots: dict[str, EvalError] = {}  # failures that arose in the name itself
+        self.root_of: dict[str, str] = {}  # failed name -> the name where its failure arose
         self.failures: dict[str, EvalError] = {}
+        self.uses = Uses()
         self.payouts: dict[str, PayoutState] = {}
         self._aggs: dict[int, tuple[AggResult, Explanation]] = {}
         self._stack: list[Collector] = []
@@ -67,6 +70,11 @@ class Env:
 
     def error_of(self, name: str, e: EvalFailure) -> EvalError:
         return EvalError(self.payee.id, name, e.code, e.message, self.period.label, e.span)
+
+    @property
+    def errors(self) -> dict[str, EvalError]:
+        """The failures that reach the payee (not only used under fallbacks), by root name."""
+        return reported_errors(self)
 
     def attach(self, node: Explanation) -> None:
         if self._stack:
@@ -106,6 +114,7 @@ class Env:
     # ---- named values ------------------------------------------------------------
 
     def named(self, name: str, span: Span) -> Value:
+        self.uses.use(name)
         if name in self.memo:
             return self._recall(name)
         applied = self.seg.defs.get(name)
@@ -114,6 +123,7 @@ class Env:
         if name in self._busy:
             raise EvalFailure(UNDEFINED, f"`{name}` depends on itself", span)
         self._busy.add(name)
+        self.uses.enter(name)
         col = Collector(top_agg=_top_aggregate(applied.definition))
         self._stack.append(col)
         try:
@@ -131,6 +141,7 @@ class Env:
             return self._fail(name, applied, col, bad, root=True)
         finally:
             self._busy.discard(name)
+            self.uses.leave()
 
     def _recall(self, name: str) -> Value:
         ok, v = self.memo[name]
@@ -147,7 +158,8 @@ class Env:
         err = self.error_of(name, e)
         self.failures[name] = err
         if root:
-            self.errors[name] = err
+            self.roots[name] = err
+        self.root_of[name] = name if root else self.root_of.get(via or "", via or name)
         msg = e.message if root else f"depends on `{via}`, which failed: {e.message}"
         self._finish(name, applied, col, None, msg)
         raise DependencyFailure(name, e)
@@ -226,10 +238,10 @@ class Env:
         try:
             value = self._target_value(metric, applied, col, span)
         except EvalFailure as e:
-            self._stack.pop()
             self.memo[key] = (False, e)
             raise
-        self._stack.pop()
+        finally:
+            self._stack.pop()
         self.memo[key] = (True, value)
         self.order.append(key)
         node = col.build(key, "target", fmt(value), span=applied.definition.span if applied and not col.data
@@ -305,6 +317,9 @@ class Env:
         if applied is not None and isinstance(applied.definition, ast.Tiers):
             return defs.tiers(self, applied, args, f, span)
         raise EvalFailure(UNDEFINED, f"`{name}` is not a table or tiers for payee {self.payee.id}", span)
+
+    def fallback(self, e: ast.Fallback, main: Fn, alt: Fn, f: FactCtx | None) -> Value:
+        return fallback(self, e, main, alt, f)
 
     def push(self, col: Collector) -> None:
         self._stack.append(col)

@@ -1,8 +1,26 @@
-"""Plan tests: the ``test`` blocks of ``.kpi`` files, run by ``kpidsl test`` and by pytest."""
+"""Plan tests: the ``test`` blocks of ``.kpi`` files, run by ``kpidsl test`` and by pytest.
+
+Names are imported lazily so that ``kpidsl check`` and the CLI start fast.
+"""
 
 from __future__ import annotations
 
-from .outcome import Failure, RunReport, TestOutcome
-from .runner import run_paths, run_plan, run_plan_tests
+import importlib
+from typing import Any
 
-__all__ = ["Failure", "RunReport", "TestOutcome", "run_paths", "run_plan", "run_plan_tests"]
+_EXPORTS = {
+    "Failure": ".outcome",
+    "RunReport": ".outcome",
+    "TestOutcome": ".outcome",
+    "run_paths": ".runner",
+    "run_plan": ".runner",
+    "run_plan_tests": ".runner",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
