@@ -176,6 +176,12 @@ class Result:
     def payees(self) -> Mapping[str, Any]:
         return {} if self.evaluation is None else dict(self.evaluation.payees)
 
+    def _repr_html_(self) -> str:
+        """Rich display in Jupyter: the result as a table of payees."""
+        from kpidsl.report.notebook import result_html
+
+        return result_html(self)
+
     def explain(self, payee: str, name: str = "total") -> Explanation:
         """The explanation tree of one named value (``total`` by default) of one payee."""
         if self.evaluation is None:

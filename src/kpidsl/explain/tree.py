@@ -38,6 +38,12 @@ class Explanation:
     children: tuple[Explanation, ...] = ()
     error: str | None = None
 
+    def _repr_html_(self) -> str:
+        """Rich display in Jupyter: the collapsible explanation tree."""
+        from kpidsl.report.notebook import explanation_html
+
+        return explanation_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with a stable key order; empty parts are left out."""
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "value": self.value}
