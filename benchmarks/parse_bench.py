@@ -1,13 +1,18 @@
 """Parse-time benchmark: a generated plan of ~10,000 lines with many override blocks.
 
-Run: ``python benchmarks/parse_bench.py [lines]``; prints lines, bytes and seconds.
+Run: ``python benchmarks/parse_bench.py [lines] [runs]``; prints lines, bytes and
+the parser build time, then parse, check (``kpidsl.check.check``) and total seconds:
+each run and the median over ``runs`` (default 3) runs.
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 
+from kpidsl.check import check
+from kpidsl.diagnostics import has_errors
 from kpidsl.syntax import get_parser, parse
 
 HEAD = 'plan "Benchmark" {\n  currency CNY\n  period quarter\n}\n\n'
@@ -37,17 +42,38 @@ def generate(lines: int = 10_000) -> str:
     return HEAD + "".join(BLOCK.format(i=i) for i in range(blocks))
 
 
+def run_once(text: str) -> tuple[float, float, int]:
+    """Parse and check ``text`` once: (parse seconds, check seconds, items)."""
+    started = time.perf_counter()
+    module = parse(text, "bench.kpi")
+    parsed = time.perf_counter()
+    model, diags = check([module])
+    checked = time.perf_counter()
+    if model is None or has_errors(diags):
+        raise SystemExit(f"the benchmark plan does not check: {diags[:3]}")
+    return parsed - started, checked - parsed, len(module.items)
+
+
 def main() -> None:
     lines = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     text = generate(lines)
     started = time.perf_counter()
     get_parser()
-    built = time.perf_counter()
-    module = parse(text, "bench.kpi")
-    done = time.perf_counter()
+    build = time.perf_counter() - started
+    print(f"lines={text.count(chr(10))} bytes={len(text.encode())} build={build:.3f}s")
+    parses: list[float] = []
+    checks: list[float] = []
+    for n in range(runs):
+        parse_s, check_s, items = run_once(text)
+        parses.append(parse_s)
+        checks.append(check_s)
+        print(f"run {n + 1}: items={items} parse={parse_s:.3f}s check={check_s:.3f}s "
+              f"total={parse_s + check_s:.3f}s")
+    totals = [p + c for p, c in zip(parses, checks, strict=True)]
     print(
-        f"lines={text.count(chr(10))} bytes={len(text.encode())} items={len(module.items)} "
-        f"build={built - started:.3f}s parse={done - built:.3f}s"
+        f"median of {runs}: parse={statistics.median(parses):.3f}s "
+        f"check={statistics.median(checks):.3f}s total={statistics.median(totals):.3f}s"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 
 from kpidsl import ast
@@ -47,8 +48,9 @@ def build(modules: Sequence[ast.Module]) -> Ctx:
     base = collect(ctx, base_defs)
     model.base.update(base)
     ctx.scopes.append(Scope(None, base, dict(base)))
+    index: BlockIndex = {}
     for block in model.overrides:
-        add_block_scope(ctx, block)
+        add_block_scope(ctx, block, index)
     record_override_only(ctx)
     declared_types(ctx)
     return ctx
@@ -74,14 +76,35 @@ def collect(ctx: Ctx, defs: Sequence[ast.Definition]) -> dict[str, ast.Definitio
     return out
 
 
-def add_block_scope(ctx: Ctx, block: ast.Override) -> None:
+# Earlier override scopes by selector items: items -> [(scope position, block)].
+BlockIndex = dict[frozenset[tuple[str, str]], list[tuple[int, ast.Override]]]
+
+
+def add_block_scope(ctx: Ctx, block: ast.Override, index: BlockIndex | None = None) -> None:
+    """Add the scope of ``block``; ``index`` (kept across calls) avoids comparing all pairs."""
     own = collect(ctx, [d for d in block.body if isinstance(d, KEYWORDS_TUPLE)])
     visible = dict(ctx.base_scope().own)
-    for other in ctx.scopes[1:]:
-        if other.block is not None and always_applies_with(other.block, block):
-            visible.update(other.own)
+    for other in general_scopes(ctx, block, index):
+        visible.update(other.own)
     visible.update(own)
     ctx.scopes.append(Scope(block, own, visible))
+    if index is not None:
+        index.setdefault(items_of(block), []).append((len(ctx.scopes) - 1, block))
+
+
+def general_scopes(ctx: Ctx, block: ast.Override, index: BlockIndex | None) -> list[Scope]:
+    """The earlier block scopes that always apply with ``block``, in source order."""
+    items = items_of(block)
+    if index is None or 2 ** len(items) > len(index):
+        return [o for o in ctx.scopes[1:]
+                if o.block is not None and always_applies_with(o.block, block)]
+    found: list[int] = []
+    ordered = sorted(items)
+    for size in range(len(ordered) + 1):
+        for subset in itertools.combinations(ordered, size):
+            found += [i for i, other in index.get(frozenset(subset), ())
+                      if always_applies_with(other, block)]
+    return [ctx.scopes[i] for i in sorted(found)]
 
 
 def items_of(block: ast.Override) -> frozenset[tuple[str, str]]:

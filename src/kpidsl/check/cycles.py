@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from kpidsl import ast
 from kpidsl.check.context import Ctx, Scope, children, definition_exprs, head_span
 from kpidsl.diagnostics import Label
@@ -9,13 +11,18 @@ from kpidsl.diagnostics import Label
 
 def dependencies(d: ast.Definition, visible: dict[str, ast.Definition]) -> list[str]:
     """Keys a definition reads; ``prior(c)`` reads earlier periods, so it is no edge."""
+    return [k for k in raw_dependencies(d) if k in visible]
+
+
+def raw_dependencies(d: ast.Definition) -> list[str]:
+    """Every key a definition reads, deduplicated in order, visible or not."""
     out: list[str] = []
     if isinstance(d, ast.Score):
         for line in d.lines:
             out += [line.ref, f"target:{line.ref}"]
     for e in definition_exprs(d):
         out += expr_deps(e)
-    return [k for k in dict.fromkeys(out) if k in visible]
+    return list(dict.fromkeys(out))
 
 
 def expr_deps(e: ast.Expr) -> list[str]:
@@ -38,10 +45,16 @@ def expr_deps(e: ast.Expr) -> list[str]:
 
 
 def cycles_pass(ctx: Ctx) -> None:
-    """Report each cycle once, naming it ``a -> b -> a`` with a label at every step."""
+    """Report each cycle once, naming it ``a -> b -> a`` with a label at every step.
+
+    An override scope reports only cycles through its own definitions, so only
+    the part of its graph reachable from them is built: the pass stays linear
+    in the number of blocks. Each definition's dependencies are computed once.
+    """
     seen: set[frozenset[str]] = set()
+    raw: dict[int, list[str]] = {}
     for scope in ctx.scopes:
-        graph = {k: dependencies(d, scope.visible) for k, d in scope.visible.items()}
+        graph = scope_graph(scope, raw)
         for comp in strongly_connected(graph):
             cyclic = len(comp) > 1 or comp[0] in graph[comp[0]]
             if not cyclic or frozenset(comp) in seen:
@@ -49,7 +62,26 @@ def cycles_pass(ctx: Ctx) -> None:
             if scope.block is not None and not any(k in scope.own for k in comp):
                 continue
             seen.add(frozenset(comp))
-            report(ctx, scope, find_cycle(graph, comp))
+            report(ctx, scope, find_cycle(graph, comp, scope.visible))
+
+
+def scope_graph(scope: Scope, raw: dict[int, list[str]]) -> dict[str, list[str]]:
+    """Visible edges of the keys reachable from the scope's roots (all keys for the base)."""
+    visible = scope.visible
+    roots = list(visible) if scope.block is None else list(scope.own)
+    graph: dict[str, list[str]] = {}
+    todo = roots[::-1]
+    while todo:
+        key = todo.pop()
+        if key in graph:
+            continue
+        d = visible[key]
+        deps = raw.get(id(d))
+        if deps is None:
+            deps = raw[id(d)] = raw_dependencies(d)
+        succ = graph[key] = [k for k in deps if k in visible]
+        todo.extend(k for k in reversed(succ) if k not in graph)
+    return graph
 
 
 def strongly_connected(graph: dict[str, list[str]]) -> list[list[str]]:
@@ -93,10 +125,12 @@ def strongly_connected(graph: dict[str, list[str]]) -> list[list[str]]:
     return out
 
 
-def find_cycle(graph: dict[str, list[str]], comp: list[str]) -> list[str]:
-    """The shortest cycle through the component's first node in source order."""
+def find_cycle(
+    graph: dict[str, list[str]], comp: list[str], order: Iterable[str] | None = None
+) -> list[str]:
+    """The shortest cycle through the component's first node in ``order`` (default: graph's)."""
     members = set(comp)
-    start = next(k for k in graph if k in members)
+    start = next(k for k in (graph if order is None else order) if k in members)
     parent: dict[str, str] = {}
     queue = [start]
     while queue:

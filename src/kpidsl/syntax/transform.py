@@ -62,28 +62,36 @@ class ToAst:
     def transform(self, tree: Tree[Token]) -> list[Any]:
         """The transformed children of the root, bottom-up without recursion.
 
+        Rules are called in the order of Lark's ``iter_subtrees`` (reversed
+        breadth-first, children right to left), so diagnostics keep their order.
         Also records the deepest nesting (``deepest``: depth and where) so the
         parser can refuse trees too deep for the recursive passes after it.
         """
-        results: dict[int, Any] = {}
-        depths: dict[int, int] = {}
-        deepest, where = 0, None
-        for sub in tree.iter_subtrees():
+        queue: list[Tree[Token]] = [tree]
+        first: list[int] = []
+        for node in queue:  # a parse tree shares no subtree, so no dedupe is needed
+            first.append(len(queue))
+            queue.extend([c for c in reversed(node.children) if isinstance(c, Tree)])
+        first.append(len(queue))
+        results: list[Any] = [None] * len(queue)
+        heights = [0] * len(queue)
+        for i in range(len(queue) - 1, -1, -1):
+            sub, nxt, height = queue[i], first[i + 1], 0
             children: list[Any] = []
-            depth = 0
             for child in sub.children:
                 if isinstance(child, Tree):
-                    children.append(results.pop(id(child)))
-                    depth = max(depth, depths.pop(id(child)))
+                    nxt -= 1
+                    children.append(results[nxt])
+                    results[nxt] = None
+                    height = max(height, heights[nxt])
                 else:
                     children.append(child)
-            depths[id(sub)] = depth + 1
-            if depth + 1 > deepest:
-                deepest, where = depth + 1, sub.meta
-            if sub is tree:
-                self.deepest = (deepest, where)
+            heights[i] = height + 1
+            if i == 0:
+                # the root is strictly the highest node, so it is where the depth is
+                self.deepest = (height + 1, sub.meta)
                 return children
-            results[id(sub)] = getattr(self, str(sub.data))(sub.meta, children)
+            results[i] = getattr(self, sub.data)(sub.meta, children)
         return []
 
     # ------------------------------------------------------------ helpers
