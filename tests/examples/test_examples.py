@@ -119,7 +119,8 @@ def test_data_binds_to_its_plan_without_errors(example: str) -> None:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.csv"))}
+    """The generated data files (each example's data/ folder; import/ holds hand-made sources)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.glob("*/data/*.csv"))}
 
 
 def test_generator_is_deterministic_and_matches_committed_files(tmp_path: Path) -> None:

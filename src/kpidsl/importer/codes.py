@@ -1,0 +1,33 @@
+"""Import diagnostic codes (KPI075x); the data codes (KPI07xx) are reused where they fit."""
+
+from __future__ import annotations
+
+from kpidsl.data import codes as data_codes
+
+BAD_MAPPING = "KPI0750"
+SOURCE_UNREADABLE = "KPI0751"
+FLOAT_NOISE = "KPI0752"
+FLOAT_COLUMN = "KPI0753"
+
+# Reused data codes.
+INVALID_VALUE = data_codes.INVALID_VALUE
+EMPTY_REQUIRED = data_codes.EMPTY_REQUIRED
+MISSING_COLUMN = data_codes.MISSING_COLUMN
+EXTRA_COLUMNS = data_codes.EXTRA_COLUMNS
+BAD_HEADER = data_codes.BAD_HEADER
+DUPLICATE_COLUMN = data_codes.DUPLICATE_COLUMN
+DUPLICATE_KEY = data_codes.DUPLICATE_KEY
+UNKNOWN_PAYEE = data_codes.UNKNOWN_PAYEE
+DANGLING_REFERENCE = data_codes.DANGLING_REFERENCE
+UNKNOWN_MANAGER = data_codes.UNKNOWN_MANAGER
+MANAGER_CYCLE = data_codes.MANAGER_CYCLE
+UNKNOWN_CREDIT_FACT = data_codes.UNKNOWN_CREDIT_FACT
+SPLIT_NOT_100 = data_codes.SPLIT_NOT_100
+RAGGED_ROW = data_codes.RAGGED_ROW
+
+TITLES: dict[str, str] = {
+    BAD_MAPPING: "invalid import mapping",
+    SOURCE_UNREADABLE: "import source cannot be read",
+    FLOAT_NOISE: "number with floating-point noise",
+    FLOAT_COLUMN: "floating-point column",
+}

@@ -1,0 +1,139 @@
+"""Parquet files and in-memory tables (Arrow, pandas, polars) as raw tables.
+
+pyarrow is imported only when such a source is read; pandas and polars are
+never imported here: a frame is recognised by its type's module and converted
+through Arrow. A row's line is its 1-based position. ``decimal128`` columns
+are exact; floating-point columns are refused (KPI0753) unless the source
+allows them (``floats = "convert"``), then each value becomes its shortest
+round-trip decimal text with a warning when float noise remains.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from kpidsl.data.model import RawRow, RawTable, RowRef
+from kpidsl.data.values import ValueProblem
+
+from . import codes
+from .cells import decimal_text, float_text
+from .problems import Problem, error, warning
+from .readers import Read, unreadable
+
+
+def _pyarrow() -> Any:
+    return importlib.import_module("pyarrow")
+
+
+def read_parquet(path: Path, name: str, display: str, *, floats: str = "reject",
+                 decimals: int = 2) -> Read:
+    """A Parquet file (via pyarrow)."""
+    try:
+        pq = importlib.import_module("pyarrow.parquet")
+    except ModuleNotFoundError:
+        return unreadable(display, "reading Parquet needs pyarrow (pip install 'kpidsl[import]')")
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
+        return unreadable(display, f"not a readable Parquet file ({type(exc).__name__}: {exc})")
+    return from_arrow(table, name, display, floats=floats, decimals=decimals)
+
+
+def to_arrow(frame: Any) -> Any:
+    """An Arrow table of a pyarrow Table, a pandas or a polars DataFrame."""
+    module = type(frame).__module__.split(".")[0]
+    if module == "pyarrow":
+        return frame
+    if module == "polars":
+        return frame.to_arrow()
+    if module == "pandas":
+        return _pyarrow().Table.from_pandas(frame, preserve_index=False)
+    raise TypeError(f"not a data frame or Arrow table: {type(frame).__name__}")
+
+
+def read_frame(frame: Any, name: str, display: str | None = None, *, floats: str = "reject",
+               decimals: int = 2) -> Read:
+    """A raw table of an in-memory pyarrow Table or pandas/polars DataFrame."""
+    shown = display or f"<{name}>"
+    try:
+        table = to_arrow(frame)
+    except (TypeError, ModuleNotFoundError) as exc:
+        return unreadable(shown, str(exc))
+    except Exception as exc:  # conversion errors of the frame library
+        return unreadable(shown, f"cannot convert to Arrow ({type(exc).__name__}: {exc})")
+    return from_arrow(table, name, shown, floats=floats, decimals=decimals)
+
+
+def _is_float(pa: Any, type_: Any) -> bool:
+    return bool(pa.types.is_floating(type_))
+
+
+def from_arrow(table: Any, name: str, display: str, *, floats: str = "reject",
+               decimals: int = 2) -> Read:
+    """Rows of an Arrow table as text cells."""
+    pa = _pyarrow()
+    header = tuple(str(n).strip() for n in table.column_names)
+    problems: list[Problem] = []
+    float_cols = [n for n, f in zip(header, table.schema, strict=True) if _is_float(pa, f.type)]
+    if float_cols and floats != "convert":
+        cols = ", ".join(float_cols)
+        problems.append(error(codes.FLOAT_COLUMN, f"floating-point column(s) {cols}: binary "
+                              "floats are not exact money; store decimal128 or text, or declare "
+                              "floats = \"convert\" for this source", display, column=cols))
+        return RawTable(name, display, header, (), 0), [*problems, *_all_rows(table, display)]
+    rows: list[RawRow] = []
+    for n, record in enumerate(table.to_pylist(), start=1):
+        cells, bad = _cells(record, table.column_names, header, n, display, decimals, problems)
+        if not bad:
+            rows.append(RawRow(RowRef(display, n), tuple(cells), tuple(range(1, len(header) + 1))))
+    return RawTable(name, display, header, tuple(rows), 0), problems
+
+
+def _all_rows(table: Any, display: str) -> list[Problem]:
+    return [error(codes.FLOAT_COLUMN, "row rejected with its source (floating-point column)",
+                  display, line=n, rejects=True) for n in range(1, table.num_rows + 1)]
+
+
+def arrow_cell(value: Any, decimals: int) -> tuple[str, bool]:
+    """(text, float noise?) of an Arrow scalar as a Python value."""
+    if value is None:
+        return "", False
+    if isinstance(value, bool):
+        return ("true" if value else "false"), False
+    if isinstance(value, int):
+        return str(value), False
+    if isinstance(value, Decimal):
+        return decimal_text(value), False
+    if isinstance(value, float):  # float-ok: only when the source allows floats
+        return float_text(value, decimals)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat(), False
+    if isinstance(value, dt.date):
+        return value.isoformat(), False
+    if isinstance(value, str):
+        return value.strip(), False
+    raise ValueProblem(f"a {type(value).__name__} is not a cell value")
+
+
+def _cells(record: dict[str, Any], names: list[str], header: tuple[str, ...], n: int,
+           display: str, decimals: int, problems: list[Problem]) -> tuple[list[str], bool]:
+    cells: list[str] = []
+    bad = False
+    for i, (raw, col) in enumerate(zip(names, header, strict=True), start=1):
+        try:
+            text, noisy = arrow_cell(record.get(raw), decimals)
+        except ValueProblem as exc:
+            problems.append(error(codes.INVALID_VALUE, f"invalid cell: {exc}", display, line=n,
+                                  column=col, col=i, value=str(record.get(raw))[:40],
+                                  rejects=True))
+            bad, text, noisy = True, "", False
+        if noisy:
+            problems.append(warning(codes.FLOAT_NOISE, f"number {text} has more than {decimals} "
+                                    "decimals, likely floating-point noise; kept exactly",
+                                    display, line=n, column=col, col=i, value=text))
+        cells.append(text)
+    return cells, bad

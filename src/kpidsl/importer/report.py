@@ -1,0 +1,46 @@
+"""Text rendering of import and validate reports: a summary per source, then every problem."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from kpidsl.display import ljust, rjust, width
+
+from .problems import Problem
+
+
+class Counted(Protocol):
+    """Anything with a name and row counts (import sources, validated files)."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def rows_read(self) -> int: ...
+    @property
+    def rows_accepted(self) -> int: ...
+    @property
+    def rows_rejected(self) -> int: ...
+
+
+def summary_table(rows: Sequence[Counted]) -> str:
+    """An aligned table: source, read, accepted, rejected."""
+    head = ("source", "read", "accepted", "rejected")
+    body = [(r.source, str(r.rows_read), str(r.rows_accepted), str(r.rows_rejected)) for r in rows]
+    widths = [max(width(x[i]) for x in [head, *body]) for i in range(4)]
+    lines = []
+    for cells in [head, *body]:
+        first = ljust(cells[0], widths[0])
+        rest = [rjust(c, w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+        lines.append("  ".join([first, *rest]).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def problems_text(problems: Sequence[Problem]) -> str:
+    """One line per problem, in file/line order, then a count line."""
+    out = [p.render() + (f" [value: {p.value}]" if p.value and p.value not in p.message else "")
+           for p in problems]
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    out.append(f"{errors} error(s), {warnings} warning(s)")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,138 @@
+"""``validate``: check a data folder, generically or against a plan, and account for every row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import attrs
+
+from kpidsl.data.model import RawTable
+from kpidsl.data.values import ValueProblem, parse_value
+
+from . import codes
+from .checks import validate as generic_checks
+from .problems import Problem, error, from_diagnostic
+from .schema import TABLES, schema_for
+from .transform import Row
+
+if TYPE_CHECKING:
+    from kpidsl.api import Plan
+
+
+@attrs.frozen
+class FileSummary:
+    """Rows of one data file: read = accepted + rejected."""
+
+    source: str
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+
+
+@attrs.frozen
+class ValidateResult:
+    """Per-file row accounting and every problem found."""
+
+    files: tuple[FileSummary, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"ok": self.ok, "files": [attrs.asdict(f) for f in self.files],
+                "problems": [p.to_dict() for p in self.problems]}
+
+
+def rows_of(table: RawTable) -> tuple[list[Row], list[Problem]]:
+    """Rows of a data-folder table, typed columns checked by docs/data.md rules."""
+    schema = schema_for(table.name)
+    missing = [c for c in schema.required if c not in table.header]
+    if missing and table.name in TABLES:
+        msg = (f"required column(s) {', '.join(missing)} missing; all {len(table.rows)} row(s) "
+               "rejected")
+        return [], [error(codes.MISSING_COLUMN, msg, table.file, line=table.header_line,
+                          rejects=True)]
+    rows: list[Row] = []
+    problems: list[Problem] = []
+    for raw in table.rows:
+        values = dict(zip(table.header, raw.cells, strict=False))
+        where = {h: (h, raw.cols[i] if i < len(raw.cols) else i + 1)
+                 for i, h in enumerate(table.header)}
+        row = Row(raw.ref, values, where)
+        bad = [p for c in table.header if (p := _cell(table.name, row, c)) is not None]
+        problems += bad
+        if not bad:
+            rows.append(row)
+    return rows, problems
+
+
+def _cell(table: str, row: Row, column: str) -> Problem | None:
+    schema = schema_for(table)
+    text = row.values.get(column, "")
+    name, col = row.locate(column)
+    where = {"line": row.ref.line, "column": name, "col": col, "value": text, "rejects": True}
+    if not text:
+        if table in TABLES and column in schema.required:
+            return error(codes.EMPTY_REQUIRED, f"empty {column}: a value is required", row.ref.file,
+                         **where)
+        return None
+    kind = schema.type_of(column)
+    if kind is None:
+        return None
+    try:
+        parse_value(kind, text)
+    except ValueProblem as exc:
+        return error(codes.INVALID_VALUE, f"invalid {column} '{text}': {exc}", row.ref.file,
+                     **where)
+    return None
+
+
+def _summaries(tables: dict[str, RawTable], problems: list[Problem], kept: dict[str, list[Row]]
+               ) -> tuple[FileSummary, ...]:
+    out = []
+    for name in sorted(tables):
+        table = tables[name]
+        lines = {r.ref.line for r in table.rows}
+        early = {p.line for p in problems if p.file == table.file and p.code == codes.RAGGED_ROW}
+        read = len(lines | early)
+        accepted = len({r.ref.line for r in kept.get(name, [])})
+        out.append(FileSummary(table.file, read, accepted, read - accepted))
+    return tuple(out)
+
+
+def validate_generic(folder: Path) -> ValidateResult:
+    """Checks that need no plan (see :mod:`.checks`) plus the built-in columns' types."""
+    from kpidsl.data.csvread import read_folder
+
+    tables, diags = read_folder(folder)
+    problems = [_ragged(from_diagnostic(d)) for d in diags]
+    rows: dict[str, list[Row]] = {}
+    for name in sorted(tables):
+        rows[name], found = rows_of(tables[name])
+        problems += found
+    kept, found = generic_checks(rows)
+    problems += found
+    return ValidateResult(_summaries(tables, problems, kept),
+                          tuple(sorted(problems, key=Problem.sort_key)))
+
+
+def _ragged(p: Problem) -> Problem:
+    return attrs.evolve(p, rejects=True) if p.code == codes.RAGGED_ROW else p
+
+
+def validate_with_plan(folder: Path, plan: Plan) -> ValidateResult:
+    """The full binding validation of :func:`kpidsl.data.bind.bind_result` for a loaded plan."""
+    from kpidsl.data.bind import bind_result, summarize
+    from kpidsl.data.csvread import read_folder
+
+    model = plan.model
+    tables, diags = read_folder(folder)
+    result = bind_result(model, tables)
+    problems = [_ragged(from_diagnostic(d)) for d in diags]
+    problems += [from_diagnostic(d, result.rejected) for d in result.diagnostics]
+    files = tuple(FileSummary(s.file, s.rows_read, s.rows_accepted, s.rows_rejected)
+                  for s in summarize(model, tables, result, diags))
+    return ValidateResult(files, tuple(sorted(problems, key=Problem.sort_key)))
