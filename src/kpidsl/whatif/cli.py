@@ -1,0 +1,119 @@
+"""``kpidsl what-it-takes PLAN --data DIR --period P --payee ID --metric M (--next-tier | --payout X)``.
+
+Exit codes: 0 when answered (reachable, already reached or unreachable, each
+with its reason); 1 when the plan does not load or the data is rejected; 2 on
+usage errors (unknown payee, metric, component or period included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kpidsl.whatif.solve import Answer
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text.replace("_", "").replace(",", ""))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not an amount: {text!r}") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"not an amount: {text!r}")
+    return value
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``what-it-takes`` subcommand."""
+    p = sub.add_parser("what-it-takes",
+                       help="the smallest extra amount of a metric that reaches a tier or a payout")
+    p.add_argument("plan", help="the plan file (.kpi)")
+    p.add_argument("--data", required=True, help="the data folder")
+    p.add_argument("--period", required=True, help="e.g. 2026-Q3")
+    p.add_argument("--payee", required=True, help="the payee id")
+    p.add_argument("--metric", required=True, help="the metric to add to (e.g. bookings)")
+    goal = p.add_mutually_exclusive_group(required=True)
+    goal.add_argument("--next-tier", action="store_true", help="reach the next band of the tiers on it")
+    goal.add_argument("--payout", type=_amount, default=None, help="reach this total (or --component)")
+    p.add_argument("--component", default=None, help="with --payout: this component instead of the total")
+    p.add_argument("--tiers", default=None, help="with --next-tier: which tiers (default: the first)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``kpidsl what-it-takes``."""
+    from kpidsl import api
+    from kpidsl.cli import _use_color
+    from kpidsl.diagnostics import KpiError
+    from kpidsl.render import render_text
+    from kpidsl.whatif.solve import what_it_takes
+
+    if not Path(args.plan).is_file() or not Path(args.data).is_dir():
+        print(f"error: no such plan file or data folder: {args.plan}, {args.data}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.component is not None and args.payout is None:
+        print("error: --component goes with --payout", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        plan = api.load(args.plan)
+    except api.PlanError as e:
+        sys.stderr.write(e.render(color=_use_color(sys.stderr)))
+        return EXIT_ERRORS
+    try:
+        answer = what_it_takes(plan, api.load_data(args.data), args.period, args.payee, args.metric,
+                               next_tier=args.next_tier, payout=args.payout,
+                               component=args.component, tiers=args.tiers)
+    except KpiError as e:
+        sys.stderr.write(render_text(e.diagnostics, {}, color=_use_color(sys.stderr)))
+        return EXIT_ERRORS
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "json":
+        sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_answer(answer, args.payee, args.period))
+    return EXIT_OK
+
+
+def _fig(v: Decimal | None) -> str:
+    from kpidsl.display import format_grouped
+
+    if v is None:
+        return "error"
+    if v.as_tuple().exponent < -6:  # type: ignore[operator]
+        v = v.quantize(Decimal("0.000001"), context=_DISPLAY)
+    return format_grouped(v)
+
+
+_DISPLAY = Context(prec=60, rounding=ROUND_HALF_EVEN)
+
+
+def render_answer(a: Answer, payee: str, period: str) -> str:
+    """The answer as text: the amount (or why not), the synthetic deal, before and after."""
+    lines = [f"what it takes: {payee}, {period}, {a.metric} -> {a.goal}", ""]
+    if a.status == "reachable" and a.amount is not None:
+        lines.append(f"  {_fig(a.amount)} more {a.metric}")
+        lines.append(f"  ({a.method})")
+    elif a.status == "already":
+        lines.append(f"  nothing more needed: {a.reason}")
+    else:
+        lines.append(f"  unreachable: {a.reason}")
+    if a.deal and a.status != "already":
+        count = f" (x {a.amount} facts)" if a.deal.get("amount") == "0" and a.amount else ""
+        lines += ["", f"  the extra fact{count}:"]
+        lines += [f"    {k}: {v}" for k, v in a.deal.items()]
+    if a.before:
+        lines += ["", f"  {'figure':<24} {'before':>16} {'after':>16}"]
+        for name, before in a.before.items():
+            after = _fig(a.after[name]) if name in a.after else ""
+            lines.append(f"  {name:<24} {_fig(before):>16} {after:>16}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,256 @@
+"""Solving for the amount: breakpoints, exact linear solves between them, bisection otherwise.
+
+Every answer is verified: the plan evaluated with the amount reaches the goal
+and with one quantum (0.01, or one fact for a count) less it does not.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from kpidsl import ast
+from kpidsl.eval.result import PayeeResult
+from kpidsl.numbers import fmt
+from kpidsl.source import Span
+
+if TYPE_CHECKING:
+    from kpidsl.whatif.solve import Probe
+
+_CTX = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
+_LIMIT = Decimal("1e15")
+_MAX_EVALUATIONS = 600
+Solved = tuple[str, Decimal | None, str, bool, str]  # status, amount, reason, exact, method
+
+EXACT = "exact: linear between breakpoints, verified by evaluation"
+SEARCH = ("search: bisection on the quantum, verified by evaluation "
+          "(assumes the goal only rises with the amount in that range)")
+
+
+@attrs.frozen
+class Goal:
+    """What must reach ``target``: a figure read from a payee's result."""
+
+    label: str
+    value: Callable[[PayeeResult], Decimal | None]
+    target: Decimal
+    figure: str = "total"  # the name of the figure in before/after
+
+
+def ceil_to(x: Decimal, q: Decimal) -> Decimal:
+    """``x`` rounded up to a multiple of ``q``."""
+    steps = _CTX.divide(x, q).to_integral_value(rounding=decimal.ROUND_CEILING)
+    return _CTX.multiply(steps, q)
+
+
+def _reached(probe: Probe, goal: Goal, x: Decimal) -> bool:
+    v = goal.value(probe.at(x))
+    return v is not None and v >= goal.target
+
+
+def _verified(probe: Probe, goal: Goal, x: Decimal) -> bool:
+    q = probe.recipe.quantum
+    return _reached(probe, goal, x) and (x <= 0 or not _reached(probe, goal, x - q))
+
+
+def _bisect(probe: Probe, goal: Goal, lo: Decimal, hi: Decimal) -> Decimal:
+    """Smallest x in (lo, hi] reaching the goal, given lo does not and hi does."""
+    q = probe.recipe.quantum
+    while hi - lo > q:
+        mid = lo + ceil_to((hi - lo) / 2, q) if hi - lo > 2 * q else lo + q
+        if _reached(probe, goal, mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def solve_threshold(probe: Probe, goal: Goal, guess: Decimal | None) -> Solved:
+    """The smallest amount reaching a threshold of a rising figure (a tier's input)."""
+    q = probe.recipe.quantum
+    if _reached(probe, goal, Decimal(0)):
+        v = goal.value(probe.at(Decimal(0)))
+        return ("already", None, f"already reached: {goal.figure} is {fmt(v or Decimal(0))}", False, "none")
+    if guess is not None:
+        x = max(ceil_to(guess, q), q)
+        if _verified(probe, goal, x):
+            return ("reachable", x, f"{goal.label} is reached with {fmt(x)} more", True,
+                    "exact: edge × target − current, verified by evaluation")
+    hi = max(ceil_to(guess, q) if guess is not None else q, q)
+    while not _reached(probe, goal, hi):
+        if hi > _LIMIT:
+            return ("unreachable", None, f"{goal.label} is not reached with any amount up to "
+                    f"{fmt(_LIMIT)}", False, SEARCH)
+        hi *= 4
+    x = _bisect(probe, goal, Decimal(0), hi)
+    return ("reachable", x, f"{goal.label} is reached with {fmt(x)} more", False, SEARCH)
+
+
+# ---------------------------------------------------------------- breakpoints
+
+
+def walk(node: Any) -> Iterator[Any]:
+    """Every attrs node under ``node`` (itself included), spans aside."""
+    yield node
+    for f in attrs.fields(type(node)):
+        v = getattr(node, f.name)
+        for child in v if isinstance(v, tuple) else (v,):
+            if attrs.has(type(child)) and not isinstance(child, Span):
+                yield from walk(child)
+
+
+def _is_att(e: ast.Expr, m: str) -> bool:
+    return (isinstance(e, ast.Call) and e.func == "attainment" and len(e.args) == 1
+            and isinstance(e.args[0], ast.Name) and e.args[0].name == m)
+
+
+def _ratio_of(d: ast.Definition | None, m: str) -> str | None:
+    """``metric r = a / m [else ...]``: the numerator's name."""
+    e = d.expr if isinstance(d, ast.Metric) else None
+    if isinstance(e, ast.Fallback):
+        e = e.expr
+    if (isinstance(e, ast.Binary) and e.op == "/" and isinstance(e.left, ast.Name)
+            and isinstance(e.right, ast.Name) and e.right.name == m):
+        return e.left.name
+    return None
+
+
+def _thresholds(defs: Mapping[str, ast.Definition], m: str) -> list[tuple[str, Decimal]]:
+    """(unit, value): unit "att" (attainment of m), "m" (m itself) or "ratio:NAME"."""
+    out: list[tuple[str, Decimal]] = []
+    for d in defs.values():
+        if isinstance(d, ast.Tiers) and d.per is None and (_is_att(d.on, m) or d.on == ast.Name(m)):
+            unit = "att" if _is_att(d.on, m) else "m"
+            for b in d.bands:
+                edges = (b.lower, b.upper) if isinstance(b, ast.Band) else (b.x,)
+                out.extend((unit, e.value) for e in edges if e is not None)
+        if isinstance(d, ast.Score):
+            for line in d.lines:
+                if line.ref == m:
+                    out.extend(("att", n.value) for n in (line.cap, line.threshold) if n is not None)
+        for node in walk(d):
+            if isinstance(node, ast.Binary) and node.op in ("<", "<=", ">", ">=", "==", "!="):
+                out.extend(_comparison(node, defs, m))
+    return out
+
+
+def _comparison(e: ast.Binary, defs: Mapping[str, ast.Definition], m: str) -> list[tuple[str, Decimal]]:
+    for side, other in ((e.left, e.right), (e.right, e.left)):
+        if not isinstance(other, ast.Number):
+            continue
+        if _is_att(side, m):
+            return [("att", other.value)]
+        if side == ast.Name(m):
+            return [("m", other.value)]
+        if isinstance(side, ast.Name) and (num := _ratio_of(defs.get(side.name), m)) is not None:
+            return [(f"ratio:{num}", other.value)]
+    return []
+
+
+def breakpoints(probe: Probe, defs: Mapping[str, ast.Definition], m: str) -> list[Decimal]:
+    """Amounts where the plan may bend or jump: tier edges, gate and score thresholds."""
+    values = probe.at(Decimal(0)).values
+    m0, target = _dec(values.get(m)), _dec(values.get(f"target({m})"))
+    q = probe.recipe.quantum
+    raw: list[Decimal] = [b for b in (probe.recipe.lower, probe.recipe.upper) if b is not None]
+    if m0 is not None:
+        for unit, v in _thresholds(defs, m):
+            if unit == "m":
+                raw.append(v - m0)
+            elif unit == "att" and target is not None:
+                raw.append(_CTX.subtract(_CTX.multiply(v, target), m0))
+            elif unit.startswith("ratio:") and v != 0 and (a := _dec(values.get(unit[6:]))) is not None:
+                raw.append(_CTX.subtract(_CTX.divide(a, v), m0))
+    out: set[Decimal] = set()
+    for b in raw:
+        if b > 0:
+            c = ceil_to(b, q)
+            out.update((c, c + q))
+    return sorted(out)
+
+
+def _dec(v: object) -> Decimal | None:
+    return v if isinstance(v, Decimal) else None
+
+
+# ---------------------------------------------------------------- payout
+
+
+def solve_payout(probe: Probe, goal: Goal, bps: list[Decimal],
+                 why: Callable[[Decimal], str]) -> Solved:
+    """The smallest amount making the goal figure reach its target (see the module doc)."""
+    q = probe.recipe.quantum
+    zero = Decimal(0)
+    if _reached(probe, goal, zero):
+        v = goal.value(probe.at(zero))
+        return ("already", None, f"already reached: {goal.figure} is {fmt(v or zero)}", False, "none")
+    hi = ceil_to(max([*bps, q * 100_000]) * 2, q)
+    while not _reached(probe, goal, hi) and _rising(probe, goal, hi) and hi < _LIMIT:
+        hi *= 4
+    points = [zero, *(b for b in bps if 0 < b < hi), hi]
+    pieces = [(points[i], points[i + 1] - q) for i in range(len(points) - 2)]
+    pieces.append((points[-2], hi))
+    tol = q * (len(probe.at(zero).components) + 1)
+    while pieces:
+        a, b = pieces.pop(0)
+        if a > b:
+            continue
+        if probe.evaluations > _MAX_EVALUATIONS:
+            return _fallback(probe, goal, a, hi, why)
+        if _reached(probe, goal, a):
+            return ("reachable", a, f"{goal.label} from {fmt(a)} more", _verified(probe, goal, a), EXACT)
+        m = a + ceil_to((b - a) / 2, q) if b - a > q else b
+        ga, gm, gb = (goal.value(probe.at(x)) for x in (a, m, b))
+        linear = None not in (ga, gm, gb) and abs(_lerp(a, ga, b, gb, m) - (gm or zero)) <= tol
+        if not linear and b - a > q:
+            pieces[:0] = [(a, m), (m + q, b)]
+            continue
+        if _reached(probe, goal, b):
+            return _solve_in(probe, goal, a, b, ga, gb)
+    return ("unreachable", None, why(hi), False, f"every linear piece checked up to {fmt(hi)} more")
+
+
+def _rising(probe: Probe, goal: Goal, x: Decimal) -> bool:
+    hi, lo = goal.value(probe.at(x)), goal.value(probe.at(ceil_to(x / 2, probe.recipe.quantum)))
+    return hi is not None and lo is not None and hi > lo
+
+
+def _lerp(a: Decimal, ga: Decimal | None, b: Decimal, gb: Decimal | None, x: Decimal) -> Decimal:
+    if ga is None or gb is None or a == b:
+        return ga or Decimal(0)
+    return _CTX.add(ga, _CTX.divide(_CTX.multiply(gb - ga, x - a), b - a))
+
+
+def _solve_in(probe: Probe, goal: Goal, a: Decimal, b: Decimal,
+              ga: Decimal | None, gb: Decimal | None) -> Solved:
+    """In a linear piece [a, b] with goal(a) < target <= goal(b): solve, then refine and verify.
+
+    The figures are rounded, so the linear solve is refined by a bisection in a
+    window around it as wide as the rounding can shift the answer.
+    """
+    q = probe.recipe.quantum
+    lo, hi = a, b
+    if ga is not None and gb is not None and gb > ga:
+        slope = _CTX.divide(gb - ga, b - a)
+        x0 = _CTX.add(a, _CTX.divide(goal.target - ga, slope))
+        width = ceil_to(_CTX.divide(q * (len(probe.at(a).components) + 1), slope), q) + q
+        lo = max(a, ceil_to(x0 - width, q))
+        hi = min(b, ceil_to(x0 + width, q))
+        if lo > a and _reached(probe, goal, lo):
+            lo = a
+        if not _reached(probe, goal, hi):
+            hi = b
+    x = _bisect(probe, goal, lo, hi) if lo < hi else hi
+    exact = _verified(probe, goal, x)
+    return ("reachable", x, f"{goal.label} with {fmt(x)} more", exact, EXACT if exact else SEARCH)
+
+
+def _fallback(probe: Probe, goal: Goal, a: Decimal, hi: Decimal, why: Callable[[Decimal], str]) -> Solved:
+    if not _reached(probe, goal, hi):
+        return ("unreachable", None, why(hi), False, SEARCH)
+    x = _bisect(probe, goal, max(a - probe.recipe.quantum, Decimal(0)), hi)
+    return ("reachable", x, f"{goal.label} with {fmt(x)} more", False, SEARCH)

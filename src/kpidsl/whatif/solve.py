@@ -1,0 +1,283 @@
+"""what-it-takes: the smallest extra amount of a metric that reaches a goal.
+
+The extra amount is one more synthetic fact (see :mod:`kpidsl.whatif.synth`)
+credited to the payee. Every candidate is checked by evaluating the plan with
+that fact added. Where the plan is piecewise-linear in the amount the answer
+is solved exactly between breakpoints (tier edges, gate and score thresholds);
+otherwise it is found by bisection on cents, and the answer says so.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from kpidsl import ast
+from kpidsl.api import Plan, RawData, load_data
+from kpidsl.data.bind import bind
+from kpidsl.data.model import Dataset
+from kpidsl.diagnostics import KpiError, has_errors
+from kpidsl.eval import evaluate
+from kpidsl.eval.resolve import attrs_on, resolve
+from kpidsl.eval.result import PayeeResult
+from kpidsl.eval.unparse import unparse
+from kpidsl.numbers import fmt
+from kpidsl.periods import parse_period
+from kpidsl.whatif.search import Goal, Solved, breakpoints, solve_payout, solve_threshold, walk
+from kpidsl.whatif.synth import Recipe, Unsatisfiable, build_recipe, metric_aggregate
+
+_CTX = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
+
+
+@attrs.frozen
+class Answer:
+    """The answer: amount (in the metric's unit), whether reachable, why, and the figures."""
+
+    metric: str
+    goal: str
+    status: str  # "reachable" | "already" | "unreachable"
+    amount: Decimal | None
+    reason: str
+    exact: bool
+    method: str
+    deal: dict[str, str]
+    before: dict[str, Decimal | None]
+    after: dict[str, Decimal | None]
+
+    @property
+    def reachable(self) -> bool:
+        return self.status == "reachable"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric, "goal": self.goal, "status": self.status,
+            "reachable": self.reachable,
+            "amount": None if self.amount is None else fmt(self.amount),
+            "reason": self.reason, "exact": self.exact, "method": self.method,
+            "deal": dict(self.deal),
+            "before": {k: None if v is None else fmt(v) for k, v in self.before.items()},
+            "after": {k: None if v is None else fmt(v) for k, v in self.after.items()},
+        }
+
+
+class Probe:
+    """Evaluates the plan for one payee with the synthetic fact(s) of a given amount added."""
+
+    def __init__(self, plan: Plan, dataset: Dataset, period: str, payee: str, recipe: Recipe):
+        self.plan, self.dataset, self.period, self.payee, self.recipe = plan, dataset, period, payee, recipe
+        self.taken = {f.key for f in dataset.facts.get(recipe.kind.name, ())}
+        self._cache: dict[Decimal, PayeeResult] = {}
+
+    def at(self, amount: Decimal) -> PayeeResult:
+        if amount not in self._cache:
+            data = self.dataset
+            if amount > 0:
+                facts = dict(data.facts)
+                kind = self.recipe.kind.name
+                facts[kind] = (*facts.get(kind, ()), *self.recipe.facts(amount, self.taken))
+                data = attrs.evolve(data, facts=facts)
+            result = evaluate(self.plan.model, data, self.period, payees=[self.payee])
+            self._cache[amount] = result.payees[self.payee]
+        return self._cache[amount]
+
+    @property
+    def evaluations(self) -> int:
+        return len(self._cache)
+
+
+def _dataset(plan: Plan, data: RawData | str | Path | Mapping[str, Any]) -> Dataset:
+    raw = data if isinstance(data, RawData) else load_data(data)
+    dataset, diags = bind(plan.model, raw.tables)
+    diags = [*raw.diagnostics, *diags]
+    if has_errors(diags):
+        raise KpiError([d for d in diags if d.severity == "error"])
+    return dataset
+
+
+def _num(v: object) -> Decimal | None:
+    return v if isinstance(v, Decimal) and not isinstance(v, bool) else None
+
+
+def what_it_takes(
+    plan: Plan, data: RawData | str | Path | Mapping[str, Any], period: str, payee: str,
+    metric: str, *, next_tier: bool = False, payout: Decimal | None = None,
+    component: str | None = None, tiers: str | None = None,
+) -> Answer:
+    """The smallest extra ``metric`` (one more fact) reaching the next tier or a payout.
+
+    Raises ``ValueError`` for a bad request (unknown payee, metric or period,
+    both or neither goal) and :class:`kpidsl.KpiError` when the data is rejected.
+    """
+    if next_tier == (payout is not None):
+        raise ValueError("ask for exactly one goal: next_tier=True or payout=AMOUNT")
+    model = plan.model
+    per = parse_period(period, model.header.period, model.header.fiscal_year_start)
+    dataset = _dataset(plan, data)
+    person = next((p for p in dataset.payees if p.id == payee), None)
+    if person is None:
+        raise ValueError(f"no payee {payee!r} in the data")
+    if component is not None and component not in model.payouts:
+        raise ValueError(f"no payout component {component!r}; known: {', '.join(model.payouts)}")
+    defs = {k: a.definition for k, a in
+            resolve(model, payee, attrs_on(person, dataset.history, per.end), per.end).items()}
+    if not isinstance(defs.get(metric), ast.Metric):
+        known = ", ".join(k for k, d in defs.items() if isinstance(d, ast.Metric))
+        raise ValueError(f"no metric {metric!r}; known: {known}")
+    goal_label = _goal_label(next_tier, payout, component)
+    try:
+        recipe = build_recipe(model, metric_aggregate(defs[metric], metric), metric, payee, per)
+    except Unsatisfiable as e:
+        return _unreachable(metric, goal_label, str(e), None)
+    probe = Probe(plan, dataset, per.label, payee, recipe)
+    problem = _check_counts(probe, metric)
+    if problem:
+        return _unreachable(metric, goal_label, problem, recipe)
+    if next_tier:
+        return _next_tier(probe, defs, metric, tiers)
+    assert payout is not None
+    goal = Goal(goal_label, lambda r: r.total if component is None else r.components.get(component),
+                Decimal(payout), component or "total")
+    bps = breakpoints(probe, defs, metric)
+    why = _why_unreachable(probe, defs, goal, component)
+    return _finish(probe, metric, goal, solve_payout(probe, goal, bps, why))
+
+
+def _why_unreachable(probe: Probe, defs: Mapping[str, ast.Definition], goal: Goal,
+                     component: str | None) -> Callable[[Decimal], str]:
+    """A reason naming a binding cap, a gate never met, or an evaluation error."""
+
+    def why(hi: Decimal) -> str:
+        r = probe.at(hi)
+        best = goal.value(r)
+        if best is None:
+            first = r.errors[0].message if r.errors else "an evaluation error"
+            return f"with {fmt(hi)} more the plan fails for {probe.payee}: {first}"
+        notes: list[str] = []
+        for name in [component] if component else list(r.components):
+            d = defs.get(name)
+            if not isinstance(d, ast.Payout):
+                continue
+            value = r.components.get(name)
+            for c in d.clauses:
+                if isinstance(c, ast.Cap) and value is not None and _binds(c, value):
+                    notes.append(f"the cap of {name} binds (cap {unparse(c.expr)})")
+                if isinstance(c, ast.Requires) and value is not None and value == 0:
+                    notes.append(f"{name} stays 0: its gate `requires {unparse(c.cond)}` "
+                                 "is not met by any added amount")
+        what = goal.figure
+        head = (f"{what} cannot reach {fmt(goal.target)}: at most {fmt(best)} "
+                f"with up to {fmt(hi)} more {probe.recipe.kind.name} amount")
+        return head + ("; " + "; ".join(notes) if notes else
+                       f" ({what} stops rising with the amount)")
+
+    return why
+
+
+def _binds(cap: ast.Cap, value: Decimal) -> bool:
+    """A literal cap binds when the component sits on it (other caps: when it stopped rising)."""
+    if isinstance(cap.expr, ast.Number):
+        return value == cap.expr.value
+    return True
+
+
+def _goal_label(next_tier: bool, payout: Decimal | None, component: str | None) -> str:
+    if next_tier:
+        return "next tier"
+    return f"{component or 'total'} >= {fmt(Decimal(payout or 0))}"
+
+
+def _unreachable(metric: str, goal: str, reason: str, recipe: Recipe | None) -> Answer:
+    deal = recipe.row(None) if recipe is not None else {}
+    return Answer(metric, goal, "unreachable", None, reason, False, "none", deal, {}, {})
+
+
+def _check_counts(probe: Probe, metric: str) -> str | None:
+    """The synthetic fact must add exactly its amount to the metric; say why not."""
+    q = probe.recipe.quantum
+    m0, m1 = _num(probe.at(Decimal(0)).values.get(metric)), _num(probe.at(q).values.get(metric))
+    if m0 is None or m1 is None:
+        return f"{metric} cannot be evaluated for {probe.payee}"
+    if _CTX.subtract(m1, m0) != q:
+        kind = probe.recipe.kind.name
+        return (f"one more {kind} built from the filter of {metric} does not add its amount to it "
+                f"({fmt(m0)} -> {fmt(m1)} for {fmt(q)}): {metric} is not monotonic in it")
+    return None
+
+
+def _depends(e: ast.Expr, metric: str, defs: Mapping[str, ast.Definition], depth: int = 0) -> bool:
+    """Whether ``e`` reads ``metric``, directly or through derived metrics."""
+    for node in walk(e):
+        if not isinstance(node, ast.Name):
+            continue
+        if node.name == metric:
+            return True
+        d = defs.get(node.name)
+        if (depth < 20 and isinstance(d, ast.Metric) and not isinstance(d.expr, ast.Aggregate)
+                and _depends(d.expr, metric, defs, depth + 1)):
+            return True
+    return False
+
+
+def _next_tier(probe: Probe, defs: Mapping[str, ast.Definition], metric: str, name: str | None) -> Answer:
+    found = sorted((d for d in defs.values() if isinstance(d, ast.Tiers) and d.per is None
+                    and _depends(d.on, metric, defs)), key=lambda d: d.name)
+    if name is not None:
+        found = [d for d in found if d.name == name]
+    if not found:
+        which = f"tiers {name!r}" if name else "tiers"
+        return _unreachable(metric, "next tier", f"no {which} in force for {probe.payee} "
+                            f"has an input that depends on {metric}", probe.recipe)
+    t = found[0]
+    key = unparse(t.on)
+    h0 = _num(probe.at(Decimal(0)).values.get(key))
+    label = f"next band of {t.name}"
+    if h0 is None:
+        return _unreachable(metric, label, f"{key} cannot be evaluated for {probe.payee}", probe.recipe)
+    edges = sorted({b.lower.value if isinstance(b, ast.Band) else b.x.value for b in t.bands})
+    edge = next((e for e in edges if e > h0), None)
+    if edge is None:
+        return _finish(probe, metric, Goal(label, lambda r: None, Decimal(0), key),
+                       ("already", None, f"{key} = {fmt(h0)} is already in the top band of {t.name}",
+                        False, "none"))
+    goal = Goal(f"{label}: {key} >= {fmt(edge)}", lambda r: _num(r.values.get(key)), edge, key)
+    guess = _linear_guess(probe, t.on, metric, edge)
+    return _finish(probe, metric, goal, solve_threshold(probe, goal, guess))
+
+
+def _linear_guess(probe: Probe, on: ast.Expr, metric: str, edge: Decimal) -> Decimal | None:
+    """edge × target − current (on ``attainment(m)``) or edge − current (on ``m``)."""
+    values = probe.at(Decimal(0)).values
+    m0 = _num(values.get(metric))
+    if m0 is None:
+        return None
+    if isinstance(on, ast.Name) and on.name == metric:
+        return _CTX.subtract(edge, m0)
+    if (isinstance(on, ast.Call) and on.func == "attainment" and len(on.args) == 1
+            and isinstance(on.args[0], ast.Name) and on.args[0].name == metric):
+        target = _num(values.get(f"target({metric})"))
+        return None if target is None else _CTX.subtract(_CTX.multiply(edge, target), m0)
+    return None
+
+
+def _finish(probe: Probe, metric: str, goal: Goal, solved: Solved) -> Answer:
+    status, amount, reason, exact, method = solved
+    before = _figures(probe, Decimal(0), metric, goal)
+    after = _figures(probe, amount, metric, goal) if amount is not None else {}
+    return Answer(metric, goal.label, status, amount, reason, exact, method,
+                  probe.recipe.row(amount), before, after)
+
+
+def _figures(probe: Probe, amount: Decimal, metric: str, goal: Goal) -> dict[str, Decimal | None]:
+    r = probe.at(amount)
+    out: dict[str, Decimal | None] = {metric: _num(r.values.get(metric))}
+    if goal.figure in ("total", *r.components):
+        out[goal.figure] = goal.value(r)
+    else:
+        out[goal.figure] = _num(r.values.get(goal.figure))
+    out["total"] = r.total
+    return out
