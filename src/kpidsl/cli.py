@@ -277,8 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON schema of eval --format json")
     p.set_defaults(func=lambda a: _schema())
     for module in _feature_modules():
-        if hasattr(module, "add_parser"):  # TODO(lead): strict once every feature module has it
-            module.add_parser(sub)
+        module.add_parser(sub)
     return parser
 
 
@@ -296,14 +295,7 @@ FEATURE_COMMANDS = (
 def _feature_modules() -> list[Any]:
     import importlib
 
-    found = []
-    for name in FEATURE_COMMANDS:
-        try:
-            found.append(importlib.import_module(name))
-        except ModuleNotFoundError as e:
-            if e.name is None or not name.startswith(e.name):
-                raise
-    return found
+    return [importlib.import_module(name) for name in FEATURE_COMMANDS]
 
 
 def _schema() -> int:
