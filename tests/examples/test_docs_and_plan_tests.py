@@ -85,7 +85,7 @@ def test_example_plan_tests_pass(example: str) -> None:
     expectations = sum(1 for b in plan.model.tests for i in b.items if type(i).__name__ == "Expect")
     assert expectations >= 8
     outcomes = run_plan_tests(path)
-    assert [o.status for o in outcomes] == ["passed"] * len(plan.model.tests)
+    assert [o.status for o in outcomes] == ["passed"] * (len(plan.model.tests) + len(plan.model.invariants))
     assert failures(outcomes) == []
 
 

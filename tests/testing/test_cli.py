@@ -90,7 +90,8 @@ def test_json_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_the_examples_pass(capsys: pytest.CaptureFixture[str]) -> None:
-    code, lines, _ = run(capsys, str(ROOT / "examples"))
+    # invariants run too (a short search here; CI's `kpidsl test examples/` uses the default 50)
+    code, lines, _ = run(capsys, str(ROOT / "examples"), "--invariant-examples", "5")
     assert code == 0, "\n".join(lines)
     assert lines[-1].endswith(" passed, 0 failed")
     assert all(line.startswith("PASS ") for line in lines[:-1])

@@ -46,3 +46,34 @@ def test_the_failure_shown_is_the_runners(
     assert lines[:5] == shown[:5]
     assert lines[-2:] == shown[-2:]
     assert "│     D2        1   30000" in out
+
+
+EXTRA = """
+for role SE {
+  payout bonus: money = 1_000
+}
+
+invariant bonus <= 2_000
+invariant commission >= 0
+invariant commission is monotonic in bookings
+"""
+
+
+def test_the_invariant_and_coverage_output_shown_is_the_runners(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (plan,) = fenced("kpi")
+    code, out = run_in(tmp_path, plan + EXTRA, capsys, monkeypatch)
+    assert code == 1
+    invariants, coverage = fenced("text")[2:4]
+    assert out == invariants
+    assert main(["plan.kpi", "--coverage"]) == 1
+    assert coverage in capsys.readouterr().out
+
+
+def test_the_builder_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (plan,) = fenced("kpi")
+    (tmp_path / "plan.kpi").write_text(plan, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code = fenced("python")[0]
+    exec(compile(code, "docs/testing.md", "exec"), {})  # the doc's own example, asserts inside

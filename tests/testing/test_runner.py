@@ -227,8 +227,9 @@ def test_a_broken_plan_without_tests_is_a_failure(tmp_path: Path) -> None:
 
 
 def test_every_example_passes() -> None:
-    report = run_paths([ROOT / "examples"])
+    report = run_paths([ROOT / "examples"], keyword=None, invariant_examples=5)
     plans = {Path(o.plan).parent.name for o in report.outcomes}
     assert plans == {"east-china-2026", "saas-team", "distributor-collections"}
     assert report.failed == 0, [(o.id, o.failures) for o in report.outcomes if o.failed]
     assert report.passed >= 14
+    assert sum(o.name.startswith("invariant ") for o in report.outcomes) == 9

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import importlib.resources
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from kpidsl import ast
 from kpidsl.diagnostics import Diagnostic, KpiError, Label, error, has_errors
 from kpidsl.source import SourceFile, Span
 from kpidsl.syntax.errors import from_unexpected
+from kpidsl.syntax.fastparse import Tables, build_tables, fast_parse
 from kpidsl.syntax.limits import MAX_DEPTH, MAX_PLAN_BYTES, paren_overflow
 from kpidsl.syntax.transform import ToAst
 
@@ -33,6 +35,7 @@ MAX_SYNTAX_ERRORS = 10
 
 _lock = threading.Lock()
 _parser: Lark | None = None
+_tables: Tables | None = None
 _literals: dict[str, str] = {}
 _gc_lock = threading.Lock()
 _gc_holders = 0
@@ -63,7 +66,7 @@ def _collect_comment(tok: Token) -> Token:
 
 def get_parser() -> Lark:
     """The process-wide LALR parser (built on first use, thread-safe)."""
-    global _parser
+    global _parser, _tables
     if _parser is None:
         with _lock:
             if _parser is None:
@@ -77,6 +80,7 @@ def get_parser() -> Lark:
                 _literals.update(
                     {t.name: str(t.pattern.value) for t in parser.terminals if t.pattern.type == "str"}
                 )
+                _tables = build_tables(parser)
                 _parser = parser
     return _parser
 
@@ -158,6 +162,10 @@ def _module(tree: Tree[Any], source: SourceFile, diags: list[Diagnostic]) -> ast
     if depth > MAX_DEPTH + 2 and where is not None:
         diags.append(_too_deep(builder.span(where)))
     diags.extend(builder.diagnostics)
+    return _assemble(items, source, diags)
+
+
+def _assemble(items: list[Any], source: SourceFile, diags: list[Diagnostic]) -> ast.Module:
     headers = [i for i in items if isinstance(i, ast.PlanHeader)]
     for extra in headers[1:]:
         diags.append(
@@ -199,6 +207,10 @@ def parse_source(text: str, file: str = "<string>") -> tuple[ast.Module | None, 
     if limit is not None:
         return None, [limit]
     diags: list[Diagnostic] = []
+    with _gc_paused():
+        fast = _fast_module(source, diags)
+    if fast is not None:
+        return (None, diags) if has_errors(diags) else (fast, diags)
     sink: list[Token] = []
     reset = _comments.set(sink)
     try:
@@ -212,6 +224,31 @@ def parse_source(text: str, file: str = "<string>") -> tuple[ast.Module | None, 
     if module is None or has_errors(diags):
         return None, diags
     return _with_comments(module, sink), diags
+
+
+def use_lark_only() -> bool:
+    """True when ``KPIDSL_PARSER=lark`` asks for the standard Lark parse on every input."""
+    return os.environ.get("KPIDSL_PARSER", "") == "lark"
+
+
+def _fast_module(source: SourceFile, diags: list[Diagnostic]) -> ast.Module | None:
+    """The module by the lean driver, or None when the standard parse must run.
+
+    Only clean parses are taken from it (no builder diagnostic, not too deep), so
+    every diagnostic still comes from the standard path, unchanged.
+    """
+    get_parser()
+    if _tables is None or use_lark_only():
+        return None
+    builder = ToAst(source.name)
+    try:
+        result = fast_parse(_tables, builder, source.text)
+    except RecursionError:
+        return None
+    if result is None or builder.diagnostics or result.depth > MAX_DEPTH + 2:
+        return None
+    module = _assemble(result.items, source, diags)
+    return attrs.evolve(module, comments=result.comments)
 
 
 def _with_comments(module: ast.Module, sink: list[Token]) -> ast.Module:

@@ -9,6 +9,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "DataBuilder": ".build",
+    "dataset": ".build",
     "Failure": ".outcome",
     "RunReport": ".outcome",
     "TestOutcome": ".outcome",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -16,6 +17,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("-k", dest="keyword", default=None, metavar="SUBSTRING",
                    help="only tests whose name contains SUBSTRING (case-insensitive)")
+    p.add_argument("--coverage", action="store_true",
+                   help="list the parts of each plan that no test exercises")
+    p.add_argument("--fail-under", type=_percent_arg, default=None, metavar="N",
+                   help="with --coverage: exit 1 when the total coverage is below N%%")
+    p.add_argument("--invariant-examples", type=int, default=None, metavar="N",
+                   help="generated examples per invariant (default 50; more for a longer search)")
+
+
+def _percent_arg(text: str) -> Decimal:
+    try:
+        value = Decimal(text.rstrip("%"))
+    except ArithmeticError:
+        raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from None
+    if not value.is_finite() or not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"a percentage from 0 to 100, not {text!r}")
+    return value
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,9 +51,18 @@ def cmd_test(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
-    report = run_paths(args.paths, keyword=args.keyword)
+    if args.invariant_examples is not None and args.invariant_examples < 1:
+        print("error: --invariant-examples must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    coverage = args.coverage or args.fail_under is not None
+    report = run_paths(args.paths, keyword=args.keyword, coverage=coverage,
+                       invariant_examples=args.invariant_examples)
     out = render_json(report) if args.format == "json" else render_text(report)
     sys.stdout.write(out)
+    percent = report.coverage_percent
+    if args.fail_under is not None and percent is not None and percent < args.fail_under:
+        print(f"coverage {percent:.1f}% is below --fail-under {args.fail_under}%", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK if report.ok else EXIT_FAILED
 
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
+
+if TYPE_CHECKING:
+    from .coverage import PlanCoverage
 
 Status = Literal["passed", "failed", "skipped"]
 
@@ -79,6 +83,8 @@ class RunReport:
     """Every outcome of a run, in order: plan files sorted, tests in source order."""
 
     outcomes: tuple[TestOutcome, ...]
+    # each plan's coverage when the run measured it (``kpidsl test --coverage``)
+    coverage: tuple[PlanCoverage, ...] | None = None
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -99,16 +105,31 @@ class RunReport:
     def ok(self) -> bool:
         return self.failed == 0
 
+    @property
+    def coverage_percent(self) -> Decimal | None:
+        """Covered items over all items of every plan, in percent (None when not measured)."""
+        from .coverage import percent_of
+
+        if self.coverage is None:
+            return None
+        total = sum(len(c.items) for c in self.coverage)
+        missed = sum(len(c.uncovered) for c in self.coverage)
+        return percent_of(total - missed, total)
+
     def summary(self) -> str:
         """``N passed, N failed`` (and ``, N skipped`` when some were skipped)."""
         text = f"{self.passed} passed, {self.failed} failed"
         return text + (f", {self.skipped} skipped" if self.skipped else "")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "tests": [o.to_dict() for o in self.outcomes],
             "passed": self.passed,
             "failed": self.failed,
             "skipped": self.skipped,
             "summary": self.summary(),
         }
+        if self.coverage is not None:
+            out["coverage"] = {"percent": str(self.coverage_percent),
+                               "plans": [c.to_dict() for c in self.coverage]}
+        return out

@@ -95,6 +95,12 @@ class KpiFile(pytest.File):
             return
         for test in pf.tests:
             yield KpiItem.from_parent(self, name=test.name, plan_file=pf, test=test)
+        if pf.plan is not None:
+            from .search import name_of
+
+            for inv in pf.plan.model.invariants:
+                yield KpiItem.from_parent(self, name=name_of(inv), plan_file=pf, test=None,
+                                          invariant=inv)
 
 
 class KpiTestFailed(Exception):
@@ -108,13 +114,21 @@ class KpiTestFailed(Exception):
 class KpiItem(pytest.Item):
     """One ``test "name" { ... }`` block of a plan."""
 
-    def __init__(self, *, plan_file: PlanFile, test: ast.TestBlock | None, **kwargs: Any) -> None:
+    def __init__(self, *, plan_file: PlanFile, test: ast.TestBlock | None,
+                 invariant: ast.Invariant | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.plan_file = plan_file
         self.test = test
+        self.invariant = invariant
 
     def runtest(self) -> None:
-        if self.test is None:
+        if self.invariant is not None and self.plan_file.plan is not None:
+            from .search import run_invariant
+
+            pf = self.plan_file
+            assert pf.plan is not None
+            outcome = run_invariant(pf.plan, self.invariant, pf.display, pf.locate)
+        elif self.test is None:
             outcome = run_loaded(self.plan_file)[0]
         else:
             outcome = run_test(self.plan_file, self.test)
@@ -130,5 +144,6 @@ class KpiItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        line = self.test.span.line if self.test is not None else 1
+        node = self.test or self.invariant
+        line = node.span.line if node is not None else 1
         return self.path, max(line - 1, 0), f"kpi test: {self.name}"

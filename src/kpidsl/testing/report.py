@@ -8,8 +8,16 @@ used by the pytest plugin.
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .outcome import Failure, RunReport, TestOutcome
+
+if TYPE_CHECKING:
+    from .coverage import PlanCoverage
+
+WHY = {"definition": "never evaluated", "override": "never applied", "band": "never reached",
+       "gate": "never seen", "entry": "never hit"}
 
 
 def _indent(text: str, prefix: str) -> list[str]:
@@ -46,8 +54,30 @@ def render_text(report: RunReport) -> str:
         lines.append(f"{'PASS' if o.passed else 'FAIL'} {o.id}")
         if o.failed:
             lines.extend(_indent(outcome_text(o), "    "))
+    if report.coverage is not None:
+        lines.extend(coverage_lines(report))
     lines.append(report.summary())
     return "\n".join(lines) + "\n"
+
+
+def _where(cov: PlanCoverage, span: object) -> str:
+    file, line = getattr(span, "file", "?"), getattr(span, "line", 0)
+    return f"{(Path(cov.plan).parent / file).as_posix()}:{line}"
+
+
+def coverage_lines(report: RunReport) -> list[str]:
+    """``coverage:``, per plan its percentage and its uncovered items with file:line, the total."""
+    lines = ["coverage:"]
+    for cov in report.coverage or ():
+        done = len(cov.items) - len(cov.uncovered)
+        lines.append(f"  {cov.plan}: {cov.percent}% ({done}/{len(cov.items)} items)")
+        for item in cov.uncovered:
+            lines.append(f"    {_where(cov, item.span)}: {item.label} — {WHY[item.category]}")
+        if cov.unmeasured:
+            names = sorted({i.label.split(":")[0] for i in cov.unmeasured if i.category == "definition"})
+            lines.append(f"    not measured (priced per fact): {', '.join(names)}")
+    lines.append(f"  total: {report.coverage_percent}%")
+    return lines
 
 
 def render_json(report: RunReport) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -26,6 +27,9 @@ from kpidsl.source import SourceFile, Span
 from .expect import Checked, check_expect, check_expect_error, unexpected_errors
 from .external import check_in_file
 from .outcome import PLAN_LOAD, Failure, RunReport, TestOutcome, outcome
+
+if TYPE_CHECKING:
+    from .coverage import Tracker
 
 HEADER = re.compile(r'(?m)^[ \t\ufeff]*plan\s+"')
 TEST_NAME = re.compile(r'(?m)^[ \t]*test\s+"((?:[^"\\\n]|\\.)*)"')
@@ -106,8 +110,13 @@ def run_plan(plan: api.Plan, display: str = "<string>", root: Path | None = None
     return run_loaded(pf, keyword)
 
 
-def run_loaded(pf: PlanFile, keyword: str | None = None) -> list[TestOutcome]:
-    """The outcomes of one loaded plan file, tests in source order."""
+def run_loaded(pf: PlanFile, keyword: str | None = None, *, tracker: Tracker | None = None,
+               invariant_examples: int | None = None) -> list[TestOutcome]:
+    """The outcomes of one loaded plan file: tests in source order, then invariants.
+
+    ``invariant_examples`` bounds the hypothesis search of each invariant
+    (None: the default, 50); ``tracker`` collects coverage from the tests' evaluations.
+    """
     if pf.plan is None and not pf.tests:
         failure = Failure(pf.display, "the plan does not load", "a plan that checks",
                           "errors", pf.render(pf.diagnostics))
@@ -119,11 +128,30 @@ def run_loaded(pf: PlanFile, keyword: str | None = None) -> list[TestOutcome]:
         if not selected(test.name, keyword):
             outcomes.append(TestOutcome(pf.display, test.name, "skipped", test.span.line))
         else:
-            outcomes.append(run_test(pf, test))
+            outcomes.append(run_test(pf, test, tracker))
+    if pf.plan is not None:
+        outcomes.extend(run_invariants(pf, pf.plan, keyword, invariant_examples))
     return outcomes
 
 
-def run_test(pf: PlanFile, test: ast.TestBlock) -> TestOutcome:
+def run_invariants(pf: PlanFile, plan: api.Plan, keyword: str | None = None,
+                   examples: int | None = None) -> list[TestOutcome]:
+    """One outcome per ``invariant`` of the plan (see :mod:`kpidsl.testing.search`)."""
+    from .invariants import DEFAULT_EXAMPLES
+    from .search import name_of, run_invariant
+
+    out = []
+    for inv in plan.model.invariants:
+        name = name_of(inv)
+        if not selected(name, keyword):
+            out.append(TestOutcome(pf.display, name, "skipped", inv.span.line))
+        else:
+            out.append(run_invariant(plan, inv, pf.display, pf.locate,
+                                     examples if examples is not None else DEFAULT_EXAMPLES))
+    return out
+
+
+def run_test(pf: PlanFile, test: ast.TestBlock, tracker: Tracker | None = None) -> TestOutcome:
     """Evaluate one test block and check every expectation in it."""
     line = test.span.line
     if pf.plan is None:
@@ -132,20 +160,23 @@ def run_test(pf: PlanFile, test: ast.TestBlock) -> TestOutcome:
                           pf.render(pf.diagnostics))
         return outcome(pf.display, test.name, line, [failure])
     try:
-        failures = _check_test(pf, pf.plan, test)
+        failures = _check_test(pf, pf.plan, test, tracker)
     except Exception as exc:  # an engine defect must not stop the other tests
         failures = [Failure(pf.locate(test.span), "internal error while running the test",
                             None, f"{type(exc).__name__}: {exc}")]
     return outcome(pf.display, test.name, line, failures)
 
 
-def _check_test(pf: PlanFile, plan: api.Plan, test: ast.TestBlock) -> list[Failure]:
+def _check_test(pf: PlanFile, plan: api.Plan, test: ast.TestBlock,
+                tracker: Tracker | None = None) -> list[Failure]:
     periods = [i for i in test.items if isinstance(i, ast.TestPeriod)]
     if not periods:
         return [Failure(pf.locate(test.span), "the test has no `period`", "period 2026-Q3")]
     period = periods[0].period
     tables, failures = build_tables(pf, test, period)
     result = plan.evaluate(api.RawData(tables), period)
+    if tracker is not None:
+        _track(tracker, pf, plan, tables, result)
     ctx = _checked(pf, result)
     reported: set[EvalError] = set()
     asked: list[ast.ExpectError] = []
@@ -159,6 +190,25 @@ def _check_test(pf: PlanFile, plan: api.Plan, test: ast.TestBlock) -> list[Failu
             failures.append(check_expect_error(ctx, item))
     failures.extend(unexpected_errors(ctx, asked, reported, pf.render))
     return [f for f in failures if f is not None]
+
+
+def _track(tracker: Tracker, pf: PlanFile, plan: api.Plan, tables: dict[str, RawTable],
+           result: api.Result) -> None:
+    """Record what the test's evaluation exercised, for ``--coverage``."""
+    from kpidsl.periods import PeriodError, parse_period
+
+    if result.evaluation is not None:
+        for pr in result.evaluation.payees.values():
+            tracker.add(pf.display, pr.explanations.values())
+    table = tables.get("payees")
+    h = plan.model.header
+    try:
+        period = parse_period(result.period, h.period, h.fiscal_year_start)
+    except PeriodError:
+        return
+    if table is not None:
+        rows = [dict(zip(table.header, r.cells, strict=False)) for r in table.rows]
+        tracker.add_payees(pf.display, plan.model, rows, period)
 
 
 def _checked(pf: PlanFile, result: api.Result) -> Checked:
@@ -244,8 +294,11 @@ def referenced_files(pf: PlanFile) -> set[Path]:
     return out
 
 
-def run_paths(paths: Iterable[str | Path], keyword: str | None = None) -> RunReport:
-    """Run the tests of every plan file named or found in the folders.
+def run_paths(paths: Iterable[str | Path], keyword: str | None = None, *, coverage: bool = False,
+              invariant_examples: int | None = None) -> RunReport:
+    """Run the tests (and invariants) of every plan file named or found in the folders.
+
+    With ``coverage``, the report's ``coverage`` holds each plan's coverage.
 
     A file found in a folder that some test names in ``expect error ... in``
     is a fixture meant to fail: it is not run as a plan of its own.
@@ -254,9 +307,15 @@ def run_paths(paths: Iterable[str | Path], keyword: str | None = None) -> RunRep
     fixtures: set[Path] = set()
     for _, pf in loaded:
         fixtures |= referenced_files(pf)
+    from .coverage import PlanCoverage, Tracker
+
+    tracker = Tracker() if coverage else None
     outcomes: list[TestOutcome] = []
+    covered: list[PlanCoverage] = []
     for f, pf in loaded:
         if not f.explicit and f.path.resolve() in fixtures:
             continue
-        outcomes.extend(run_loaded(pf, keyword))
-    return RunReport(tuple(outcomes))
+        outcomes.extend(run_loaded(pf, keyword, tracker=tracker, invariant_examples=invariant_examples))
+        if tracker is not None and pf.plan is not None:
+            covered.append(tracker.report(pf.display, pf.plan.model))
+    return RunReport(tuple(outcomes), tuple(covered) if coverage else None)
