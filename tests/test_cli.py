@@ -153,3 +153,61 @@ def test_schema_command_prints_json_schema(capsys: pytest.CaptureFixture[str]) -
     assert code == 0
     schema = json.loads(out)
     assert "properties" in schema and "payees" in schema["properties"]
+
+
+def _east(*extra: str) -> list[str]:
+    return ["eval", str(EAST / "plan.kpi"), "--data", str(EAST / "data"), *extra]
+
+
+def test_period_is_validated_up_front_and_case_insensitive(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, *_east("--period", "2026-q3", "--format", "json"))
+    assert json.loads(out)["period"] == "2026-Q3"
+    code, out, err = run(capsys, *_east("--period", "2026-07"))
+    assert code == 2 and out == ""
+    assert "not a quarter period" in err and "paid by quarter" in err
+
+
+def test_unknown_payee_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, *_east("--period", "2026-Q3", "--payee", "nobody"))
+    assert code == 2 and "no payee 'nobody'" in err
+
+
+def test_table_footer_sums_paid_payees_and_says_who_is_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "plan.kpi"
+    plan.write_text(GOOD + "\ninput bonus_base: money\npayout bonus: money = bonus_base\n",
+                    encoding="utf-8")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "payees.csv").write_text("id,name,role,region,manager\na,A,AE,east,\nb,B,AE,east,\n",
+                                     encoding="utf-8")
+    (data / "deals.csv").write_text(
+        "id,payee,amount,stage,signed_on,customer,product\n"
+        "D1,a,1000.00,won,2026-07-01,c,p\nD2,b,2000.50,won,2026-07-02,c,p\n", encoding="utf-8")
+    (data / "inputs.csv").write_text("payee,name,period,value\na,bonus_base,2026-Q3,100.00\n",
+                                     encoding="utf-8")
+    code, out, _ = run(capsys, "eval", str(plan), "--data", str(data), "--period", "2026-Q3")
+    assert code == 1  # b has no bonus_base input
+    footer = out.strip().splitlines()[-1].split()
+    # only a is paid: commission 1000.00 x 2% = 20.00, bonus 100.00, total 120.00
+    assert footer == ["sum", "1", "paid,", "1", "in", "error", "not", "summed", "20.00", "100.00",
+                      "120.00"]
+
+
+def test_csv_carries_names_and_neutralises_formulas(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(EAST / "data", data)
+    payees = data / "payees.csv"
+    text = payees.read_text(encoding="utf-8").replace(",周建国,", ",=HYPERLINK(1),", 1)
+    payees.write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "eval", str(EAST / "plan.kpi"), "--data", str(data),
+                       "--period", "2026-Q3", "--format", "csv")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("payee,name,")
+    assert any(",'=HYPERLINK(1)," in line for line in lines)

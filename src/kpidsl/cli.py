@@ -105,9 +105,32 @@ def _evaluate(args: argparse.Namespace) -> tuple[api.Plan, api.Result] | int:
     plan = _load_plan(args.plan)
     if plan is None:
         return EXIT_ERRORS
-    payees = [args.payee] if getattr(args, "payee", None) else None
-    result = plan.evaluate(api.load_data(args.data), args.period, as_of=args.as_of, payees=payees)
+    period = _period(plan, args.period)
+    if period is None:
+        return EXIT_USAGE
+    payee = getattr(args, "payee", None)
+    result = plan.evaluate(
+        api.load_data(args.data), period, as_of=args.as_of, payees=[payee] if payee else None
+    )
+    if payee and result.evaluation is not None and payee not in result.payees:
+        print(f"error: --payee: no payee {payee!r} in {args.data}/payees.csv", file=sys.stderr)
+        return EXIT_USAGE
     return plan, result
+
+
+def _period(plan: api.Plan, text: str) -> str | None:
+    """The --period in canonical form (``2026-q3`` -> ``2026-Q3``), or None after saying why."""
+    from kpidsl.periods import PeriodError, parse_period
+
+    header = plan.model.header
+    canonical = text.strip().upper()
+    try:
+        parse_period(canonical, header.period, header.fiscal_year_start)
+    except PeriodError as e:
+        print(f"error: --period: {e}; the plan {plan.name!r} is paid by {header.period}",
+              file=sys.stderr)
+        return None
+    return canonical
 
 
 def _errors_text(result: api.Result) -> str:
@@ -135,6 +158,8 @@ def _table(result: api.Result) -> str:
         cells.append("error" if pr.total is None else _money(pr.total))
         rows.append(cells)
     footer = _footer(result, components)
+    if not rows:
+        return "no payees in the data\n"
     widths = [max([_w(h), *(_w(r[i]) for r in [*rows, footer])]) for i, h in enumerate(header)]
     rule = "  ".join("-" * w for w in widths)
     lines = ["  ".join(_pad(c, widths[i], i) for i, c in enumerate(header)), rule]
@@ -145,12 +170,14 @@ def _table(result: api.Result) -> str:
 
 
 def _footer(result: api.Result, components: list[str]) -> list[str]:
-    """All payees: the sum of each component and of the totals (errors left out, and said so)."""
+    """The sums over the payees who are paid; payees in error are left out, and it says so."""
     payees = list(result.payees.values())
     ok = [p for p in payees if p.total is not None]
+    if not ok:
+        return ["sum", "nobody paid", *("-" for _ in components), "-"]
     sums = [_money(sum((p.components.get(c, Decimal(0)) for p in ok), Decimal(0))) for c in components]
-    label = f"{len(ok)} paid" + (f", {len(payees) - len(ok)} in error" if len(ok) < len(payees) else "")
-    return ["all payees", label, *sums, _money(sum((p.total for p in ok), Decimal(0)))]
+    label = f"{len(ok)} paid" + (f", {len(payees) - len(ok)} in error not summed" if len(ok) < len(payees) else "")
+    return ["sum", label, *sums, _money(sum((p.total for p in ok), Decimal(0)))]
 
 
 def _w(text: str) -> int:
@@ -169,11 +196,13 @@ def _csv(result: api.Result) -> str:
     components = list(result.plan.model.payouts)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["payee", *components, "total", "errors"])
+    w.writerow(["payee", "name", *components, "total", "errors"])
     for pid, pr in result.payees.items():
         comps = [str(pr.components.get(c, "")) for c in components]
         errs = "; ".join(f"{e.code} {e.message}" for e in pr.errors)
-        w.writerow([_safe_cell(pid), *comps, "" if pr.total is None else str(pr.total), _safe_cell(errs)])
+        name = result.names.get(pid, "")
+        total = "" if pr.total is None else str(pr.total)
+        w.writerow([_safe_cell(pid), _safe_cell(name), *comps, total, _safe_cell(errs)])
     return out.getvalue()
 
 
