@@ -8,6 +8,7 @@ Nodes are built only by :mod:`kpidsl.syntax.transform`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 
 import attrs
@@ -535,3 +536,68 @@ class Module:
     file: str = attrs.field(default="<string>", eq=False)
     comments: tuple[Comment, ...] = attrs.field(default=(), eq=False)
     span: Span = _span()
+
+
+# --------------------------------------------------------------------------
+# Walking: the one place that knows which nodes hold sub-expressions
+# --------------------------------------------------------------------------
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of ``expr`` (an aggregate's expression and filter included)."""
+    if isinstance(expr, Unary):
+        return (expr.operand,)
+    if isinstance(expr, Binary):
+        return (expr.left, expr.right)
+    if isinstance(expr, Call):
+        return expr.args
+    if isinstance(expr, InWindow):
+        return (expr.expr,)
+    if isinstance(expr, InList):
+        return (expr.expr, *expr.items)
+    if isinstance(expr, Fallback):
+        return (expr.expr, expr.fallback)
+    if isinstance(expr, Aggregate):
+        return tuple(e for e in (expr.expr, expr.where) if e is not None)
+    return ()
+
+
+def walk(expr: Expr | None) -> Iterator[Expr]:
+    """Every expression node under ``expr``, pre-order."""
+    if expr is None:
+        return
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
+def clause_exprs(clauses: tuple[Clause, ...]) -> list[Expr]:
+    """The expressions of payout clauses, in written order."""
+    out: list[Expr] = []
+    for c in clauses:
+        if isinstance(c, When):
+            out += [c.cond, c.value]
+        elif isinstance(c, Requires):
+            out.append(c.cond)
+        else:
+            out.append(c.expr)
+    return out
+
+
+def definition_exprs(d: Definition) -> list[Expr]:
+    """The top-level expressions of a definition; a score names metrics and inputs only."""
+    if isinstance(d, InputDecl):
+        return [d.default] if d.default is not None else []
+    if isinstance(d, (Metric, Target, Const)):
+        return [d.expr]
+    if isinstance(d, Table):
+        out = [d.key, *(e.value for e in d.entries)]
+        return out + ([d.default] if d.default is not None else [])
+    if isinstance(d, Tiers):
+        vals = [b.value if isinstance(b, Band) else b.y for b in d.bands]
+        return [d.on, *vals] + ([d.above] if d.above is not None else [])
+    if isinstance(d, Payout):
+        return [d.expr, *clause_exprs(d.clauses)]
+    return []

@@ -145,60 +145,12 @@ def def_name(d: ast.Definition) -> str:
     return def_key(d)
 
 
-def walk(expr: ast.Expr | None) -> Iterator[ast.Expr]:
-    """Every expression node under ``expr``, pre-order."""
-    if expr is None:
-        return
-    yield expr
-    for child in children(expr):
-        yield from walk(child)
+# The AST walkers live beside the nodes; re-exported for the checker's passes.
+walk = ast.walk
+children = ast.children
+definition_exprs = ast.definition_exprs
+clause_exprs = ast.clause_exprs
 
-
-def children(expr: ast.Expr) -> tuple[ast.Expr, ...]:
-    if isinstance(expr, ast.Unary):
-        return (expr.operand,)
-    if isinstance(expr, ast.Binary):
-        return (expr.left, expr.right)
-    if isinstance(expr, ast.Call):
-        return expr.args
-    if isinstance(expr, ast.InWindow):
-        return (expr.expr,)
-    if isinstance(expr, ast.InList):
-        return (expr.expr, *expr.items)
-    if isinstance(expr, ast.Fallback):
-        return (expr.expr, expr.fallback)
-    if isinstance(expr, ast.Aggregate):
-        return tuple(e for e in (expr.expr, expr.where) if e is not None)
-    return ()
-
-
-def definition_exprs(d: ast.Definition) -> list[ast.Expr]:
-    """The top-level expressions of a definition (for walks that need no context)."""
-    if isinstance(d, ast.InputDecl):
-        return [d.default] if d.default is not None else []
-    if isinstance(d, (ast.Metric, ast.Target, ast.Const)):
-        return [d.expr]
-    if isinstance(d, ast.Table):
-        out = [d.key, *(e.value for e in d.entries)]
-        return out + ([d.default] if d.default is not None else [])
-    if isinstance(d, ast.Tiers):
-        vals = [b.value if isinstance(b, ast.Band) else b.y for b in d.bands]
-        return [d.on, *vals] + ([d.above] if d.above is not None else [])
-    if isinstance(d, ast.Payout):
-        return [d.expr, *clause_exprs(d.clauses)]
-    return []
-
-
-def clause_exprs(clauses: tuple[ast.Clause, ...]) -> list[ast.Expr]:
-    out: list[ast.Expr] = []
-    for c in clauses:
-        if isinstance(c, ast.When):
-            out += [c.cond, c.value]
-        elif isinstance(c, ast.Requires):
-            out.append(c.cond)
-        else:
-            out.append(c.expr)
-    return out
 
 
 def is_literal_number(expr: ast.Expr) -> bool:
