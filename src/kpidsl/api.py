@@ -75,6 +75,8 @@ def load_data(source: str | Path | Mapping[str, Any]) -> RawData:
                 tables[name] = table
         return RawData(tables, tuple(diags))
     folder = Path(source)
+    if not folder.exists():
+        raise FileNotFoundError(f"data folder not found: {folder}")
     tables_read, diags = csvread.read_folder(folder)
     return RawData(tables_read, tuple(diags))
 
@@ -106,11 +108,23 @@ class Plan:
         *,
         as_of: dt.date | None = None,
         payees: Iterable[str] | None = None,
+        engine: str = "reference",
     ) -> Result:
-        """Evaluate the plan for ``period``; data errors mean no payouts at all."""
+        """Evaluate the plan for ``period``; data errors mean no payouts at all.
+
+        ``engine``: ``reference`` (pure Python), ``columnar`` (the fact stage in
+        DuckDB, ``pip install "kpidsl[fast]"``; a data folder only) or ``auto``
+        (columnar for a large data folder when DuckDB is installed).
+        """
         from kpidsl.data.bind import bind
         from kpidsl.eval import evaluate
 
+        if engine not in ("reference", "columnar", "auto"):
+            raise ValueError(f"engine must be reference, columnar or auto, not {engine!r}")
+        if engine != "reference" and isinstance(data, (str, Path)):
+            columnar = self._evaluate_columnar(Path(data), period, as_of, payees, engine)
+            if columnar is not None:
+                return columnar
         raw = data if isinstance(data, RawData) else load_data(data)
         dataset, bind_diags = bind(self.model, raw.tables)
         data_diags = sorted([*raw.diagnostics, *bind_diags], key=Diagnostic.sort_key)
@@ -119,6 +133,26 @@ class Plan:
             return Result(self, None, period, tuple(data_diags), dataset.digest, names)
         evaluated = evaluate(self.model, dataset, period, as_of=as_of, payees=payees)
         return Result(self, evaluated, period, tuple(data_diags), dataset.digest, names)
+
+    def _evaluate_columnar(
+        self, folder: Path, period: str, as_of: dt.date | None,
+        payees: Iterable[str] | None, engine: str,
+    ) -> Result | None:
+        """The columnar path, or None when ``auto`` chose the reference for this folder."""
+        from kpidsl.columnar import ColumnarRun, load_folder, wants_columnar
+
+        if engine == "auto" and not wants_columnar(self.model, folder):
+            return None
+        if not folder.is_dir():
+            raise FileNotFoundError(f"data folder not found: {folder}")
+        loaded = load_folder(self.model, folder, engine="columnar")
+        diags = tuple(sorted(loaded.diagnostics, key=Diagnostic.sort_key))
+        names = {p.id: p.name for p in loaded.dataset.payees}
+        digest = loaded.dataset.digest
+        if has_errors(diags):
+            return Result(self, None, period, diags, digest, names)
+        evaluated = ColumnarRun(self.model, loaded, period, as_of=as_of).evaluate(payees)
+        return Result(self, evaluated, period, diags, digest, names)
 
 
 def _from_modules(
@@ -152,6 +186,9 @@ def loads(text: str, name: str = "<string>") -> Plan:
     """Parse and check a plan given as text (no imports)."""
     from kpidsl.syntax.parser import parse_source
 
+    if not isinstance(text, str):
+        raise TypeError(f"loads() takes the plan text as str, not {type(text).__name__}; "
+                        "decode bytes first (UTF-8)")
     module, diags = parse_source(text, name)
     sources = {name: SourceFile(name, text)}
     return _from_modules([module] if module is not None else [], sources, list(diags))

@@ -110,7 +110,8 @@ def _evaluate(args: argparse.Namespace) -> tuple[api.Plan, api.Result] | int:
         return EXIT_USAGE
     payee = getattr(args, "payee", None)
     result = plan.evaluate(
-        api.load_data(args.data), period, as_of=args.as_of, payees=[payee] if payee else None
+        args.data, period, as_of=args.as_of, payees=[payee] if payee else None,
+        engine=getattr(args, "engine", "reference"),
     )
     if payee and result.evaluation is not None and payee not in result.payees:
         print(f"error: --payee: no payee {payee!r} in {args.data}/payees.csv", file=sys.stderr)
@@ -272,6 +273,10 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="the data folder (payees.csv, deals.csv, ...)")
     p.add_argument("--period", required=True, help="e.g. 2026-Q3, 2026-03, 2026-H2, 2026")
     p.add_argument("--as-of", type=_date, default=None, help="evaluate as of this date")
+    p.add_argument(
+        "--engine", choices=("auto", "reference", "columnar"), default="auto",
+        help="fact stage: columnar (DuckDB, kpidsl[fast]) for large folders under auto",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,14 +44,80 @@ def rounding_constant(mode: str) -> str:
         raise ValueError(f"unknown rounding mode {mode!r}") from None
 
 
+def _as_int(value: Decimal, exponent: int) -> int:
+    """``value`` as a whole number of units of ``10**exponent`` (``exponent`` at most value's own)."""
+    sign, digits, exp = value.as_tuple()
+    assert isinstance(exp, int)
+    n: int = int("".join(map(str, digits)) or "0") * 10 ** (exp - exponent)
+    return -n if sign else n
+
+
+def _exponent(value: Decimal) -> int:
+    exp = value.as_tuple().exponent
+    if not isinstance(exp, int):
+        raise ValueError(f"not a finite decimal: {value!r}")
+    return exp
+
+
+def _round_ratio(n: int, d: int, mode: str) -> int:
+    """``n / d`` (``d`` > 0) rounded to a whole number with the plan's mode, in Decimal's meaning."""
+    q, r = divmod(abs(n), d)
+    twice = 2 * r
+    bump = {
+        "down": False,
+        "up": r > 0,
+        "half_up": twice >= d,
+        "half_down": twice > d,
+        "half_even": twice > d or (twice == d and q % 2 == 1),
+    }[mode]
+    q += int(bump)
+    return -q if n < 0 else q
+
+
+def _from_int(n: int, exponent: int) -> Decimal:
+    return Decimal((int(n < 0), tuple(int(c) for c in str(abs(n))), exponent))
+
+
 def quantize(value: Decimal, quantum: Decimal, mode: str = "half_up") -> Decimal:
-    """``value`` rounded to ``quantum`` with the plan's mode, in Decimal's own meaning."""
-    ctx = decimal.Context(prec=max(DEFAULT_PRECISION, len(value.as_tuple().digits) + 2),
-                          rounding=rounding_constant(mode),
-                          traps=[decimal.InvalidOperation])
-    rounded = value.quantize(quantum, context=ctx)
+    """``value`` rounded to a multiple of ``quantum`` with the plan's mode, at the quantum's scale.
+
+    Exact integer arithmetic, whatever the size of ``value``: ``(value / quantum)`` rounded
+    to a whole number in Decimal's own meaning of the mode (``half_up`` takes -0.025 to
+    -0.05 for a quantum of 0.05), times ``quantum``. A quantum of 0.05 gives two decimals,
+    100 gives none.
+    """
+    rounding_constant(mode)
+    if not quantum.is_finite() or quantum <= 0:
+        raise ValueError(f"the rounding quantum must be positive, got {quantum!r}")
+    e = min(_exponent(value), _exponent(quantum))
+    unit = _as_int(quantum, _exponent(quantum))  # quantum = unit x 10**exp(quantum)
+    k = _round_ratio(_as_int(value, e), _as_int(quantum, e), mode)
     # -0.004 rounds to zero, and a statement never shows "-0.00"
-    return rounded.copy_abs() if rounded.is_zero() else rounded
+    return _from_int(abs(k * unit) if k == 0 else k * unit, _exponent(quantum))
+
+
+def is_power_of_ten(quantum: Decimal) -> bool:
+    """True for 1, 0.1, 0.01 ... (a single digit 1): rounding to it is rounding to decimal places.
+
+    ``100`` (three digits) and ``0.05`` are not: the note says "to a multiple of".
+    """
+    return quantum.is_finite() and quantum > 0 and quantum.as_tuple().digits == (1,)
+
+
+def digits_needed(value: Decimal, quantum: Decimal) -> int:
+    """Significant digits needed to hold ``value`` exactly to ``quantum`` (``quantum``'s scale)."""
+    if value.is_zero():
+        return 1
+    return max(1, value.adjusted() - _exponent(quantum) + 1)
+
+
+def exact_sum(values: list[Decimal]) -> Decimal:
+    """The exact sum of ``values`` at their finest scale; never rounds, whatever the precision."""
+    if not values:
+        return ZERO
+    e = min(_exponent(v) for v in values)
+    total = sum(_as_int(v, e) for v in values)
+    return _from_int(total, e)
 
 
 def fmt(value: Decimal) -> str:
@@ -62,6 +128,20 @@ def fmt(value: Decimal) -> str:
     if text.startswith("-") and value.is_zero():
         return text[1:]
     return text
+
+
+def grouped(value: Decimal) -> str:
+    """``118500.00`` as ``118,500.00``: the integer part's thousands grouped, every digit kept."""
+    text = fmt(value)
+    sign = "-" if text.startswith("-") else ""
+    whole, dot, frac = text.lstrip("-").partition(".")
+    return f"{sign}{int(whole):,}{dot}{frac}"
+
+
+def percent_text(ratio: Decimal) -> str:
+    """A ratio as a percent, exact, without trailing zeros: ``1.185`` -> ``118.5%``, ``0.50`` -> ``50%``."""
+    ctx = decimal.Context(prec=max(DEFAULT_PRECISION, len(ratio.as_tuple().digits) + 4))
+    return fmt(ratio.scaleb(2, context=ctx).normalize(context=ctx)) + "%"
 
 
 def parse_decimal(text: str) -> Decimal:

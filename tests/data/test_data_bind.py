@@ -6,8 +6,11 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
+import pytest
 from datahelp import PAYEES, bind_texts, codes_of, make_model, only, table
 
+from kpidsl import ast
 from kpidsl.data import codes
 from kpidsl.data.bind import bind, bind_result, summarize
 from kpidsl.data.csvread import read_folder
@@ -183,9 +186,49 @@ def test_manager_cycle_is_reported_once_naming_the_cycle() -> None:
     text = "id,manager\nc,a\na,b\nb,c\nd,a\ne,e\n"
     result = bind_texts({"payees": text})
     cycles = [d for d in result.diagnostics if d.code == codes.MANAGER_CYCLE]
-    assert [d.message.split(": ")[1].split(" (")[0] for d in cycles] == ["a → b → c → a", "e → e"]
+    assert [d.message for d in cycles] == [
+        "cycle in the manager hierarchy: a → b → c → a "
+        "(each of them manages themselves through the others)",
+        "e is their own manager (data/payees.csv line 6, column manager)",
+    ]
     assert cycles[0].span.line == 3  # a's row
-    assert len(cycles[0].secondary) == 2
+    assert [lab.message for lab in cycles[0].secondary] == [
+        "data/payees.csv:4:2: b's manager is c",
+        "data/payees.csv:2:2: c's manager is a",
+    ]
+
+
+HISTORY = "payee,attribute,value,effective_from\n"
+
+
+def test_a_history_row_making_a_payee_their_own_manager_is_rejected() -> None:
+    result = bind_texts({"payee_history": HISTORY + "bob,manager,bob,2026-08-01\n"})
+    err = only(result.diagnostics, codes.MANAGER_CYCLE)
+    assert err.severity == "error" and err.span.line == 2
+    assert err.message.startswith("bob is their own manager from 2026-08-01 (data/payee_history.csv line 2")
+    assert result.dataset.history == ()
+
+
+def test_a_cycle_formed_through_history_is_reported_on_its_date() -> None:
+    rows = "mia,manager,alice,2026-08-01\nbob,manager,alice,2026-07-01\n"
+    result = bind_texts({"payee_history": HISTORY + rows})
+    err = only(result.diagnostics, codes.MANAGER_CYCLE)
+    assert err.message.startswith(
+        "cycle in the manager hierarchy from 2026-08-01: alice → mia → alice"
+    )
+    assert (err.span.file, err.span.line) == ("data/payees.csv", 2)  # alice's manager cell
+    assert [lab.message for lab in err.secondary] == [
+        "data/payee_history.csv:2:3: mia's manager is alice"
+    ]
+
+
+def test_a_cycle_undone_before_it_forms_is_not_reported() -> None:
+    rows = "alice,manager,,2026-08-01\nmia,manager,alice,2026-08-01\n"
+    result = bind_texts({"payee_history": HISTORY + rows})
+    assert codes.MANAGER_CYCLE not in codes_of(result.diagnostics)
+    later = "alice,manager,,2026-09-01\nmia,manager,alice,2026-08-01\n"
+    result = bind_texts({"payee_history": HISTORY + later})
+    assert "from 2026-08-01" in only(result.diagnostics, codes.MANAGER_CYCLE).message
 
 
 def test_targets_granularity_metric_and_values() -> None:
@@ -224,15 +267,46 @@ def test_inputs_are_typed_by_their_declaration() -> None:
         "payee,name,period,value\n"
         "alice,collaboration,2026-Q3,90%\n"
         "bob,collaboration,2026-Q3,0.85\n"
-        "mia,collaboration,2026-Q3,90\n"
+        "mia,collaboration,2026-Q3,1\n"
         "alice,mood,2026-Q3,1\n"
     )
     result = bind_texts({"inputs": text})
     values = {i.payee: i.value for i in result.dataset.inputs}
-    assert values == {"alice": Decimal("0.90"), "bob": Decimal("0.85"), "mia": Decimal(90)}
-    warn = only(result.diagnostics, codes.PERCENT_WITHOUT_SIGN)
-    assert warn.severity == "warning" and "'90%'" in warn.message
+    assert values == {"alice": Decimal("0.90"), "bob": Decimal("0.85"), "mia": Decimal(1)}
     assert "collaboration" in only(result.diagnostics, codes.UNKNOWN_INPUT).message
+
+
+@pytest.mark.parametrize(
+    ("cell", "ratio"), [("65", "0.65"), ("65.5", "0.655"), ("1200", "12"), ("-3", "-0.03")]
+)
+def test_a_bare_percent_beyond_one_is_an_ambiguity_error(cell: str, ratio: str) -> None:
+    text = f"payee,name,period,value\nmia,collaboration,2026-Q3,{cell}\n"
+    result = bind_texts({"inputs": text})
+    err = only(result.diagnostics, codes.PERCENT_WITHOUT_SIGN)
+    assert err.severity == "error" and result.dataset.inputs == ()
+    assert err.message == (
+        f"ambiguous percent '{cell}' in data/inputs.csv line 2, column value: "
+        f"write {cell}% or the ratio {ratio}"
+    )
+    assert "E" not in err.message
+
+
+def test_a_percent_target_and_fact_field_are_checked_the_same_way() -> None:
+    model = make_model()
+    rate = ast.Metric("rate", "percent", ast.Name("bookings"))
+    model = attrs.evolve(model, base={**model.base, "rate": rate})
+    targets = "payee,metric,period,value\nmia,rate,2026-Q3,90\nbob,rate,2026-Q3,90%\n"
+    result = bind_texts({"targets": targets}, model)
+    assert only(result.diagnostics, codes.PERCENT_WITHOUT_SIGN).span.line == 2
+    assert [t.value for t in result.dataset.targets] == [Decimal("0.90")]
+    deal = model.kinds["deal"]
+    deal = attrs.evolve(deal, fields={**deal.fields, "discount": "percent"})
+    model = attrs.evolve(model, kinds={**model.kinds, "deal": deal})
+    header = "id,payee,amount,stage,signed_on,customer,product,new_customer,discount\n"
+    rows = "D1,bob,10,won,2026-07-01,,,no,15\nD2,bob,10,won,2026-07-01,,,no,0.15\n"
+    result = bind_texts({"deals": header + rows}, model)
+    assert only(result.diagnostics, codes.PERCENT_WITHOUT_SIGN).span.line == 2
+    assert [f.key for f in result.dataset.facts["deal"]] == ["D2"]
 
 
 def test_payments_need_a_known_component() -> None:
@@ -383,6 +457,8 @@ def test_digest_is_independent_of_file_encoding(tmp_path: Path) -> None:
         folder = tmp_path / encoding
         folder.mkdir()
         (folder / "payees.csv").write_bytes(text.encode(encoding))
+        (folder / "deals.csv").write_text(DEAL_HEADER)
+        (folder / "activities.csv").write_text("id,payee,minutes,happened_on,deal\n")
         tables, _ = read_folder(folder)
         result = bind_result(make_model(), tables)
         assert result.diagnostics == ()

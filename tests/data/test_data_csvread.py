@@ -120,7 +120,7 @@ def test_read_folder_reads_sorted_csv_files_keyed_by_stem(tmp_path: Path) -> Non
     folder.mkdir()
     write(folder, "payees.csv", b"id\nalice\n")
     write(folder, "deals.csv", DEALS.encode())
-    write(folder, "notes.txt", b"ignored")
+    write(folder, ".DS_Store", b"hidden files are skipped")
     tables, diags = read_folder(folder)
     assert diags == []
     assert list(tables) == ["deals", "payees"]
@@ -189,3 +189,44 @@ def test_headerless_targets_take_the_test_period() -> None:
     assert table.header == ("payee", "metric", "value", "period")
     assert table.rows[0].cells == ("alice", "bookings", "100_000", "2026-Q3")
     assert table.rows[1].cells[3] == "2026-Q2"
+
+
+def test_other_files_in_a_data_folder_are_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    write(folder, "deals.xlsx", b"PK")
+    write(folder, "notes.txt", b"hello")
+    (folder / "payees.csv").mkdir()
+    (folder / "archive").mkdir()
+    tables, diags = read_folder(folder)
+    assert tables == {} and tables.folder == "data"
+    found = {d.span.file: d for d in diags}
+    assert set(found) == {"data/deals.xlsx", "data/notes.txt", "data/payees.csv", "data/archive"}
+    assert all(d.code == codes.NOT_READ for d in diags)
+    assert found["data/payees.csv"].severity == "error"
+    assert "is a folder, not a CSV file" in found["data/payees.csv"].message
+    xlsx = found["data/deals.xlsx"]
+    assert xlsx.severity == "warning"
+    assert xlsx.message == (
+        "data/deals.xlsx was not read: kpidsl reads .csv files from a data folder; "
+        "convert it with `kpidsl import`"
+    )
+    assert found["data/archive"].severity == "warning"
+
+
+def test_trailing_unnamed_empty_columns_are_dropped_with_a_warning(tmp_path: Path) -> None:
+    data = b"id,payee,amount,,\nD1,alice,10,,\nD2,bob,20,\n"
+    table, diags = read_csv(write(tmp_path, "deals.csv", data), display="data/deals.csv")
+    assert table is not None
+    assert table.header == ("id", "payee", "amount")
+    assert [r.cells for r in table.rows] == [("D1", "alice", "10"), ("D2", "bob", "20")]
+    warn = only(diags, codes.EXTRA_COLUMNS)
+    assert warn.severity == "warning" and "column(s) 4, 5" in warn.message
+    assert (warn.span.line, warn.span.col) == (1, 4)
+
+
+def test_a_value_under_an_unnamed_column_still_refuses_the_file(tmp_path: Path) -> None:
+    data = b"id,payee,amount,,\nD1,alice,10,,\nD2,bob,20,x,\n"
+    table, diags = read_csv(write(tmp_path, "deals.csv", data))
+    assert table is None
+    assert codes_of(diags) == [codes.BAD_HEADER, codes.BAD_HEADER]

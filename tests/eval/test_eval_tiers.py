@@ -44,7 +44,7 @@ def test_closed_last_band_above_is_an_error_naming_tiers_and_value() -> None:
     out = pay(STEP, "75000")
     errors = out["e"]
     assert [e.code for e in errors] == ["KPI0606"]  # type: ignore[attr-defined]
-    assert "rate" in errors[0].message and "75000" in errors[0].message  # type: ignore[index]
+    assert "rate" in errors[0].message and "input 75,000" in errors[0].message  # type: ignore[index]
 
 
 def test_above_value_applies_above_a_closed_last_band() -> None:

@@ -172,3 +172,23 @@ def test_html_uses_details_for_collapsible_nodes() -> None:
     assert "<details open><summary>" in page
     assert "<table>" in page and "<th>amount</th>" in page
     assert '<td class="num">1600.00</td>' in page
+
+
+def test_display_shows_percents_and_drops_padding_zeros_only() -> None:
+    from kpidsl.explain.render import display_value, trim_zeros
+
+    assert display_value("1.185", "attainment") == "118.5%"
+    assert display_value("0.50", "score") == "50%"
+    assert display_value("542.0000000000000000000000000", "tiers") == "542"
+    assert display_value("2370.00", "payout") == "2,370.00"  # money scale kept
+    assert display_value("15000.0125", "tiers") == "15,000.0125"  # real digits never rounded
+    assert trim_zeros("rounded half_up to 0.01 from 271.0000000000000000000000000") == (
+        "rounded half_up to 0.01 from 271")
+    assert trim_zeros("2026-07-10 at 0.05") == "2026-07-10 at 0.05"
+
+
+def test_render_text_keeps_the_exact_value_in_the_tree_but_shows_a_percent() -> None:
+    node = E("attainment(bookings)", "attainment", "1.185000")
+    assert "attainment(bookings) = 118.5%" in render_text(node)
+    assert node.value == "1.185000"
+

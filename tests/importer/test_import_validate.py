@@ -65,6 +65,9 @@ def test_cli_validate_with_plan_reports_binding_errors(
     folder = _folder(tmp_path, {
         "payees.csv": "id,name,role,region,manager,team\nalice,A,AE,east,,x\n",
         "targets.csv": "payee,metric,period,value\nalice,bookings,2026,100\n",
+        # no deals or collections: the files are there with their header only
+        "deals.csv": "id,payee,amount,stage,signed_on,customer,product,new_customer\n",
+        "collections.csv": "id,deal,payee,amount,received_on\n",
     })
     code = main(["validate", "--data", str(folder), "--plan", str(EXAMPLE / "plan.kpi"),
                  "--format", "json"])

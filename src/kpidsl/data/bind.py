@@ -22,11 +22,13 @@ from . import codes
 from .credits import bind_credits
 from .digest import digest
 from .facts import bind_facts
-from .model import Dataset, RawTable, RowRef
+from .folder import missing_fact_files, missing_payees
+from .literals import case_mismatches
+from .model import Dataset, RawRow, RawTable, RowRef
 from .navigation import navigated_references
 from .people import bind_history, bind_payees
 from .plandata import bind_inputs, bind_payments, bind_targets
-from .tableview import Sink
+from .tableview import Sink, View
 
 AUX_TABLES = ("payees", "payee_history", "targets", "inputs", "credits", "payments")
 _ALIASES = {
@@ -68,12 +70,27 @@ def route(model: PlanModel, name: str) -> str | None:
     return _ALIASES.get(name)
 
 
+def _misnamed(model: PlanModel, table: RawTable) -> tuple[str, Diagnostic] | None:
+    """A table whose name differs only in letter case (or spaces) from one the plan reads."""
+    wanted = table.name.strip().lower()
+    role = route(model, wanted)
+    if role is None:
+        return None
+    suffix = ".csv" if table.file.lower().endswith(".csv") else ""
+    msg = (
+        f"{table.file}: did you mean {wanted}{suffix}? file names are matched exactly, "
+        "letter case included; its rows were not read"
+    )
+    span = Span(table.file, 0, 1, 0, 2)
+    return role, error(codes.MISNAMED_FILE, msg, span, help=f"rename it to {wanted}{suffix}")
+
+
 def _unused(table: RawTable, strict: bool) -> Diagnostic:
     msg = f"{table.file} ('{table.name}') is not used by the plan; its rows were ignored"
     span = Span(table.file, table.header_line, 1, table.header_line, 2)
     hint = "data files are payees, payee_history, targets, inputs, credits, payments and one per fact kind"
     make = error if strict else warning
-    return make(codes.UNUSED_TABLE, msg, span, "not used", help=hint)
+    return make(codes.UNUSED_TABLE, msg, span, help=hint)
 
 
 def bind_result(
@@ -82,20 +99,34 @@ def bind_result(
     """Type and validate every table against the plan (see the module docstring)."""
     sink = Sink()
     groups: dict[str, list[RawTable]] = {}
+    misnamed: set[str] = set()
     for name in sorted(tables):
         role = route(model, name)
-        if role is None:
+        wrong_case = _misnamed(model, tables[name]) if role is None else None
+        if wrong_case is not None:
+            misnamed.add(wrong_case[0])
+            sink.add(wrong_case[1])
+            sink.rejected.update(r.ref for r in tables[name].rows)
+        elif role is None:
             sink.add(_unused(tables[name], strict_unused))
         else:
             groups.setdefault(role, []).append(tables[name])
-    payees = bind_payees(groups.get("payees", []), sink)
+    present = {r[5:] for r in groups if r.startswith("fact:")}
+    sink.diagnostics.extend(
+        missing_fact_files(model, tables, present, {r[5:] for r in misnamed})
+    )
+    payee_rows: dict[str, tuple[View, RawRow]] = {}
+    payees = bind_payees(groups.get("payees", []), sink, payee_rows)
     fact_tables = {r[5:]: ts for r, ts in groups.items() if r.startswith("fact:")}
     facts = bind_facts(model.kinds, fact_tables, payees, sink, navigated_references(model))
     credits = bind_credits(model, groups.get("credits", []), payees, facts, sink)
-    history = bind_history(groups.get("payee_history", []), payees, sink)
+    history = bind_history(groups.get("payee_history", []), payees, sink, payee_rows)
     targets = bind_targets(model, groups.get("targets", []), payees, sink)
     inputs = bind_inputs(model, groups.get("inputs", []), payees, sink)
     payments = bind_payments(model, groups.get("payments", []), payees, sink)
+    if "payees" not in groups:
+        _one_missing_payees_error(tables, sink, reported="payees" in misnamed)
+    case_mismatches(model, facts.facts, facts.rows, sink)
     dataset = Dataset(
         payees=tuple(payees[k] for k in sorted(payees)),
         facts={k: tuple(v[key] for key in sorted(v)) for k, v in sorted(facts.facts.items())},
@@ -108,6 +139,20 @@ def bind_result(
     dataset = attrs.evolve(dataset, digest=digest(dataset))
     diags = tuple(sorted(sink.diagnostics, key=Diagnostic.sort_key))
     return BindResult(dataset, diags, frozenset(sink.rejected))
+
+
+def _one_missing_payees_error(
+    tables: Mapping[str, RawTable], sink: Sink, *, reported: bool
+) -> None:
+    """No payees table: one error naming the file instead of an error per row naming a payee.
+
+    ``reported``: the file is there under a wrong letter case, already an error.
+    """
+    unknown = [d for d in sink.diagnostics if d.code == codes.UNKNOWN_PAYEE]
+    if unknown:
+        sink.diagnostics = [d for d in sink.diagnostics if d.code != codes.UNKNOWN_PAYEE]
+        if not reported:
+            sink.add(missing_payees(tables, unknown))
 
 
 def bind(

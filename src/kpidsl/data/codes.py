@@ -16,6 +16,10 @@ INVALID_VALUE = "KPI0710"
 EMPTY_REQUIRED = "KPI0711"
 PERCENT_WITHOUT_SIGN = "KPI0712"
 MALFORMED_CSV = "KPI0713"
+MISSING_FILE = "KPI0714"
+NOT_READ = "KPI0715"
+MISNAMED_FILE = "KPI0716"
+CASE_MISMATCH = "KPI0717"
 DUPLICATE_KEY = "KPI0720"
 UNKNOWN_PAYEE = "KPI0721"
 DANGLING_REFERENCE = "KPI0722"
@@ -44,8 +48,12 @@ TITLES: dict[str, str] = {
     UNSUPPORTED_PYTHON_VALUE: "unsupported Python value",
     INVALID_VALUE: "invalid value",
     EMPTY_REQUIRED: "empty required value",
-    PERCENT_WITHOUT_SIGN: "whole number read as a ratio",
+    PERCENT_WITHOUT_SIGN: "ambiguous percent",
     MALFORMED_CSV: "malformed CSV",
+    MISSING_FILE: "data file missing",
+    NOT_READ: "file in the data folder not read",
+    MISNAMED_FILE: "file name differs only in letter case",
+    CASE_MISMATCH: "text differs from the plan's literal only in case or spaces",
     DUPLICATE_KEY: "duplicate key",
     UNKNOWN_PAYEE: "unknown payee",
     DANGLING_REFERENCE: "reference to a missing fact",

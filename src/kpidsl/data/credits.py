@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Context, Decimal
 
-from kpidsl.diagnostics import Diagnostic, Label, error
+from kpidsl.diagnostics import Diagnostic, error
 from kpidsl.model import PlanModel
 
 from . import codes
@@ -23,6 +23,7 @@ from .tableview import (
     check_shape,
     empty_required,
     invalid,
+    located,
     typed,
 )
 from .values import parse_percent, shift
@@ -132,18 +133,19 @@ def _split_error(
         f"every credit row of {kind} '{fact}' was rejected ({view.where(row, 'share')})"
     )
     others = tuple(
-        Label(v.span(r, "share"), f"{c.type} {_percent(c.share)} for {c.payee}")
+        located(v.span(r, "share"), f"{c.type} {_percent(c.share)} for {c.payee}")
         for v, r, c in group
         if r is not row
+    )
+    only_overlays = all(c.type != SPLIT for _, _, c in group)
+    note = (
+        f"{kind} '{fact}' has only overlay rows; credit rows replace the fact's own payee "
+        "field, so it needs split rows summing to 100% too"
     )
     return error(
         codes.SPLIT_NOT_100,
         msg,
         view.span(row, "share"),
-        "split shares must sum to 100%",
         secondary=others,
-        notes=(
-            "credit rows replace the fact's own payee field, so a fact with only overlay "
-            "rows needs split rows too",
-        ),
+        notes=(note,) if only_overlays else (),
     )

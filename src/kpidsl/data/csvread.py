@@ -18,6 +18,7 @@ from kpidsl.diagnostics import Diagnostic, error, warning
 from kpidsl.source import Span
 
 from . import codes
+from .folder import FolderTables
 from .model import RawRow, RawTable, RowRef
 from .records import table_from_test, tables_from_records
 
@@ -39,7 +40,7 @@ def decode(data: bytes, display: str) -> tuple[str | None, list[Diagnostic]]:
     """The text of a file's bytes: UTF-8 (BOM stripped), else clean GB18030 with a warning."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         msg = f"{display} is UTF-16 text; save it as UTF-8 (CSV UTF-8 in spreadsheet programs)"
-        return None, [error(codes.UNDECODABLE, msg, _at(display, 1), "UTF-16 byte-order mark")]
+        return None, [error(codes.UNDECODABLE, msg, _at(display, 1))]
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     try:
@@ -54,14 +55,13 @@ def decode(data: bytes, display: str) -> tuple[str | None, list[Diagnostic]]:
             f"{display} is not UTF-8 text (byte 0x{data[bad]:02x} at byte offset {bad}, "
             f"line {line}) nor GB18030; save it as UTF-8"
         )
-        return None, [error(codes.UNDECODABLE, msg, _at(display, line, col), "not UTF-8")]
+        return None, [error(codes.UNDECODABLE, msg, _at(display, line, col))]
     line, col = _byte_position(data, bad)
     msg = f"{display} is not UTF-8; it was read as GB18030 (first non-UTF-8 byte on line {line})"
     diag = warning(
         codes.ENCODING_DETECTED,
         msg,
         _at(display, line, col),
-        "GB18030",
         help="save the file as UTF-8 to silence this warning",
     )
     return text, [diag]
@@ -80,7 +80,7 @@ def _records(text: str, display: str) -> tuple[list[tuple[int, list[str]]], list
         except csv.Error as exc:
             line = reader.line_num
             msg = f"{display} line {line}: malformed CSV ({exc}); the rest of the file was not read"
-            return out, [error(codes.MALFORMED_CSV, msg, _at(display, line), "malformed CSV")]
+            return out, [error(codes.MALFORMED_CSV, msg, _at(display, line))]
         first, last = last + 1, reader.line_num
         stripped = [c.strip() for c in cells]
         if any(stripped):
@@ -94,13 +94,39 @@ def _check_header(header: list[str], line: int, display: str, rows: int) -> list
     for i, name in enumerate(header, start=1):
         if not name:
             msg = f"{display} line {line}: column {i} has an empty header name{skipped}"
-            diags.append(error(codes.BAD_HEADER, msg, _at(display, line, i), "empty name"))
+            diags.append(error(codes.BAD_HEADER, msg, _at(display, line, i)))
         elif name in seen:
             msg = f"{display} line {line}: column '{name}' appears twice (columns {seen[name]} and {i}){skipped}"
-            diags.append(error(codes.DUPLICATE_COLUMN, msg, _at(display, line, i), "duplicate"))
+            diags.append(error(codes.DUPLICATE_COLUMN, msg, _at(display, line, i)))
         else:
             seen[name] = i
     return diags
+
+
+def _trim_unnamed(
+    header: list[str], data: list[tuple[int, list[str]]], line: int, display: str
+) -> tuple[list[str], list[tuple[int, list[str]]], list[Diagnostic]]:
+    """Drop trailing unnamed columns whose cells are all empty (Excel adds them), with a warning.
+
+    If any of their cells holds a value, nothing is dropped: the empty header
+    name is then reported as an error by :func:`_check_header`.
+    """
+    named = len(header)
+    while named and not header[named - 1]:
+        named -= 1
+    if named in (0, len(header)):
+        return header, data, []
+    if any(any(cells[named:]) for _, cells in data):
+        return header, data, []
+    trimmed = [(n, cells[:named] if len(cells) <= len(header) else cells) for n, cells in data]
+    numbers = ", ".join(str(i) for i in range(named + 1, len(header) + 1))
+    msg = (
+        f"{display} line {line}: trailing column(s) {numbers} have no name and no values; "
+        "they were ignored"
+    )
+    span = _at(display, line, named + 1)
+    diag = warning(codes.EXTRA_COLUMNS, msg, span, help="delete the empty columns in the spreadsheet")
+    return header[:named], trimmed, [diag]
 
 
 def parse_text(text: str, name: str, display: str) -> tuple[RawTable | None, list[Diagnostic]]:
@@ -108,8 +134,10 @@ def parse_text(text: str, name: str, display: str) -> tuple[RawTable | None, lis
     records, diags = _records(text, display)
     if not records:
         msg = f"{display} is empty: a CSV file needs a header line naming its columns"
-        return None, [*diags, error(codes.BAD_HEADER, msg, _at(display, 1), "no header")]
+        return None, [*diags, error(codes.BAD_HEADER, msg, _at(display, 1))]
     (header_line, header), data = records[0], records[1:]
+    header, data, trimmed = _trim_unnamed(header, data, header_line, display)
+    diags.extend(trimmed)
     header_diags = _check_header(header, header_line, display, len(data))
     if header_diags:
         return None, [*diags, *header_diags]
@@ -136,7 +164,7 @@ def _ragged(display: str, line: int, cells: list[str], header: list[str]) -> Dia
         else "add the missing cells (an empty cell is just a comma)"
     )
     col = min(len(cells), len(header)) + (1 if more else 0)
-    return error(codes.RAGGED_ROW, msg, _at(display, line, max(col, 1)), f"{what} cells", help=hint)
+    return error(codes.RAGGED_ROW, msg, _at(display, line, max(col, 1)), help=hint)
 
 
 def read_csv(
@@ -148,7 +176,7 @@ def read_csv(
         data = path.read_bytes()
     except OSError as exc:
         msg = f"cannot read {shown}: {exc.strerror or exc}"
-        return None, [error(codes.UNDECODABLE, msg, _at(shown, 1), "unreadable")]
+        return None, [error(codes.UNDECODABLE, msg, _at(shown, 1))]
     text, diags = decode(data, shown)
     if text is None:
         return None, diags
@@ -156,23 +184,43 @@ def read_csv(
     return table, [*diags, *more]
 
 
-def read_folder(
-    path: Path, display: str | None = None
-) -> tuple[dict[str, RawTable], list[Diagnostic]]:
+def read_folder(path: Path, display: str | None = None) -> tuple[FolderTables, list[Diagnostic]]:
     """Every ``*.csv`` file of a folder (sorted), keyed by file stem.
 
     Files are shown as ``<folder name>/<file name>`` (or ``display/<file name>``).
+    A folder named ``*.csv`` is an error; any other file or folder is reported
+    as not read (a warning); hidden files (``.DS_Store``) are skipped.
     """
     prefix = display if display is not None else path.name
+    tables = FolderTables(prefix)
     if not path.is_dir():
         msg = f"data folder {str(path)!r} not found"
-        return {}, [error(codes.FOLDER_NOT_FOUND, msg, _at(prefix or str(path), 0), "")]
-    tables: dict[str, RawTable] = {}
+        return tables, [error(codes.FOLDER_NOT_FOUND, msg, _at(prefix or str(path), 0))]
     diags: list[Diagnostic] = []
-    for file in sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv" and p.is_file()):
-        shown = f"{prefix}/{file.name}" if prefix else file.name
-        table, ds = read_csv(file, file.stem, shown)
+    for entry in sorted(path.iterdir(), key=lambda p: p.name):
+        shown = f"{prefix}/{entry.name}" if prefix else entry.name
+        if entry.name.startswith("."):
+            continue
+        if entry.suffix.lower() != ".csv" or not entry.is_file():
+            diags.append(_not_read(entry, shown))
+            continue
+        table, ds = read_csv(entry, entry.stem, shown)
         diags.extend(ds)
         if table is not None:
-            tables[file.stem] = table
+            tables[entry.stem] = table
     return tables, diags
+
+
+def _not_read(entry: Path, shown: str) -> Diagnostic:
+    span = _at(shown, 0)
+    if entry.is_dir() and entry.suffix.lower() == ".csv":
+        msg = f"{shown} is a folder, not a CSV file: its contents were not read"
+        return error(codes.NOT_READ, msg, span, help="put the CSV file itself in the data folder")
+    if entry.is_dir():
+        msg = f"{shown} is a folder and was not read: kpidsl reads the .csv files of the data folder"
+        return warning(codes.NOT_READ, msg, span)
+    msg = (
+        f"{shown} was not read: kpidsl reads .csv files from a data folder; "
+        "convert it with `kpidsl import`"
+    )
+    return warning(codes.NOT_READ, msg, span, help="or move it out of the data folder")

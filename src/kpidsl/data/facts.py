@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 import attrs
 
-from kpidsl.diagnostics import Diagnostic, Label, error, warning
+from kpidsl.diagnostics import Diagnostic, error, warning
 from kpidsl.model import OPTIONAL_BUILTIN_FIELDS, PAYEE_TYPE, KindSchema
 from kpidsl.source import Span
 
@@ -17,9 +17,11 @@ from .tableview import (
     Sink,
     View,
     check_columns,
+    check_percent,
     check_shape,
     empty_required,
     invalid,
+    located,
 )
 from .values import PARSERS, ValueProblem
 
@@ -64,7 +66,7 @@ def bind_facts(
         for table in tables.get(name, []):
             _bind_table(kind, table, payees, keys, out, sink)
     for name in sorted(kinds):
-        _check_references(kinds[name], out, sink, navigated or {})
+        _check_references(kinds[name], out, sink, navigated or {}, set(tables))
     return out
 
 
@@ -77,12 +79,15 @@ class _Column:
     parse: Callable[[str], Value] | None
     required: bool
     payee: bool
+    percent: bool = False
 
 
 def _columns(kind: KindSchema, view: View) -> list[_Column]:
     optional = optional_fields(kind)
     return [
-        _Column(f, view.index.get(f), PARSERS.get(t), f not in optional, t == PAYEE_TYPE)
+        _Column(
+            f, view.index.get(f), PARSERS.get(t), f not in optional, t == PAYEE_TYPE, t == "percent"
+        )
         for f, t in kind.fields.items()
     ]
 
@@ -127,28 +132,65 @@ def _field(
         return None
     if col.parse is not None:
         try:
-            return col.parse(text)
+            value = col.parse(text)
         except ValueProblem as exc:
             problems.append(invalid(view, row, col.field, str(exc)))
             return None
+        if col.percent:
+            check_percent(view, row, col.field, value, problems)
+        return value
     if col.payee and text not in payees:
         problems.append(invalid(view, row, col.field, "no payee has this id", codes.UNKNOWN_PAYEE))
     return text
 
 
 def _check_references(
-    kind: KindSchema, out: FactsBound, sink: Sink, navigated: Mapping[tuple[str, str], Span]
+    kind: KindSchema,
+    out: FactsBound,
+    sink: Sink,
+    navigated: Mapping[tuple[str, str], Span],
+    present: set[str],
 ) -> None:
     """A reference to a missing fact: an error when the plan navigates through the
-    reference (``collection.deal.product``), a warning otherwise."""
+    reference (``collection.deal.product``), a warning otherwise. When the target
+    kind has no table at all, one diagnostic says so instead of one per fact."""
     for field, target in sorted(kind.references().items()):
         known = out.facts.get(target, {})
         used_at = navigated.get((kind.name, field))
+        if target not in present:
+            _no_target_table(kind, field, target, out, used_at, sink)
+            continue
         for key in sorted(out.facts[kind.name]):
             fact = out.facts[kind.name][key]
             value = fact.values.get(field)
             if isinstance(value, str) and value not in known:
                 sink.add(_dangling(kind, field, target, fact, value, out, used_at))
+
+
+def _no_target_table(
+    kind: KindSchema,
+    field: str,
+    target: str,
+    out: FactsBound,
+    used_at: Span | None,
+    sink: Sink,
+) -> None:
+    referring = [
+        f for _, f in sorted(out.facts[kind.name].items()) if isinstance(f.values.get(field), str)
+    ]
+    if not referring:
+        return
+    first = referring[0]
+    view, row = out.rows[kind.name, first.key]
+    msg = (
+        f"{len(referring)} {kind.name} row(s) refer to {target} facts through column {field} "
+        f"(first: {view.where(row, field)}), but the data has no {target} table"
+    )
+    if used_at is None:
+        sink.add(warning(codes.DANGLING_REFERENCE, msg, view.span(row, field)))
+        return
+    label = located(used_at, f"the plan reads through {kind.name}.{field} here")
+    sink.add(error(codes.DANGLING_REFERENCE, msg, view.span(row, field), secondary=(label,)))
 
 
 def _dangling(
@@ -173,8 +215,6 @@ def _dangling(
             codes.DANGLING_REFERENCE,
             msg,
             span,
-            "dangling reference",
-            secondary=(Label(used_at, f"the plan reads through {kind.name}.{field} here"),),
             notes=(f"the plan navigates through {kind.name}.{field} (at {used_at})",),
             help=f"add {target} '{value}' to the data, or correct the key",
         )
@@ -182,6 +222,5 @@ def _dangling(
         codes.DANGLING_REFERENCE,
         msg,
         span,
-        "dangling reference",
         notes=(f"an error if the plan reads {kind.name}.{field}.<field>",),
     )

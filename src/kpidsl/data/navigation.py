@@ -18,14 +18,52 @@ from kpidsl.source import Span
 def navigated_references(model: PlanModel) -> dict[tuple[str, str], Span]:
     """(kind, reference field) -> the first place (in source order) the plan reads through it."""
     found: dict[tuple[str, str], Span] = {}
+    for e in _all_exprs(model):
+        if isinstance(e, ast.Field) and len(e.path) >= 2:
+            key = (e.kind, e.path[0])
+            if key not in found or _before(e.span, found[key]):
+                found[key] = e.span
+    return found
+
+
+def read_kinds(model: PlanModel) -> dict[str, Span]:
+    """Kind -> the first place the plan reads facts of it: an aggregate, or a reference hop."""
+    found: dict[str, Span] = {}
+
+    def note(kind: str, span: Span) -> None:
+        if kind in model.kinds and (kind not in found or _before(span, found[kind])):
+            found[kind] = span
+
+    for e in _all_exprs(model):
+        if isinstance(e, ast.Aggregate):
+            note(e.kind, e.span)
+        elif isinstance(e, ast.Field) and len(e.path) >= 2 and e.kind in model.kinds:
+            target = model.kinds[e.kind].references().get(e.path[0])
+            if target is not None:
+                note(target, e.span)
+    return found
+
+
+def compared_literals(model: PlanModel) -> dict[tuple[str, str], frozenset[str]]:
+    """(kind, field) -> the text literals the plan compares that field to (``==``, ``!=``, ``in``)."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for e in _all_exprs(model):
+        pairs: list[tuple[ast.Expr, ast.Expr]] = []
+        if isinstance(e, ast.Binary) and e.op in ("==", "!="):
+            pairs = [(e.left, e.right), (e.right, e.left)]
+        elif isinstance(e, ast.InList):
+            pairs = [(e.expr, item) for item in e.items]
+        for field, literal in pairs:
+            if isinstance(field, ast.Field) and len(field.path) == 1:
+                if isinstance(literal, ast.String):
+                    found.setdefault((field.kind, field.path[0]), set()).add(literal.value)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
+def _all_exprs(model: PlanModel) -> Iterator[ast.Expr]:
     for d in _definitions(model):
         for top in _definition_exprs(d):
-            for e in _walk(top):
-                if isinstance(e, ast.Field) and len(e.path) >= 2:
-                    key = (e.kind, e.path[0])
-                    if key not in found or _before(e.span, found[key]):
-                        found[key] = e.span
-    return found
+            yield from _walk(top)
 
 
 def _before(a: Span, b: Span) -> bool:

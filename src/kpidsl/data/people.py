@@ -24,10 +24,15 @@ PAYEE_COLUMNS = ("id", "name", "role", "region", "manager")
 HISTORY_COLUMNS = ("payee", "attribute", "value", "effective_from")
 
 
-def bind_payees(tables: list[RawTable], sink: Sink) -> dict[str, Payee]:
-    """Payees by id; duplicates are rejected citing the first, managers and cycles checked."""
+def bind_payees(
+    tables: list[RawTable], sink: Sink, views: dict[str, tuple[View, RawRow]] | None = None
+) -> dict[str, Payee]:
+    """Payees by id; duplicates are rejected citing the first, managers and cycles checked.
+
+    ``views``, if given, is filled with where each accepted payee's row is.
+    """
     payees: dict[str, Payee] = {}
-    views: dict[str, tuple[View, RawRow]] = {}
+    views = {} if views is None else views
     keys = KeyIndex()
     for table in tables:
         view = View(table)
@@ -69,37 +74,115 @@ def _check_managers(
             sink.add(invalid(view, row, "manager", reason, codes.UNKNOWN_MANAGER))
 
 
+# Who manages whom, and the row that says so: payee -> (manager, view, row).
+_Edges = dict[str, tuple[str, View, RawRow]]
+
+
+def _payee_edges(payees: dict[str, Payee], views: dict[str, tuple[View, RawRow]]) -> _Edges:
+    out: _Edges = {}
+    for pid, payee in payees.items():
+        manager = payee.attrs.get("manager", "")
+        if manager:
+            out[pid] = (manager, *views[pid])
+    return out
+
+
+def _cycles(edges: _Edges) -> list[list[str]]:
+    """Every cycle of the manager relation once, starting at its smallest id."""
+    done: set[str] = set()
+    found: list[list[str]] = []
+    for start in sorted(edges):
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node not in done and node not in path:
+            path.append(node)
+            node = edges[node][0] if node in edges else None
+        if node is not None and node in path:
+            members = path[path.index(node) :]
+            first = members.index(min(members))
+            found.append(members[first:] + members[:first])
+        done.update(path)
+    return found
+
+
 def _check_cycles(
     payees: dict[str, Payee], views: dict[str, tuple[View, RawRow]], sink: Sink
 ) -> None:
-    """Report each manager cycle once, at its smallest id, naming every member."""
-    done: set[str] = set()
-    for start in sorted(payees):
-        path: list[str] = []
-        node: str | None = start
-        while node is not None and node in payees and node not in done and node not in path:
-            path.append(node)
-            node = payees[node].attrs.get("manager") or None
-        if node is not None and node in path:
-            sink.add(_cycle(path[path.index(node) :], views))
-        done.update(path)
+    """Report each manager cycle of payees.csv once, at its smallest id, naming every member."""
+    edges = _payee_edges(payees, views)
+    for members in _cycles(edges):
+        sink.add(_cycle(members, edges, None))
 
 
-def _cycle(members: list[str], views: dict[str, tuple[View, RawRow]]) -> Diagnostic:
-    first = members.index(min(members))
-    members = members[first:] + members[:first]
-    chain = " → ".join([*members, members[0]])
-    view, row = views[members[0]]
-    others = tuple(
-        Label(views[m][0].span(views[m][1], "manager"), f"{m}'s manager") for m in members[1:]
+def _cycle(members: list[str], edges: _Edges, since: dt.date | None) -> Diagnostic:
+    """The cycle error: at the first member's manager cell, the other rows as labels."""
+    _, view, row = edges[members[0]]
+    when = f" from {since.isoformat()}" if since is not None else ""
+    if len(members) == 1:
+        msg = f"{members[0]} is their own manager{when} ({view.where(row, _manager_column(view))})"
+    else:
+        chain = " → ".join([*members, members[0]])
+        msg = (
+            f"cycle in the manager hierarchy{when}: {chain} "
+            f"(each of them manages themselves through the others)"
+        )
+    others = tuple(_edge_label(m, edges) for m in members[1:])
+    span = view.span(row, _manager_column(view))
+    return error(codes.MANAGER_CYCLE, msg, span, secondary=others)
+
+
+def _manager_column(view: View) -> str:
+    return "manager" if view.has("manager") else "value"
+
+
+def _edge_label(member: str, edges: _Edges) -> Label:
+    manager, view, row = edges[member]
+    span = view.span(row, _manager_column(view))
+    return Label(span, f"{span.file}:{span.line}:{span.col}: {member}'s manager is {manager}")
+
+
+def _check_history_cycles(
+    payees: dict[str, Payee],
+    views: dict[str, tuple[View, RawRow]],
+    rows: list[tuple[HistoryRow, View, RawRow]],
+    sink: Sink,
+) -> None:
+    """The hierarchy as it stands on each date a manager changes: no cycle may form.
+
+    Cycles made of payees.csv rows alone are reported by :func:`_check_cycles`.
+    """
+    changes = sorted(
+        (item for item in rows if item[0].attribute == "manager"),
+        key=lambda item: (item[0].effective_from, item[0].payee),
     )
-    msg = f"cycle in the manager hierarchy: {chain} (each id manages itself through the others)"
-    return error(codes.MANAGER_CYCLE, msg, view.span(row, "manager"), "cycle", secondary=others)
+    base = _payee_edges(payees, views)
+    reported: set[frozenset[str]] = {frozenset(c) for c in _cycles(base)}
+    for day in sorted({h.effective_from for h, _, _ in changes}):
+        edges = dict(base)
+        for h, view, row in changes:
+            if h.effective_from <= day:
+                if h.value:
+                    edges[h.payee] = (h.value, view, row)
+                else:
+                    edges.pop(h.payee, None)
+        for members in _cycles(edges):
+            if frozenset(members) not in reported:
+                reported.add(frozenset(members))
+                sink.add(_cycle(members, edges, day))
 
 
-def bind_history(tables: list[RawTable], payees: dict[str, Payee], sink: Sink) -> list[HistoryRow]:
-    """History rows, unique by (payee, attribute, effective_from)."""
+def bind_history(
+    tables: list[RawTable],
+    payees: dict[str, Payee],
+    sink: Sink,
+    views: dict[str, tuple[View, RawRow]] | None = None,
+) -> list[HistoryRow]:
+    """History rows, unique by (payee, attribute, effective_from); manager cycles checked.
+
+    ``views`` locates each payee's payees.csv row (to cite it in a cycle).
+    """
     out: list[HistoryRow] = []
+    located: list[tuple[HistoryRow, View, RawRow]] = []
     keys = KeyIndex()
     for table in tables:
         view = View(table)
@@ -113,8 +196,10 @@ def bind_history(tables: list[RawTable], payees: dict[str, Payee], sink: Sink) -
                 item = [dup] if dup is not None else item
             if isinstance(item, HistoryRow):
                 out.append(item)
+                located.append((item, view, row))
             else:
                 sink.reject_all(row, item)
+    _check_history_cycles(payees, views or {}, located, sink)
     return out
 
 
@@ -137,6 +222,12 @@ def _history_row(
         problems.append(invalid(view, row, "attribute", reason, codes.BAD_HISTORY_ATTRIBUTE))
     if attribute == "manager" and value and value not in payees:
         problems.append(invalid(view, row, "value", "no payee has this id", codes.UNKNOWN_MANAGER))
+    elif attribute == "manager" and value and value == payee:
+        msg = (
+            f"{payee} is their own manager from {view.text(row, 'effective_from')} "
+            f"({view.where(row, 'value')})"
+        )
+        problems.append(error(codes.MANAGER_CYCLE, msg, view.span(row, "value")))
     if problems:
         return problems
     assert isinstance(day, dt.date)

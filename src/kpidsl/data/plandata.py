@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import partial
 
 from kpidsl import ast
-from kpidsl.diagnostics import Diagnostic, warning
+from kpidsl.diagnostics import Diagnostic
 from kpidsl.model import PlanModel
 
 from . import codes
@@ -22,6 +22,7 @@ from .tableview import (
     Sink,
     View,
     check_columns,
+    check_percent,
     check_shape,
     empty_required,
     invalid,
@@ -29,13 +30,11 @@ from .tableview import (
 )
 from .values import (
     ValueProblem,
-    looks_like_whole_percent,
     parse_count,
     parse_decimal,
     parse_percent,
     parse_period_text,
     parse_value,
-    shift,
 )
 
 
@@ -88,16 +87,13 @@ class _Common:
         if not name:
             problems.append(empty_required(view, row, column))
         elif name not in known:
-            choices = ", ".join(sorted(known)) or "(none)"
-            problems.append(
-                invalid(
-                    view,
-                    row,
-                    column,
-                    f"the plan has no {what} of this name (it has: {choices})",
-                    code,
-                )
+            choices = ", ".join(sorted(known))
+            reason = (
+                f"the plan has no {what} of this name (it has: {choices})"
+                if choices
+                else f"the plan declares no {what}s"
             )
+            problems.append(invalid(view, row, column, reason, code))
         return name
 
     def period(self, view: View, row: RawRow, problems: list[Diagnostic]) -> str:
@@ -157,6 +153,8 @@ def bind_targets(
         period = common.period(view, row, problems)
         parse = number_parser(metrics.get(metric, "number"))
         value = typed(view, row, "value", parse, problems)
+        if metrics.get(metric) == "percent":
+            check_percent(view, row, "value", value, problems)
         if common.finish(view, row, keys, (payee, metric, period), "metric", "target", problems):
             assert isinstance(value, Decimal)
             out.append(TargetRow(payee, metric, period, value, row.ref))
@@ -175,20 +173,11 @@ def bind_inputs(
         period = common.period(view, row, problems)
         type_ = inputs.get(name, "text")
         value: Value = typed(view, row, "value", partial(parse_value, type_), problems)
+        if type_ == "percent":
+            check_percent(view, row, "value", value, problems)
         if common.finish(view, row, keys, (payee, name, period), "name", "input value", problems):
             out.append(InputRow(payee, name, period, value, row.ref))
-            _warn_whole_percent(view, row, type_, value, sink)
     return out
-
-
-def _warn_whole_percent(view: View, row: RawRow, type_: str, value: Value, sink: Sink) -> None:
-    text = view.text(row, "value")
-    if type_ == "percent" and isinstance(value, Decimal) and looks_like_whole_percent(text, value):
-        msg = (
-            f"{view.where(row, 'value')}: '{text}' is read as the ratio {text} "
-            f"(= {shift(value, 2)}%); write '{text}%' if you meant {text} percent"
-        )
-        sink.add(warning(codes.PERCENT_WITHOUT_SIGN, msg, view.span(row, "value"), "ratio"))
 
 
 def bind_payments(

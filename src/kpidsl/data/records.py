@@ -90,7 +90,7 @@ def _record_cells(
         except _Unsupported as exc:
             msg = f"invalid {key} in {file} record {index}: {exc}; the record was rejected"
             span = Span(file, index, col, index, col + 1)
-            problems.append(error(codes.UNSUPPORTED_PYTHON_VALUE, msg, span, "unsupported value"))
+            problems.append(error(codes.UNSUPPORTED_PYTHON_VALUE, msg, span))
     return tuple(cells), problems
 
 

@@ -9,6 +9,7 @@ character column for inline test tables.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 import attrs
 
@@ -17,7 +18,7 @@ from kpidsl.source import Span
 
 from . import codes
 from .model import RawRow, RawTable, RowRef, Value
-from .values import ValueProblem
+from .values import ValueProblem, ambiguous_percent, plain, shift
 
 
 @attrs.define
@@ -71,18 +72,45 @@ class View:
         return f"{row.ref.file} line {row.ref.line}, column {column}"
 
 
+def located(span: Span, message: str) -> Label:
+    """A secondary label whose message starts with its location: data files are shown
+    without an excerpt, so the location would otherwise be lost."""
+    return Label(span, f"{span.file}:{span.line}:{span.col}: {message}")
+
+
 def invalid(
     view: View, row: RawRow, column: str, reason: str, code: str = codes.INVALID_VALUE
 ) -> Diagnostic:
     """``invalid amount '12,3O0.00' in deals.csv line 7, column amount: not a decimal number``."""
     text = view.text(row, column)
     msg = f"invalid {column} '{text}' in {view.where(row, column)}: {reason}"
-    return error(code, msg, view.span(row, column), reason)
+    return error(code, msg, view.span(row, column))
 
 
 def empty_required(view: View, row: RawRow, column: str) -> Diagnostic:
     msg = f"empty {column} in {view.where(row, column)}: a value is required"
-    return error(codes.EMPTY_REQUIRED, msg, view.span(row, column), "empty")
+    return error(codes.EMPTY_REQUIRED, msg, view.span(row, column))
+
+
+def check_percent(
+    view: View, row: RawRow, column: str, value: Value, problems: list[Diagnostic]
+) -> None:
+    """A percent cell written as a bare number beyond ±1 (``65``) is ambiguous: an error."""
+    text = view.text(row, column)
+    if not isinstance(value, Decimal) or not ambiguous_percent(text, value):
+        return
+    msg = (
+        f"ambiguous percent '{text}' in {view.where(row, column)}: "
+        f"write {text}% or the ratio {plain(shift(value, -2))}"
+    )
+    problems.append(
+        error(
+            codes.PERCENT_WITHOUT_SIGN,
+            msg,
+            view.span(row, column),
+            notes=("a percent is written with % (65%) or as a ratio from -1 to 1 (0.65)",),
+        )
+    )
 
 
 def typed(
@@ -120,7 +148,7 @@ def check_columns(
     if extra:
         names = ", ".join(extra)
         msg = f"{table.file}: column(s) {names} are not fields of {what} and were ignored"
-        sink.add(warning(codes.EXTRA_COLUMNS, msg, view.header_span(extra[0]), "ignored"))
+        sink.add(warning(codes.EXTRA_COLUMNS, msg, view.header_span(extra[0])))
     if not missing:
         return True
     names = ", ".join(missing)
@@ -133,7 +161,6 @@ def check_columns(
             codes.MISSING_COLUMN,
             msg,
             view.header_span(),
-            "header",
             notes=(f"columns found: {', '.join(table.header) or '(none)'}",),
         )
     )
@@ -148,7 +175,7 @@ def check_shape(view: View, sink: Sink) -> list[RawRow]:
         msg = (
             f"{table.file}: the header has an empty or repeated column name; its rows were rejected"
         )
-        sink.add(error(codes.DUPLICATE_COLUMN, msg, view.header_span(), "header"))
+        sink.add(error(codes.DUPLICATE_COLUMN, msg, view.header_span()))
         sink.rejected.update(r.ref for r in table.rows)
         return []
     good: list[RawRow] = []
@@ -161,7 +188,7 @@ def check_shape(view: View, sink: Sink) -> list[RawRow]:
             f"{len(table.header)} columns; the row was rejected"
         )
         span = Span(row.ref.file, row.ref.line, 1, row.ref.line, 2)
-        sink.reject(row, error(codes.RAGGED_ROW, msg, span, "ragged row"))
+        sink.reject(row, error(codes.RAGGED_ROW, msg, span))
     return good
 
 
@@ -189,6 +216,5 @@ class KeyIndex:
             codes.DUPLICATE_KEY,
             msg,
             view.span(row, column),
-            "duplicate",
-            secondary=(Label(first_span, "first defined here"),),
+            secondary=(located(first_span, "first defined here"),),
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from kpidsl.periods import GRANULARITIES, PeriodError, parse_period
 
@@ -23,6 +23,7 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 NUMBER_TYPES = ("money", "number", "percent", "count")
+_PLAIN = Context(prec=400)
 
 
 class ValueProblem(ValueError):
@@ -63,9 +64,14 @@ def parse_percent(text: str) -> Decimal:
     return parse_decimal(text)
 
 
-def looks_like_whole_percent(text: str, value: Decimal) -> bool:
-    """``90`` for a percent is almost surely 90% rather than 9000%: worth a warning."""
-    return not text.endswith("%") and value > 1 and value == value.to_integral_value()
+def ambiguous_percent(text: str, value: Decimal) -> bool:
+    """``65`` for a percent could mean 65% or 6500%: a bare number beyond ±1 is refused."""
+    return not text.endswith("%") and abs(value) > 1
+
+
+def plain(value: Decimal) -> str:
+    """A decimal written out without exponent or trailing zeros: ``0.650`` → ``0.65``."""
+    return format(value.normalize(_PLAIN), "f")
 
 
 def parse_count(text: str) -> Decimal:

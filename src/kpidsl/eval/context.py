@@ -7,14 +7,21 @@ import decimal
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
 from kpidsl.data.model import Dataset, HistoryRow, InputRow, PaymentRow, TargetRow
 from kpidsl.eval.compile import Compiler
-from kpidsl.eval.facts import FactIndex, Hierarchy
+from kpidsl.eval.facts import AggResult, FactIndex, Hierarchy
 from kpidsl.model import PlanModel
 from kpidsl.numbers import plan_context
+
+if TYPE_CHECKING:
+    from kpidsl import ast
+    from kpidsl.eval.resolve import Segment
+    from kpidsl.explain.tree import Explanation
+    from kpidsl.periods import Period
 
 
 @attrs.frozen
@@ -29,15 +36,28 @@ class PriorPart:
 PriorFn = Callable[[str, str, str], tuple[PriorPart, ...]]
 
 
+class FactStage(Protocol):
+    """A replacement fact stage (``kpidsl.columnar``): its own fact index, and aggregates it computed."""
+
+    @property
+    def index(self) -> FactIndex: ...
+
+    def aggregate(self, agg: ast.Aggregate, payee: str, period: Period,
+                  seg: Segment) -> tuple[AggResult, Explanation] | None:
+        """The payee's aggregate and its node, or None: the reference computes it from ``index``."""
+
+
 class RunContext:
     """Indexes built once per evaluation: facts by payee, hierarchy, targets, inputs, payments."""
 
-    def __init__(self, model: PlanModel, data: Dataset, as_of: dt.date | None) -> None:
+    def __init__(self, model: PlanModel, data: Dataset, as_of: dt.date | None,
+                 fact_stage: FactStage | None = None) -> None:
         self.model = model
         self.data = data
         self.as_of = as_of
         self.ctx: decimal.Context = plan_context(model.header.precision)
-        self.index = FactIndex(model, data, as_of)
+        self.fact_stage = fact_stage
+        self.index = fact_stage.index if fact_stage is not None else FactIndex(model, data, as_of)
         self.hierarchy = Hierarchy(data.payees, data.history)
         self.compiler = Compiler()
         self.targets: dict[tuple[str, str, str], TargetRow] = {

@@ -12,7 +12,7 @@ from kpidsl.eval.compile import FactCtx, Value, num
 from kpidsl.eval.errors import TABLE_KEY_MISSING, ZERO_TARGET, EvalFailure
 from kpidsl.eval.resolve import Applied
 from kpidsl.eval.unparse import unparse
-from kpidsl.numbers import ZERO, fmt
+from kpidsl.numbers import ZERO, fmt, percent_text
 from kpidsl.source import Span
 
 if TYPE_CHECKING:
@@ -38,19 +38,20 @@ def score(env: Env, d: ast.Score, col: Collector) -> Decimal:
         used = att
         if line.threshold is not None and att < line.threshold.value:
             used = ZERO
-            col.note(f"{line.ref}: attainment {fmt(att)} below threshold {fmt(line.threshold.value)}: counts 0")
+            col.note(f"{line.ref}: attainment {percent_text(att)} below threshold "
+                     f"{percent_text(line.threshold.value)}: counts 0")
         elif line.cap is not None and att > line.cap.value:
             used = line.cap.value
-            col.note(f"{line.ref}: attainment {fmt(att)} capped at {fmt(line.cap.value)}")
+            col.note(f"{line.ref}: attainment {percent_text(att)} capped at {percent_text(line.cap.value)}")
         points = ctx.multiply(line.weight.value, used)
         total = ctx.add(total, points)
-        col.rows.append((line.ref, fmt(att), _opt(line.threshold), _opt(line.cap),
-                         fmt(line.weight.value), fmt(points)))
+        col.rows.append((line.ref, percent_text(att), _opt(line.threshold), _opt(line.cap),
+                         percent_text(line.weight.value), fmt(points)))
     return total
 
 
 def _opt(n: ast.Number | None) -> str:
-    return fmt(n.value) if n is not None else ""
+    return percent_text(n.value) if n is not None else ""
 
 
 def payout(env: Env, d: ast.Payout, col: Collector) -> Decimal:
@@ -169,18 +170,39 @@ def _tier_outcome(env: Env, d: ast.Tiers, args: tuple[Value, ...], f: FactCtx | 
         x = arg if arg is not None else num(_eval(env, d.on, f), span)
         return tiermath.interpolate(d.name, points, x, d.extend_flat, ctx, span)
     bands = tuple(tiermath.EBand(b.lower.value, b.upper.value if b.upper is not None else None,
-                                 num(_eval(env, b.value, f), span))
+                                 num(_eval(env, b.value, f), span), b.lower.percent,
+                                 _is_percent(env, b.value))
                   for b in d.bands if isinstance(b, ast.Band))
     if d.mode == "lookup":
         x = arg if arg is not None else num(_eval(env, d.on, f), span)
-        return tiermath.lookup(d.name, bands, x, above, span)
+        return tiermath.lookup(d.name, bands, x, above, span, _units(env, d), ctx)
     if d.mode == "marginal":
         base = arg if arg is not None else num(_eval(env, d.on, f), span)
         scale = _attainment_scale(env, d.on, span)
-        return tiermath.marginal(d.name, bands, base, scale, above, ctx, span)
+        return tiermath.marginal(d.name, bands, base, scale, above, ctx, span, _units(env, d))
     x = num(_eval(env, d.on, f), span)
     rate_base = arg if arg is not None and _is_rate(env, d) else None
-    return tiermath.step(d.name, bands, x, rate_base, above, ctx, span)
+    return tiermath.step(d.name, bands, x, rate_base, above, ctx, span, _units(env, d))
+
+
+def _is_percent(env: Env, e: ast.Expr) -> bool:
+    if isinstance(e, ast.Number):
+        return e.percent
+    return isinstance(e, ast.Name) and env.run.model.types.get(e.name) == "percent"
+
+
+def _units(env: Env, d: ast.Tiers) -> tiermath.Units:
+    """The unit of the tiers' input for messages; for ``on attainment(m)`` its metric and target."""
+    first = next((b for b in d.bands if isinstance(b, ast.Band)), None)
+    percent = first is not None and first.lower.percent
+    on = d.on
+    if isinstance(on, ast.Call) and on.func == "attainment" and on.args and isinstance(on.args[0], ast.Name):
+        metric = on.args[0].name
+        ok, value = env.memo.get(metric, (False, None))
+        target_ok, target = env.memo.get(f"target({metric})", (False, None))
+        return tiermath.Units(True, metric, value if ok and isinstance(value, Decimal) else None,
+                              target if target_ok and isinstance(target, Decimal) else None)
+    return tiermath.Units(percent)
 
 
 def _attainment_scale(env: Env, on: ast.Expr, span: Span) -> Decimal | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -12,11 +13,12 @@ from kpidsl import ast
 from kpidsl.data.model import Dataset, Payee
 from kpidsl.eval.collect import Collector
 from kpidsl.eval.compile import Value
-from kpidsl.eval.context import PriorPart, RunContext
+from kpidsl.eval.context import FactStage, PriorPart, RunContext
 from kpidsl.eval.defs import apply_limits
 from kpidsl.eval.env import Env
 from kpidsl.eval.errors import (
     BAD_PERIOD,
+    BEYOND_PRECISION,
     MID_PERIOD_CHANGE,
     PRIOR_FAILED,
     DependencyFailure,
@@ -26,16 +28,17 @@ from kpidsl.eval.resolve import Segment, segments
 from kpidsl.eval.result import EvalError, EvalResult, PayeeResult, ResultValue
 from kpidsl.explain.tree import Explanation
 from kpidsl.model import PlanModel
-from kpidsl.numbers import ZERO, fmt, quantize
+from kpidsl.numbers import ZERO, digits_needed, exact_sum, fmt, is_power_of_ten, quantize
 from kpidsl.periods import Period, PeriodError, parse_period
 
 
 class Engine:
     """Evaluates payees for periods of one plan and data set, caching earlier periods for ``prior``."""
 
-    def __init__(self, model: PlanModel, data: Dataset, as_of: dt.date | None = None) -> None:
+    def __init__(self, model: PlanModel, data: Dataset, as_of: dt.date | None = None,
+                 fact_stage: FactStage | None = None) -> None:
         self.model = model
-        self.run = RunContext(model, data, as_of)
+        self.run = RunContext(model, data, as_of, fact_stage)
         self.run.prior_fn = self.prior_parts
         self.payees = {p.id: p for p in data.payees}
         self._cache: dict[tuple[str, str], PayeeResult] = {}
@@ -62,7 +65,7 @@ class Engine:
         if key not in self._cache:
             self._busy.add(key)
             try:
-                self._cache[key] = _evaluate_payee(self.run, self.payees[pid], period)
+                self._cache[key] = _guarded(self.run, self.payees[pid], period)
             finally:
                 self._busy.discard(key)
         return self._cache[key]
@@ -88,9 +91,13 @@ class Engine:
 
 
 def evaluate(model: PlanModel, data: Dataset, period: str, *, as_of: dt.date | None = None,
-             payees: Iterable[str] | None = None) -> EvalResult:
-    """Evaluate the plan for ``period`` (``2026-Q3``...) on ``data``; errors are collected, never raised."""
-    engine = Engine(model, data, as_of)
+             payees: Iterable[str] | None = None, fact_stage: FactStage | None = None) -> EvalResult:
+    """Evaluate the plan for ``period`` (``2026-Q3``...) on ``data``; errors are collected, never raised.
+
+    ``fact_stage`` (``kpidsl.columnar``) replaces the in-memory fact index and may supply
+    per-payee aggregates; without it the pure-Python reference fact stage runs.
+    """
+    engine = Engine(model, data, as_of, fact_stage)
     try:
         p = engine.period(period)
     except PeriodError as e:
@@ -111,6 +118,8 @@ class _Acc:
     errors: dict[tuple[str, str, str], EvalError] = attrs.field(factory=dict)
     failures: dict[str, EvalError] = attrs.field(factory=dict)
     components: dict[str, Decimal] = attrs.field(factory=dict)
+    pid: str = ""
+    period: str = ""
 
     def take_errors(self, env: Env) -> None:
         for e in env.errors.values():
@@ -123,7 +132,7 @@ def _evaluate_payee(run: RunContext, payee: Payee, period: Period) -> PayeeResul
     segs = segments(run.model, payee, run.history.get(payee.id, ()), period)
     if len(segs) > 1 and run.model.header.changes == "at_period_boundaries":
         return _mid_period_error(payee, period, segs, run.model.header.span)
-    acc = _Acc()
+    acc = _Acc(pid=payee.id, period=period.label)
     if len(segs) == 1:
         _single(run, payee, period, segs[0], acc)
     else:
@@ -131,11 +140,22 @@ def _evaluate_payee(run: RunContext, payee: Payee, period: Period) -> PayeeResul
     errors = tuple(sorted(acc.errors.values()))
     total = None
     if not errors:
-        total = ZERO
-        for v in acc.components.values():
-            total = run.ctx.add(total, v)
+        # the rounded components are exact at the quantum: their sum must never round
+        total = exact_sum(list(acc.components.values()))
         acc.expl["total"] = _total_node(acc.components, acc.expl, total)
     return PayeeResult(payee.id, total, acc.components, acc.values, errors, acc.expl, acc.failures)
+
+
+def _guarded(run: RunContext, payee: Payee, period: Period) -> PayeeResult:
+    """One payee's result; a decimal failure no named value caught becomes that payee's error."""
+    try:
+        return _evaluate_payee(run, payee, period)
+    except decimal.DecimalException as exc:
+        err = EvalError(payee.id, "", BEYOND_PRECISION,
+                        f"a value of {payee.id} exceeds the plan's precision of "
+                        f"{run.model.header.precision} significant digits ({type(exc).__name__})",
+                        period.label, None)
+        return PayeeResult(payee.id, None, {}, {}, (err,), {}, {})
 
 
 def _mid_period_error(payee: Payee, period: Period, segs: list[Segment], span: object) -> PayeeResult:
@@ -165,8 +185,19 @@ def _single(run: RunContext, payee: Payee, period: Period, seg: Segment, acc: _A
 def _round_into(run: RunContext, c: str, value: Decimal, node: Explanation, acc: _Acc) -> None:
     h = run.model.header
     rounded = quantize(value, h.quantum, h.rounding_mode)
+    needed = digits_needed(rounded, h.quantum)
+    if needed > h.precision:
+        msg = (f"`{c}` = {fmt(value)} exceeds the plan's precision: paying it exact to "
+               f"{fmt(h.quantum)} needs {needed} significant digits, the plan computes with "
+               f"{h.precision} (`precision` in the plan header)")
+        err = EvalError(acc.pid, c, BEYOND_PRECISION, msg, acc.period, node.span)
+        acc.errors.setdefault((c, err.code, err.message), err)
+        acc.failures[c] = err
+        acc.expl[c] = attrs.evolve(node, value=None, error=msg)
+        return
     acc.components[c] = rounded
-    note = f"rounded {h.rounding_mode} to {fmt(h.quantum)} from {fmt(value)}"
+    to = fmt(h.quantum) if is_power_of_ten(h.quantum) else f"a multiple of {fmt(h.quantum)}"
+    note = f"rounded {h.rounding_mode} to {to} from {fmt(value)}"
     acc.expl[c] = attrs.evolve(node, value=fmt(rounded), notes=(*node.notes, note))
 
 

@@ -369,6 +369,10 @@ class Env:
     def _aggregate(self, agg: ast.Aggregate) -> tuple[AggResult, Explanation]:
         from kpidsl.eval.compile import mentions_share
 
+        stage = self.run.fact_stage
+        hit = stage.aggregate(agg, self.payee.id, self.period, self.seg) if stage is not None else None
+        if hit is not None:
+            return hit
         scope = self._scope(agg.scope)
         where = self.run.compiler.compile(agg.where) if agg.where is not None else None
         expr = self.run.compiler.compile(agg.expr) if agg.expr is not None else None

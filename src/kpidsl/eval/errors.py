@@ -18,6 +18,7 @@ INVALID_OPERATION = "KPI0611"
 BAD_PERIOD = "KPI0612"
 PRIOR_FAILED = "KPI0613"
 UNDEFINED = "KPI0614"
+BEYOND_PRECISION = "KPI0615"
 
 TITLES: dict[str, str] = {
     DIVISION_BY_ZERO: "division by zero",
@@ -34,6 +35,7 @@ TITLES: dict[str, str] = {
     BAD_PERIOD: "period of the wrong granularity",
     PRIOR_FAILED: "an earlier period failed",
     UNDEFINED: "name not defined for this payee",
+    BEYOND_PRECISION: "value exceeds the plan's precision",
 }
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 import attrs
 
 from kpidsl.eval.errors import CURVE_OUT_OF_RANGE, TIER_OUT_OF_RANGE, EvalFailure
-from kpidsl.numbers import ZERO, fmt
+from kpidsl.numbers import ZERO, fmt, grouped, percent_text
 from kpidsl.source import Span
 
 ROW_HEADER = ("band", "slice base", "rate", "amount")
@@ -29,10 +29,39 @@ class EBand:
     lower: Decimal
     upper: Decimal | None
     value: Decimal
+    percent_edges: bool = False  # edges written as percents (``0% to 50%``)
+    percent_value: bool = False  # the band's value is a percent (a rate ``2%``)
 
     def label(self) -> str:
-        hi = "and up" if self.upper is None else f"to {fmt(self.upper)}"
-        return f"{fmt(self.lower)} {hi}"
+        edge = percent_text if self.percent_edges else fmt
+        hi = "and up" if self.upper is None else f"to {edge(self.upper)}"
+        return f"{edge(self.lower)} {hi}"
+
+    def rate(self) -> str:
+        """The band's value for a rate column: ``2%`` for a percent, else exact."""
+        return percent_text(self.value) if self.percent_value else fmt(self.value)
+
+
+@attrs.frozen
+class Units:
+    """How a tier input is named in messages: its unit, and for ``on attainment(m)`` its parts."""
+
+    percent: bool = False
+    metric: str | None = None
+    metric_value: Decimal | None = None
+    target: Decimal | None = None
+
+    def edge(self, v: Decimal) -> str:
+        return percent_text(v) if self.percent else grouped(v)
+
+    def input(self, x: Decimal, ctx: decimal.Context, scaled: bool = False) -> str:
+        """``x`` in the edges' unit; ``scaled``: x is in the metric's unit (marginal on attainment)."""
+        if self.metric is None or self.target is None or self.target.is_zero():
+            return f"input {self.edge(x)}"
+        m = x if scaled else self.metric_value
+        att = ctx.divide(x, self.target) if scaled else x
+        parts = f" ({self.metric} {grouped(m)} / target {grouped(self.target)})" if m is not None else ""
+        return f"attainment {percent_text(att)}{parts}"
 
 
 @attrs.frozen
@@ -53,46 +82,51 @@ def find_band(bands: tuple[EBand, ...], x: Decimal) -> int | None:
     return None
 
 
-def _above_error(name: str, x: Decimal, bands: tuple[EBand, ...], span: Span) -> EvalFailure:
+def _above_error(name: str, what: str, bands: tuple[EBand, ...], units: Units, span: Span) -> EvalFailure:
     top = bands[-1].upper
-    return EvalFailure(TIER_OUT_OF_RANGE, f"tiers `{name}`: input {fmt(x)} is above the last band's "
-                       f"upper edge {fmt(top) if top is not None else ''} and no `above` value is given", span)
+    return EvalFailure(TIER_OUT_OF_RANGE, f"tiers `{name}`: {what} is above the last band's "
+                       f"upper edge {units.edge(top) if top is not None else ''} and no `above` value is given",
+                       span)
 
 
 def step(name: str, bands: tuple[EBand, ...], x: Decimal, base: Decimal | None, above: Decimal | None,
-         ctx: decimal.Context, span: Span) -> TierOutcome:
+         ctx: decimal.Context, span: Span, units: Units = Units()) -> TierOutcome:
     """Retroactive: the band containing ``x`` gives a rate on the whole ``base`` (or an amount if base is None)."""
     i = find_band(bands, x)
     if i is None and above is None:
-        raise _above_error(name, x, bands, span)
+        raise _above_error(name, units.input(x, ctx), bands, units, span)
     rate, label = (bands[i].value, bands[i].label()) if i is not None else (above, "above")
     assert rate is not None
     if base is None:
         return TierOutcome(rate, ((label, "", "", fmt(rate)),))
     amount = ctx.multiply(base, rate)
-    return TierOutcome(amount, ((label, fmt(base), fmt(rate), fmt(amount)),))
+    shown = bands[i].rate() if i is not None else fmt(rate)
+    return TierOutcome(amount, ((label, fmt(base), shown, fmt(amount)),))
 
 
-def lookup(name: str, bands: tuple[EBand, ...], x: Decimal, above: Decimal | None, span: Span) -> TierOutcome:
+def lookup(name: str, bands: tuple[EBand, ...], x: Decimal, above: Decimal | None, span: Span,
+           units: Units = Units(), ctx: decimal.Context | None = None) -> TierOutcome:
     """The value of the band containing ``x``."""
     i = find_band(bands, x)
+    shown_x = percent_text(x) if units.percent else fmt(x)
     if i is None:
         if above is None:
-            raise _above_error(name, x, bands, span)
-        return TierOutcome(above, (("above", fmt(x), "", fmt(above)),))
+            raise _above_error(name, units.input(x, ctx or decimal.Context()), bands, units, span)
+        return TierOutcome(above, (("above", shown_x, "", fmt(above)),))
     b = bands[i]
-    return TierOutcome(b.value, ((b.label(), fmt(x), "", fmt(b.value)),))
+    return TierOutcome(b.value, ((b.label(), shown_x, "", fmt(b.value)),))
 
 
 def marginal(name: str, bands: tuple[EBand, ...], base: Decimal, scale: Decimal | None,
-             above: Decimal | None, ctx: decimal.Context, span: Span) -> TierOutcome:
+             above: Decimal | None, ctx: decimal.Context, span: Span,
+             units: Units = Units()) -> TierOutcome:
     """Graduated: ``base`` cut at the band edges (× ``scale``), each slice × its band's rate."""
     def edge(v: Decimal) -> Decimal:
         return ctx.multiply(v, scale) if scale is not None else v
 
     if base < edge(bands[0].lower) or base.is_zero():
         amount = ctx.multiply(base, bands[0].value)
-        return TierOutcome(amount, ((bands[0].label(), fmt(base), fmt(bands[0].value), fmt(amount)),),
+        return TierOutcome(amount, ((bands[0].label(), fmt(base), bands[0].rate(), fmt(amount)),),
                            note="base below the first band: the first band's rate applies")
     total, rows = ZERO, []
     for b in bands:
@@ -103,11 +137,12 @@ def marginal(name: str, bands: tuple[EBand, ...], base: Decimal, scale: Decimal 
         piece = ctx.subtract(hi, lo)
         amount = ctx.multiply(piece, b.value)
         total = ctx.add(total, amount)
-        rows.append((b.label(), fmt(piece), fmt(b.value), fmt(amount)))
+        rows.append((b.label(), fmt(piece), b.rate(), fmt(amount)))
     top = bands[-1].upper
     if top is not None and base > edge(top):
         if above is None:
-            raise _above_error(name, base, bands, span)
+            what = units.input(base, ctx, scaled=True) if scale is not None else units.input(base, ctx)
+            raise _above_error(name, what, bands, units, span)
         piece = ctx.subtract(base, edge(top))
         amount = ctx.multiply(piece, above)
         total = ctx.add(total, amount)

@@ -30,6 +30,7 @@ from decimal import (
 )
 
 from kpidsl.explain.tree import Explanation
+from kpidsl.numbers import quantize
 
 __all__ = ["reconcile"]
 
@@ -45,7 +46,7 @@ _MODES = {
 _WHEN = re.compile(r"^when .*: met, .*: (\S+) → (\S+)$")
 _FAILED = re.compile(r"^requires .*: failed → 0$")
 _LIMIT = re.compile(r"^(floor|cap) (\S+) binding \(value was (\S+)\)$")
-_ROUND = re.compile(r"^rounded (\w+) to (\S+) from (\S+)$")
+_ROUND = re.compile(r"^rounded (\w+) to (?:a multiple of )?(\S+) from (\S+)$")
 _SEGS = re.compile(r"^sum of (\d+) segments: (\S+)$")
 
 
@@ -158,7 +159,7 @@ class _Walk:
         exact, q, shown = _num(source), _num(quantum), _num(self.e.value)
         if exact is None or q is None or shown is None or mode not in _MODES:
             return
-        want = exact.quantize(q, rounding=_MODES[mode], context=_CTX)
+        want = quantize(exact, q, mode)
         if want != shown:
             self.problems.append(f"{exact} rounded {mode} to {quantum} is {want}, not {shown}")
         self.current, self.label, self.rounded = shown, "rounding", True

@@ -1,8 +1,10 @@
 """Renderers for explanation trees: a terminal tree, JSON and a self-contained HTML page.
 
-Values are shown exactly as the engine computed them; the text renderer only
-groups the digits of a number's integer part (``5100.00`` -> ``5,100.00``) and
-never drops a digit. The reconciliation check lives in
+Values are shown as the engine computed them, never rounded: the text and HTML
+renderers group the digits of a number's integer part (``5100.00`` -> ``5,100.00``),
+show attainments and scores as percents (``1.185`` -> ``118.5%``) and drop
+trailing zeros past the second decimal that carry no digit
+(``542.0000000000000000000000000`` -> ``542``). JSON keeps the exact strings. The reconciliation check lives in
 :mod:`kpidsl.explain.reconcile` and is re-exported here.
 """
 
@@ -13,11 +15,14 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from decimal import Decimal
 
 from kpidsl.explain.reconcile import reconcile
 from kpidsl.explain.tree import Explanation
+from kpidsl.numbers import percent_text
 
 __all__ = [
+    "display_value",
     "display_width",
     "format_value",
     "reconcile",
@@ -27,6 +32,8 @@ __all__ = [
 ]
 
 _NUMBER = re.compile(r"^(-?)(\d+)(\.\d+)?$")
+_PADDED = re.compile(r"(?<![\w.])(-?\d+)\.(\d{2}\d*?)0+(?![\w.%])")
+_PERCENT_KINDS = ("attainment", "score")
 
 _RESET = "\x1b[0m"
 _STYLES = {"name": "\x1b[1m", "kind": "\x1b[36m", "span": "\x1b[2m", "error": "\x1b[1;31m"}
@@ -41,6 +48,28 @@ def format_value(value: str | None) -> str:
         return value
     sign, whole, frac = m.group(1), m.group(2), m.group(3) or ""
     return f"{sign}{int(whole):,}{frac}"
+
+
+def trim_zeros(text: str) -> str:
+    """Drop trailing zeros past the second decimal of every number in ``text``: ``271.000`` -> ``271``.
+
+    Only zeros go, so no figure with real digits is ever rounded; two decimals
+    or fewer (``2370.00``) are kept as written.
+    """
+    def one(m: re.Match[str]) -> str:
+        whole, frac = m.group(1), m.group(2).rstrip("0")
+        return f"{whole}.{frac}" if frac else whole
+
+    return _PADDED.sub(one, text)
+
+
+def display_value(value: str | None, kind: str = "") -> str:
+    """A node's value for people: percents for attainments and scores, padding zeros dropped."""
+    if value is None:
+        return "ERROR"
+    if kind in _PERCENT_KINDS and _NUMBER.match(value):
+        return format_value(percent_text(Decimal(value)).removesuffix("%")) + "%"
+    return format_value(trim_zeros(value))
 
 
 def display_width(text: str) -> int:
@@ -70,7 +99,7 @@ class _Text:
         return f"{_STYLES[key]}{text}{_RESET}" if self.color else text
 
     def header(self, e: Explanation) -> str:
-        value = format_value(e.value)
+        value = display_value(e.value, e.kind)
         value = self.style("error", value) if e.value is None else value
         out = f"{self.style('name', e.name)} = {value}  {self.style('kind', '[' + e.kind + ']')}"
         if e.span is not None:
@@ -94,12 +123,16 @@ class _Text:
             out.append(f"formula: {e.formula}")
         if e.override:
             out.append(f"override: {e.override}")
-        out.extend(f"note: {n}" for n in e.notes)
+        out.extend(f"note: {trim_zeros(n)}" for n in e.notes)
         if e.rows:
-            out.extend(table_lines(e.row_header, e.rows))
+            out.extend(table_lines(e.row_header, _trimmed(e.rows)))
         if e.facts or e.fact_count:
             out.append(facts_line(e.facts, e.fact_count, self.max_facts))
         return out
+
+
+def _trimmed(rows: Sequence[Sequence[str]]) -> list[list[str]]:
+    return [[trim_zeros(c) for c in row] for row in rows]
 
 
 def _is_numeric(cell: str) -> bool:
@@ -176,7 +209,7 @@ def _html_summary(e: Explanation) -> str:
     value_cls = "value error" if e.value is None else "value"
     out = (
         f'<span class="name">{_e(e.name)}</span> = '
-        f'<span class="{value_cls}">{_e(format_value(e.value))}</span>'
+        f'<span class="{value_cls}">{_e(display_value(e.value, e.kind))}</span>'
         f'<span class="kind">[{_e(e.kind)}]</span>'
     )
     if e.span is not None:
@@ -207,9 +240,9 @@ def _html_details(e: Explanation, max_facts: int) -> list[str]:
         )
     if e.override:
         out.append(f'<div class="detail">override: {_e(e.override)}</div>')
-    out.extend(f'<div class="detail">note: {_e(n)}</div>' for n in e.notes)
+    out.extend(f'<div class="detail">note: {_e(trim_zeros(n))}</div>' for n in e.notes)
     if e.rows:
-        out.append(_html_table(e.row_header, e.rows))
+        out.append(_html_table(e.row_header, _trimmed(e.rows)))
     if e.facts or e.fact_count:
         out.append(f'<div class="detail">{_e(facts_line(e.facts, e.fact_count, max_facts))}</div>')
     return out

@@ -36,6 +36,7 @@ _MAX_LISTED = 12
 _ITEM_WORDS = frozenset(
     "plan import fact input metric target const table tiers score payout for test invariant".split()
 )
+_DEFINITION_BEFORE = re.compile(r"(?:^|\n)\s*(metric|const|input|payout)\s+[^\W\d]\w*\s*$")
 _WORD_BEFORE = re.compile(r"([^\W\d]\w*)\s*$")
 
 
@@ -71,9 +72,13 @@ def _keyword_guess(tok: Token, expected: Collection[str], literals: Mapping[str,
     return f"did you mean `{close[0]}`?" if close else None
 
 
-def _help(tok: Token, expected: Collection[str], literals: Mapping[str, str]) -> str | None:
-    """A hint for the common mistakes, or None."""
+def _help(tok: Token, expected: Collection[str], literals: Mapping[str, str], before: str = "") -> str | None:
+    """A hint for the common mistakes, or None (``before``: the source text before the token)."""
     kind = tok.type
+    definition = _DEFINITION_BEFORE.search(before)
+    if definition is not None and "_COLON" in expected:
+        item = definition.group(1)
+        return f"a definition needs `:` and a type after its name: write `{item} NAME: TYPE = ...`"
     if kind == "_EQUAL" and "COMP_OP" in expected:
         return "use `==` to compare values; a single `=` only defines a name"
     if kind == "_EQUAL" and "_COLON" in expected:
@@ -84,6 +89,7 @@ def _help(tok: Token, expected: Collection[str], literals: Mapping[str, str]) ->
         return "write a band as `0% to 50% : 2%` (with `to`, not `-`)"
     if set(expected) == {"_COLON"}:
         return "a `:` is missing before this (e.g. `0% to 50% : 2%`, `\"key\" : value`)"
+
     if kind == "NAME":
         return _keyword_guess(tok, expected, literals)
     return None
@@ -119,7 +125,7 @@ def from_unexpected(
         f"unexpected {what}; expected {expected_words(expected, literals)}",
         source.span(start, tok.end_pos or start + len(tok)),
         f"unexpected {what}",
-        help=_help(tok, expected, literals),
+        help=_help(tok, expected, literals, source.text[max(0, start - 200) : start]),
     )
 
 
@@ -167,4 +173,23 @@ def _bad_character(source: SourceFile, pos: int) -> Diagnostic:
         f"unexpected character {shown}",
         source.span(pos, pos + 1),
         "not allowed here",
+        help=full_width_help(char),
     )
+
+
+# full-width punctuation and smart quotes an input method types, and their ASCII
+_FULL_WIDTH = {"：": ":", "，": ",", "（": "(", "）": ")", "％": "%", "；": ";", "＝": "=",
+               "＋": "+", "－": "-", "＊": "*", "／": "/", "＜": "<", "＞": ">", "｛": "{", "｝": "}",
+               "．": ".", "＿": "_", "。": ".", "、": ",",
+               "\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'",
+               **{chr(0xFF10 + i): str(i) for i in range(10)}}
+
+
+def full_width_help(char: str) -> str | None:
+    """``this is a full-width '：' (U+FF1A)...; use the ASCII ':'`` for IME punctuation, else None."""
+    ascii_char = _FULL_WIDTH.get(char)
+    if ascii_char is None:
+        return None
+    what = "a curly quote" if char in "\u201c\u201d\u2018\u2019" else "a full-width"
+    return (f"this is {what} '{char}' (U+{ord(char):04X}), usually typed by a Chinese input method; "
+            f"use the ASCII '{ascii_char}'")

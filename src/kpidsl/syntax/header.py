@@ -29,9 +29,20 @@ def _rounding(r: lit.Reporter, toks: list[Token]) -> dict[str, Any] | str:
     return problem or {"rounding_mode": mode, "quantum": lit.decimal_of(quantum)}
 
 
+# Money up to 10^13 (14 integer digits) with cents needs 16 significant digits.
+MIN_PRECISION = 16
+
+
 def _precision(r: lit.Reporter, toks: list[Token]) -> dict[str, Any] | str:
     value = lit.precision_of(str(toks[0]))
-    return value if isinstance(value, str) else {"precision": value}
+    if isinstance(value, str):
+        return value
+    if value < MIN_PRECISION:
+        r.report("KPI0008", f"precision {value} is too small to pay money exactly: it must be at least "
+                 f"{MIN_PRECISION} significant digits", r.tspan(toks[0]), "too few digits",
+                 help="28 is the default; money up to 10^13 with cents needs at least 16 significant digits")
+        return {}
+    return {"precision": value}
 
 
 def _fiscal(r: lit.Reporter, toks: list[Token]) -> dict[str, Any] | str:

@@ -131,8 +131,11 @@ def load_modules(path: str | Path, root: Path | None = None) -> Loaded:
     loader = _Loader(top)
     main = given.resolve()
     name = loader.name_of(main) if main.is_relative_to(top) else given.as_posix()
-    if not main.is_file():
-        loader.diags.append(error("KPI0101", f"plan file `{name}` not found", Span(name, 0, 0, 0, 0)))
+    if main.is_dir():
+        loader.diags.append(error("KPI0101", f"`{name}` is a directory, not a plan file", Span(name, 1, 1, 1, 1),
+                                  help="name the plan's .kpi file inside it"))
+    elif not main.is_file():
+        loader.diags.append(error("KPI0101", f"plan file `{name}` not found", Span(name, 1, 1, 1, 1)))
     else:
         loader.load_file(main, name)
     return tuple(loader.modules), loader.sources, loader.diags

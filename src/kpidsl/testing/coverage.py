@@ -124,7 +124,8 @@ def _parts(d: ast.Definition, where: str) -> Iterator[Item]:
     if isinstance(d, ast.Tiers):
         for b in d.bands:
             if isinstance(b, ast.Band):
-                label = EBand(b.lower.value, b.upper.value if b.upper else None, b.lower.value).label()
+                upper = b.upper.value if b.upper else None
+                label = EBand(b.lower.value, upper, b.lower.value, b.lower.percent).label()
             else:
                 label = fmt(b.x.value)
             yield Item("band", f"tiers {d.name}{where}: band {label}", b.span, ("band", d.span, label))

@@ -47,6 +47,7 @@ class Violation(Exception):
     message: str
     expect: str
     comments: tuple[str, ...] = ()
+    actual: str = ""  # just the value found (``0.00 (was 500.00)``), for the failure's actual line
 
     def block(self, name: str) -> str:
         return test_block(name, self.scenario, [self.expect], self.comments)
@@ -135,7 +136,7 @@ def check_bound(plan: api.Plan, inv: ast.Invariant, s: Scenario) -> int:
             expect = f"expect {payee_ref(pid)}.{inv.name} {inv.op} {literal(bound)}"
             raise Violation(s, pid, f"{pid}.{inv.name} is {got}, not {inv.op} {bound}", expect,
                             (f"invariant {invariant_text(inv)} is violated: {pid}.{inv.name} = {got}",
-                             *comments))
+                             *comments), f"{pid}.{inv.name} = {got}")
     return checked
 
 
@@ -161,7 +162,8 @@ def check_monotonic(plan: api.Plan, inv: ast.Invariant, before: Scenario, change
             expect = f"expect {payee_ref(pid)}.{inv.name} >= {literal(a)}"
             raise Violation(change.after, pid, f"{pid}.{inv.name} went down from {a} to {b}", expect,
                             (f"invariant {invariant_text(inv)} is violated:",
-                             f"{change.describe}; before it, {pid}.{inv.name} was {a}, now {b}"))
+                             f"{change.describe}; before it, {pid}.{inv.name} was {a}, now {b}"),
+                            f"{pid}.{inv.name} = {b} (was {a})")
     return checked
 
 

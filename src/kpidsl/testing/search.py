@@ -12,14 +12,18 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from kpidsl import api, ast
 from kpidsl.eval.unparse import unparse
 
 from . import invariants as inv_mod
 from . import plandata
-from .build import Scenario
+from .build import Record, Scenario
 from .invariants import Change, Rejected, Unsupported, Violation
 from .outcome import Failure, TestOutcome, outcome
+
+BOUNDARY_EXAMPLES = 25  # examples of the boundary pre-pass (amounts only on the plan's edges)
 
 
 def name_of(inv: ast.Invariant) -> str:
@@ -62,7 +66,42 @@ def _metric_change(plan: api.Plan, inv: ast.Invariant, s: Scenario, data: Any) -
     after = s.with_table(stem, [*rows, new])
     grew = inv_mod.metric_increased(plan, metric, s, after)
     assume(bool(grew))
+    if data.draw(st.booleans()):  # aim the new fact so that the metric lands on a boundary
+        aimed = _aim(plan, metric, s, Aim(stem, rows, new, grew[0]), data)
+        if aimed is not None:
+            after, grew = aimed
     return Change(after, f"the {kind.name} {key} was added (it raises {metric})", grew)
+
+
+@attrs.frozen
+class Aim:
+    """A fact added to a scenario's table, and the payee whose metric it raised."""
+
+    stem: str
+    rows: list[Record]
+    fact: Record
+    payee: str
+
+
+def _aim(plan: api.Plan, metric: str, s: Scenario, aim: Aim, data: Any) -> tuple[Scenario, tuple[str, ...]] | None:
+    """The scenario with the fact's amount changed so the payee's metric reaches a boundary, if it is a sum."""
+    from hypothesis import strategies as st
+
+    from .boundaries import boundaries, steps_to
+
+    before = inv_mod.value_of(inv_mod.evaluate(plan, s)[aim.payee], metric)
+    after = inv_mod.value_of(inv_mod.evaluate(plan, s.with_table(aim.stem, [*aim.rows, aim.fact]))[aim.payee],
+                             metric)
+    if not isinstance(before, Decimal) or not isinstance(after, Decimal):
+        return None
+    fields = [f for f, v in aim.fact.items() if isinstance(v, Decimal) and v == after - before]
+    steps = steps_to(boundaries(plan.model), before)
+    if not fields or not steps:
+        return None
+    fact = inv_mod.with_field(aim.fact, fields[0], data.draw(st.sampled_from(steps)))
+    changed = s.with_table(aim.stem, [*aim.rows, fact])
+    grew = inv_mod.metric_increased(plan, metric, s, changed)
+    return (changed, grew) if grew else None
 
 
 def _input_change(plan: api.Plan, inv: ast.Invariant, s: Scenario, data: Any) -> Change:
@@ -75,7 +114,7 @@ def _input_change(plan: api.Plan, inv: ast.Invariant, s: Scenario, data: Any) ->
     assume(bool(mine))
     i = data.draw(st.sampled_from(mine))
     old = rows[i]["value"]
-    new = old + data.draw(st.integers(1, 100).map(lambda n: Decimal(n).scaleb(-2)))
+    new = old + data.draw(_delta(plan, old, st.integers(1, 100).map(lambda n: Decimal(n).scaleb(-2))))
     after = inv_mod.replace_row(s, "inputs", i, inv_mod.with_field(rows[i], "value", new))
     return Change(after, f"{rows[i]['payee']}'s input {name} was raised from {old} to {new}")
 
@@ -95,10 +134,20 @@ def _field_change(plan: api.Plan, inv: ast.Invariant, s: Scenario, data: Any) ->
     i = data.draw(st.integers(0, len(rows) - 1))
     old = rows[i][field]
     type_ = kind.fields.get(field, "money")
-    delta = data.draw(st.integers(1, 10) if type_ == "count" else strat.cents(1, 10_000_000))
+    delta = data.draw(st.integers(1, 10) if type_ == "count" else _delta(plan, old, strat.cents(1, 10_000_000)))
     new = old + delta
     after = inv_mod.replace_row(s, stem, i, inv_mod.with_field(rows[i], field, new))
     return Change(after, f"{kind.name} {rows[i][kind.key]}'s {field} was raised from {old} to {new}")
+
+
+def _delta(plan: api.Plan, old: Any, general: Any) -> Any:
+    """Increases of ``old``: ``general``, or one that lands on a boundary of the plan (or a cent off)."""
+    from hypothesis import strategies as st
+
+    from .boundaries import boundaries, steps_to
+
+    steps = steps_to(boundaries(plan.model), Decimal(old)) if isinstance(old, Decimal | int) else ()
+    return st.one_of(st.sampled_from(steps), general) if steps else general
 
 
 CHANGES: dict[str, Callable[[api.Plan, ast.Invariant, Scenario, Any], Change]] = {
@@ -113,34 +162,47 @@ def search(plan: api.Plan, inv: ast.Invariant, examples: int = inv_mod.DEFAULT_E
     """
     from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
     from hypothesis import strategies as st
+    from hypothesis.errors import Unsatisfiable
     from hypothesis.reporting import with_reporter
 
     from . import strategies as strat
+    from .boundaries import boundaries
 
     monotonic = inv.op == "monotonic"
     kind = _target(plan.model, inv) if monotonic else ""
 
-    @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
-              verbosity=Verbosity.quiet, print_blob=False, report_multiple_bugs=False,
-              phases=(Phase.explicit, Phase.generate, Phase.shrink),
-              suppress_health_check=list(HealthCheck))
-    @given(s=strat.scenarios(plan, nonnegative=monotonic), data=st.data())
-    def prop(s: Scenario, data: Any) -> None:
-        try:
-            if monotonic:
-                change = CHANGES[kind](plan, inv, s, data)
-                inv_mod.check_monotonic(plan, inv, s, change)
-            else:
-                inv_mod.check_bound(plan, inv, s)
-        except Rejected:
-            reject()
+    def run(edges_only: bool, budget: int) -> Violation | None:
+        @settings(max_examples=budget, derandomize=True, database=None, deadline=None,
+                  verbosity=Verbosity.quiet, print_blob=False, report_multiple_bugs=False,
+                  phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                  suppress_health_check=list(HealthCheck))
+        @given(s=strat.scenarios(plan, nonnegative=monotonic, edges_only=edges_only), data=st.data())
+        def prop(s: Scenario, data: Any) -> None:
+            try:
+                if monotonic:
+                    change = CHANGES[kind](plan, inv, s, data)
+                    inv_mod.check_monotonic(plan, inv, s, change)
+                else:
+                    inv_mod.check_bound(plan, inv, s)
+            except Rejected:
+                reject()
 
-    try:
-        with with_reporter(lambda _msg: None):
-            prop()
-    except Violation as v:
-        return v
-    return None
+        try:
+            with with_reporter(lambda _msg: None):
+                prop()
+        except Violation as v:
+            return v
+        return None
+
+    # first amounts only on the plan's boundaries, then the general (boundary-biased) search
+    if boundaries(plan.model):
+        try:
+            found = run(True, max(1, min(examples, BOUNDARY_EXAMPLES)))
+        except Unsatisfiable:
+            found = None
+        if found is not None:
+            return found
+    return run(False, examples)
 
 
 def run_invariant(plan: api.Plan, inv: ast.Invariant, display: str, locate: Callable[[Any], str],
@@ -169,6 +231,6 @@ def run_invariant(plan: api.Plan, inv: ast.Invariant, display: str, locate: Call
     expected = f"{unparse(inv.arg)}" if not inv.op == "monotonic" else "never decreases"
     failure = Failure(where, f"{name} is violated: {violation.message}",
                       f"{inv.name} {inv.op} {expected}" if inv.op != "monotonic" else f"{inv.name} {expected}",
-                      violation.message,
+                      violation.actual or violation.message,
                       "counterexample, as a test to paste into the plan:\n" + block.rstrip("\n"))
     return outcome(display, name, inv.span.line, [failure])

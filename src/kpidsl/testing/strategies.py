@@ -5,7 +5,8 @@ other attributes (and payee ids) that the plan's override selectors name, so
 override blocks get exercised; facts of every kind have fields typed by the
 kind's schema, text fields drawn from the values the plan compares them with
 (``deal.stage == "won"``, table keys); amounts are ``Decimal`` cents (negative
-ones too, unless ``nonnegative``); dates fall in the period (or earlier in its
+ones too, unless ``nonnegative``), often the plan's own boundary values
+(:mod:`kpidsl.testing.boundaries`) or a cent either side; dates fall in the period (or earlier in its
 fiscal year); targets and inputs are given for every metric and input the plan
 reads. Needs ``hypothesis`` (``pip install kpidsl[test]``)::
 
@@ -32,6 +33,7 @@ from kpidsl.model import PAYEE_TYPE, KindSchema, PlanModel
 from kpidsl.periods import Period, parse_period
 
 from . import plandata
+from .boundaries import boundaries, near, target_values
 from .build import Record, Scenario
 
 GENERIC_IDS = ("p1", "p2", "p3", "p4")
@@ -54,15 +56,31 @@ def cents(low: int, high: int) -> st.SearchStrategy[Decimal]:
     return st.one_of(whole, st.integers(low, high).map(lambda n: Decimal(n).scaleb(-2)))
 
 
+def biased(general: st.SearchStrategy[Decimal], edges: Sequence[Decimal], *,
+           nonnegative: bool = False, only: bool = False) -> st.SearchStrategy[Decimal]:
+    """``general`` mixed with the boundary values ``edges`` and a cent either side (``only``: no ``general``)."""
+    values = near(edges, nonnegative=nonnegative)
+    if only:
+        return st.sampled_from((Decimal(0), *values))
+    return st.one_of(st.sampled_from(values), general) if values else general
+
+
 def value_of_type(type_: str, *, nonnegative: bool = False, period: Period | None = None,
-                  texts: Sequence[str] = ()) -> st.SearchStrategy[Any]:
-    """A value of a plan type: money in cents, whole counts, percents as ratios, dates..."""
+                  texts: Sequence[str] = (), edges: Sequence[Decimal] = (),
+                  edges_only: bool = False) -> st.SearchStrategy[Any]:
+    """A value of a plan type: money in cents, whole counts, percents as ratios, dates...
+
+    Money and numbers favour ``edges`` (see :mod:`kpidsl.testing.boundaries`), or
+    are only those (and 0) with ``edges_only``.
+    """
     if type_ == "money":
-        return cents(0 if nonnegative else -2_000_000, 50_000_000)
+        return biased(cents(0 if nonnegative else -2_000_000, 50_000_000), edges, nonnegative=nonnegative,
+                      only=edges_only)
     if type_ == "count":
         return st.integers(0, 20)
     if type_ == "number":
-        return cents(0 if nonnegative else -10_000, 1_000_000)
+        return biased(cents(0 if nonnegative else -10_000, 1_000_000), edges, nonnegative=nonnegative,
+                      only=edges_only)
     if type_ == "percent":
         return st.integers(0, 150).map(lambda n: Decimal(n).scaleb(-2))
     if type_ == "bool":
@@ -111,6 +129,8 @@ class FactContext:
     literals: dict[tuple[str, str], list[str]] = attrs.field(factory=dict)
     # kind -> key -> record, for facts that reference them (a collection pays its deal)
     records: dict[str, dict[str, Record]] = attrs.field(factory=dict)
+    edges: tuple[Decimal, ...] = ()  # the plan's boundary amounts, favoured by money fields
+    edges_only: bool = False  # money fields take only boundary amounts (the boundary pre-pass)
     _fields: dict[str, list[tuple[str, Any]]] = attrs.field(factory=dict)
 
     def field_strategies(self, kind: KindSchema) -> list[tuple[str, Any]]:
@@ -122,7 +142,8 @@ class FactContext:
                     out.append((name, None))
                 else:
                     out.append((name, value_of_type(type_, nonnegative=self.nonnegative, period=self.period,
-                                                    texts=self.literals.get((kind.name, name), ()))))
+                                                    texts=self.literals.get((kind.name, name), ()),
+                                                    edges=self.edges, edges_only=self.edges_only)))
             self._fields[kind.name] = sorted(out, key=lambda f: kind.fields[f[0]] not in self.model.kinds)
         return self._fields[kind.name]
 
@@ -132,7 +153,7 @@ def context(plan: api.Plan | PlanModel, payee_ids: Sequence[str], period: str | 
     """A :class:`FactContext` for drawing facts of the plan's kinds."""
     model = _model(plan)
     return FactContext(model, tuple(payee_ids), _period(model, period), dict(keys or {}), nonnegative,
-                       plandata.text_literals(model))
+                       plandata.text_literals(model), edges=boundaries(model))
 
 
 def key_prefix(kind: KindSchema) -> str:
@@ -203,7 +224,7 @@ def _targets(draw: st.DrawFn, model: PlanModel, ids: Sequence[str], period: Peri
             elif type_ == "percent":
                 value = draw(st.integers(10, 100).map(lambda n: Decimal(n).scaleb(-2)))
             else:
-                value = draw(cents(100_000, 100_000_000))
+                value = draw(st.one_of(st.sampled_from(target_values(model)), cents(100_000, 100_000_000)))
             rows.append({"payee": pid, "metric": metric, "period": period.label, "value": value})
     return rows
 
@@ -221,8 +242,12 @@ def _inputs(draw: st.DrawFn, ids: Sequence[str], period: Period,
 
 
 def scenarios(plan: api.Plan | PlanModel, period: str | None = None, *,
-              nonnegative: bool = False) -> st.SearchStrategy[Scenario]:
-    """A whole data set with its period (drawn from the plan's fiscal year when not given)."""
+              nonnegative: bool = False, edges_only: bool = False) -> st.SearchStrategy[Scenario]:
+    """A whole data set with its period (drawn from the plan's fiscal year when not given).
+
+    ``edges_only``: money amounts are only the plan's boundary values (see
+    :mod:`kpidsl.testing.boundaries`), for a first pass that aims at thresholds.
+    """
     model = _model(plan)
     labels = [period] if period is not None else plandata.periods(model)
     h = model.header
@@ -230,6 +255,7 @@ def scenarios(plan: api.Plan | PlanModel, period: str | None = None, *,
     metrics, decls = plandata.metrics_with_targets(model), plandata.input_decls(model)
     kinds = plandata.kinds_in_order(model)
     who = payees(model)
+    edges = boundaries(model)
     percent_inputs = frozenset(n for n, d in plandata.input_decls(model).items() if d.type == "percent")
 
     @st.composite
@@ -238,7 +264,7 @@ def scenarios(plan: api.Plan | PlanModel, period: str | None = None, *,
         people = draw(who)
         ids = tuple(r["id"] for r in people)
         tables: dict[str, list[Record]] = {"payees": people}
-        ctx = FactContext(model, ids, p, {}, nonnegative, literals)
+        ctx = FactContext(model, ids, p, {}, nonnegative, literals, edges=edges, edges_only=edges_only)
         for kind in kinds:
             rows = draw_facts(draw, ctx, kind)
             ctx.keys[kind.name] = tuple(r[kind.key] for r in rows)

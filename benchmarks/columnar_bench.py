@@ -1,0 +1,163 @@
+"""Benchmark: kpidsl (columnar) against hand-written DuckDB and pandas, on the same files.
+
+    python benchmarks/columnar_bench.py                       # 100k deals, CSV and Parquet
+    python benchmarks/columnar_bench.py --deals 100000 1000000 5000000 --repeat 3
+
+Generates the data if missing (``benchmarks/workload/data/<size>``, fixed seed),
+runs every contender in a fresh process (wall time from process start, imports
+included, to the per-payee result; peak RSS of that process), checks they
+agree to the cent on every payee's commission and SPIFF, and prints times,
+memory and ratios to the DuckDB baseline.
+"""
+
+from __future__ import annotations
+
+import time
+
+START = time.perf_counter()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from decimal import Decimal  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "workload"))
+
+Payouts = dict[str, tuple[Decimal, Decimal]]
+
+
+PHASES: dict[str, float] = {}
+
+
+def run_kpidsl(folder: Path, fmt: str) -> Payouts:
+    import kpidsl
+    from kpidsl.columnar import ColumnarRun, load_folder
+
+    PHASES["import"] = time.perf_counter() - START
+    plan = kpidsl.load(HERE / "workload" / "plan.kpi")
+    t0 = time.perf_counter()
+    loaded = load_folder(plan.model, folder, fmt=fmt)
+    t1 = time.perf_counter()
+    PHASES["load+check"] = t1 - t0
+    if loaded.engine != "columnar":
+        print(f"kpidsl fell back to the reference: {loaded.reasons}", file=sys.stderr)
+    run = ColumnarRun(plan.model, loaded, "2026-Q3")
+    stage = run._stage()
+    if stage is not None:
+        for kind in sorted({a.kind for a in stage.aggs}):
+            stage._compute(kind, run._engine("values").period("2026-Q3"))
+    t2 = time.perf_counter()
+    PHASES["aggregates"] = t2 - t1
+    result = run.evaluate()
+    PHASES["payee stage"] = time.perf_counter() - t2
+    assert result is not None and result.ok, "the benchmark data must evaluate without errors"
+    return {pid: (pr.components["commission"], pr.components["spiff"]) for pid, pr in result.payees.items()}
+
+
+def child(who: str, folder: Path, fmt: str, out: Path) -> None:
+    """One measured run in this (fresh) process; writes the payouts and the measurements."""
+    if who == "kpidsl":
+        payouts = run_kpidsl(folder, fmt)
+    else:
+        import baselines
+
+        payouts = (baselines.run_duckdb if who == "duckdb" else baselines.run_pandas)(folder, fmt)
+    wall = time.perf_counter() - START
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rows = {k: [str(v[0]), str(v[1])] for k, v in payouts.items()}
+    out.write_text(json.dumps({"wall": wall, "rss_mb": rss, "payouts": rows, "phases": PHASES}),
+                   encoding="utf-8")
+
+
+def measure(who: str, folder: Path, fmt: str, repeat: int, tmp: Path) -> tuple[float, float, Payouts]:
+    walls, rss, payouts = [], 0.0, {}
+    phases: dict[str, float] = {}
+    for i in range(repeat):
+        out = tmp / f"{who}-{fmt}-{i}.json"
+        subprocess.run([sys.executable, __file__, "--child", who, "--folder", str(folder), "--fmt", fmt,
+                        "--out", str(out)], check=True)
+        data = json.loads(out.read_text(encoding="utf-8"))
+        walls.append(data["wall"])
+        rss = max(rss, data["rss_mb"])
+        payouts = {k: (Decimal(a), Decimal(b)) for k, (a, b) in data["payouts"].items()}
+        phases = data["phases"]
+    if phases:
+        print("           kpidsl phases: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
+    return statistics.median(walls), rss, payouts
+
+
+def compare(a: Payouts, b: Payouts) -> int:
+    """Payees whose commission or SPIFF differ (or who are missing on one side)."""
+    return sum(1 for k in set(a) | set(b) if a.get(k) != b.get(k))
+
+
+def ties(payouts: Payouts) -> str:
+    return f"{len(payouts)} payees"
+
+
+def service(folder: Path, fmt: str) -> None:
+    """In one process: load once, then time one payee's evaluation and one explanation."""
+    import kpidsl
+    from kpidsl.columnar import ColumnarRun, load_folder
+
+    plan = kpidsl.load(HERE / "workload" / "plan.kpi")
+    loaded = load_folder(plan.model, folder, fmt=fmt)
+    run = ColumnarRun(plan.model, loaded, "2026-Q3")
+    ids = sorted(p.id for p in loaded.dataset.payees)[::97][:60]
+    run.evaluate(payees=ids[:1])  # the grouped aggregate queries run once here
+    one, expl = [], []
+    for pid in ids:
+        t0 = time.perf_counter()
+        run.evaluate(payees=[pid])
+        one.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        node = run.explain(pid, "commission")
+        expl.append(time.perf_counter() - t0)
+        assert node is not None
+    facts = run.explain(ids[0], "bookings")
+    n = facts.fact_count if facts is not None else 0
+    print(f"service ({fmt}): one payee {statistics.median(one) * 1000:.1f} ms, explain one payee "
+          f"{statistics.median(expl) * 1000:.1f} ms (median of {len(ids)}; e.g. {n} facts in bookings)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--deals", type=int, nargs="+", default=[100_000])
+    ap.add_argument("--formats", nargs="+", default=["parquet", "csv"], choices=["parquet", "csv"])
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--skip-pandas", action="store_true")
+    ap.add_argument("--child", choices=["kpidsl", "duckdb", "pandas"])
+    ap.add_argument("--folder", type=Path)
+    ap.add_argument("--fmt", default="parquet")
+    ap.add_argument("--out", type=Path)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child, args.folder, args.fmt, args.out)
+        return
+    import generate
+
+    who = ["kpidsl", "duckdb"] + ([] if args.skip_pandas else ["pandas"])
+    print(f"{'deals':>10} {'format':>8} {'engine':>8} {'wall s':>8} {'peak MB':>8} {'× duckdb':>9}  agree")
+    with tempfile.TemporaryDirectory() as tmp:
+        for deals in args.deals:
+            folder = generate.ensure(deals)
+            for fmt in args.formats:
+                got = {w: measure(w, folder, fmt, args.repeat, Path(tmp)) for w in who}
+                base = got["duckdb"][0]
+                for w in who:
+                    wall, rss, payouts = got[w]
+                    bad = compare(payouts, got["duckdb"][2])
+                    verdict = "yes" if not bad else f"NO: {bad} payees differ"
+                    print(f"{deals:>10,} {fmt:>8} {w:>8} {wall:>8.2f} {rss:>8.0f} {wall / base:>8.2f}x  "
+                          f"{verdict} ({ties(payouts)})")
+            service(folder, args.formats[0])
+
+
+if __name__ == "__main__":
+    main()

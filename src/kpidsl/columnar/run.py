@@ -1,0 +1,270 @@
+"""Evaluating a plan on a data folder with the columnar fact stage, or the reference when needed.
+
+``load_folder`` reads the small tables through the reference binder and the
+fact tables into DuckDB (typed and checked in SQL). When anything would be
+reported about a fact row, or the data has something the columnar stage does
+not handle (credit rows, percent/count fact fields), the whole folder goes
+through the reference reader and binder instead, and ``reasons`` says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from kpidsl import ast
+from kpidsl.data.model import Dataset, RawTable
+from kpidsl.diagnostics import Diagnostic, has_errors
+from kpidsl.eval.context import FactStage
+from kpidsl.eval.engine import Engine
+from kpidsl.eval.facts import AggResult, FactIndex
+from kpidsl.eval.resolve import Segment
+from kpidsl.eval.result import EvalResult
+from kpidsl.explain.tree import Explanation
+from kpidsl.model import PlanModel
+from kpidsl.numbers import plan_context
+from kpidsl.periods import Period
+
+from .facttable import FactTable, dangling, load_fact_table, unsupported_fields, used_fields
+from .sources import SourceFile, column_types, connect, find_sources, quote, raw_table
+from .stage import ColumnarStage
+
+CHUNK = 50  # payees per engine run (see _only_targets)
+LARGE_BYTES = 8_000_000  # fact files at least this big use the columnar stage under engine="auto"
+
+
+@attrs.define
+class Loaded:
+    """A data folder as loaded: a dataset (facts in DuckDB, or in memory) and diagnostics."""
+
+    dataset: Dataset
+    diagnostics: tuple[Diagnostic, ...]
+    engine: str  # "columnar" or "reference"
+    reasons: tuple[str, ...] = ()
+    con: Any = None
+    tables: dict[str, FactTable] = attrs.field(factory=dict)
+    credits: bool = False
+
+
+def wants_columnar(model: PlanModel, folder: Path, fmt: str = "auto") -> bool:
+    """``engine="auto"``: columnar when DuckDB is installed and the fact files are large."""
+    try:
+        import importlib.util
+
+        if importlib.util.find_spec("duckdb") is None:
+            return False
+    except ImportError:  # pragma: no cover
+        return False
+    sources = find_sources(folder, fmt)
+    stems = {k.file_stem or k.name for k in model.kinds.values()}
+    return sum(s.path.stat().st_size for n, s in sources.items() if n in stems) >= LARGE_BYTES
+
+
+def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: str = "columnar",
+                threads: int | None = None) -> Loaded:
+    """Load ``folder`` for ``model``; ``engine`` is columnar, reference or auto (large data only)."""
+    sources = find_sources(folder, fmt)
+    if engine == "auto":
+        engine = "columnar" if wants_columnar(model, folder, fmt) else "reference"
+    if engine == "reference":
+        return _reference(model, folder, sources, ())
+    con = connect(threads)
+    aux, facts = _split(model, sources)
+    if any(s.name == "credits" for s in aux.values()):
+        return _reference(model, folder, sources, ("credit rows (splits) are bound by the reference",), con)
+    tables = {n: raw_table(con, s) if s.format == "parquet" else _csv(s) for n, s in aux.items()}
+    for src in facts.values():
+        tables[src.name] = RawTable(src.name, src.display, tuple(column_types(con, src)), (), 1)
+    from kpidsl.data.bind import bind
+
+    dataset, diags = bind(model, tables)
+    if has_errors(diags):
+        return _reference(model, folder, sources, ("errors in the small tables or headers",), con)
+    con.execute("CREATE TABLE _payees AS SELECT unnest(CAST(? AS VARCHAR[])) AS id",
+                [[p.id for p in dataset.payees]])
+    loaded: dict[str, FactTable] = {}
+    problems: list[str] = []
+    used = used_fields(model)
+    for kind_name, src in facts.items():
+        kind = model.kinds[kind_name]
+        odd = unsupported_fields(kind)
+        if odd:
+            problems.append(f"{src.display}: field(s) {', '.join(odd)} are typed by the reference")
+            continue
+        from kpidsl.data.facts import optional_fields
+
+        try:
+            ft, why = load_fact_table(con, kind, src, optional_fields(kind), used.get(kind_name, set()))
+        except Exception as exc:  # a DuckDB read error (ragged row, encoding...): the reference words it
+            ft, why = None, [f"{src.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"]
+        problems.extend(why)
+        if ft is not None:
+            loaded[kind_name] = ft
+    if not problems:
+        problems = dangling(con, loaded)
+    if problems:
+        return _reference(model, folder, sources, tuple(problems), con)
+    dataset = attrs.evolve(dataset, digest=_digest(con, dataset.digest, loaded))
+    return Loaded(dataset, tuple(diags), "columnar", (), con, loaded)
+
+
+def _digest(con: Any, small_tables: str, loaded: dict[str, FactTable]) -> str:
+    """The data digest on the columnar path: the small tables' digest and, per fact table,
+    the row count and an order-independent fold (XOR of MD5) of each row's typed text over
+    the fields the plan reads. Stable for the same data in any row order; it is a
+    different fingerprint from the reference engine's (docs/performance.md)."""
+    h = hashlib.sha256(small_tables.encode("utf-8"))
+    for name in sorted(loaded):
+        ft = loaded[name]
+        cols = sorted(ft.columns)
+        text = " || chr(31) || ".join(
+            f"coalesce(CAST({quote(c)} AS VARCHAR), chr(0))" for c in cols) or "''"
+        count, fold = con.execute(
+            f"SELECT count(*), bit_xor(md5_number({text})) FROM {ft.table}").fetchone()
+        h.update(f"{name}\0{count}\0{fold}\0{','.join(cols)}\n".encode())
+    return "sha256:" + h.hexdigest()
+
+
+def _split(model: PlanModel, sources: dict[str, SourceFile]) -> tuple[dict[str, SourceFile],
+                                                                    dict[str, SourceFile]]:
+    from kpidsl.data.bind import route
+
+    aux: dict[str, SourceFile] = {}
+    facts: dict[str, SourceFile] = {}
+    for name, src in sources.items():
+        role = route(model, name)
+        if role is not None and role.startswith("fact:"):
+            facts[role[5:]] = src
+        else:
+            aux[name] = src
+    return aux, facts
+
+
+def _csv(src: SourceFile) -> RawTable:
+    from kpidsl.data.csvread import read_csv
+
+    table, _ = read_csv(src.path, src.name, src.display)
+    return table if table is not None else RawTable(src.name, src.display, (), ())
+
+
+def _reference(model: PlanModel, folder: Path, sources: dict[str, SourceFile],
+               reasons: tuple[str, ...], con: Any = None) -> Loaded:
+    """The reference reader and binder on the whole folder: every diagnostic as usual."""
+    from kpidsl.data.bind import bind
+
+    diags: list[Diagnostic] = []
+    tables: dict[str, RawTable] = {}
+    if sources and next(iter(sources.values())).format == "parquet":
+        con = con or connect()
+        tables = {n: raw_table(con, s) for n, s in sources.items()}
+    else:
+        from kpidsl.data.csvread import read_folder
+
+        tables, read_diags = read_folder(folder)
+        diags.extend(read_diags)
+    dataset, bind_diags = bind(model, tables)
+    all_diags = tuple(sorted([*diags, *bind_diags], key=Diagnostic.sort_key))
+    return Loaded(dataset, all_diags, "reference", reasons)
+
+
+@attrs.define
+class ColumnarRun:
+    """Evaluations on loaded data; one payee's explanation is computed on demand.
+
+    Small requests (a service asking for one payee) reuse one engine, and the
+    grouped aggregate queries run once per period for everyone.
+    """
+
+    model: PlanModel
+    loaded: Loaded
+    period: str
+    as_of: dt.date | None = None
+    evaluation: EvalResult | None = None
+    stage: ColumnarStage | None = None
+    _engines: dict[str, Engine] = attrs.field(factory=dict)
+
+    def _stage(self) -> ColumnarStage | None:
+        if self.loaded.engine == "columnar" and self.stage is None:
+            ctx = plan_context(self.model.header.precision)
+            self.stage = ColumnarStage(self.loaded.con, self.loaded.tables, self.model, ctx, self.as_of)
+        return self.stage
+
+    def _engine(self, purpose: str) -> Engine:
+        if purpose not in self._engines:
+            stage = self._stage()
+            chosen: FactStage | None = stage if purpose == "values" or stage is None else _FactsOnly(stage)
+            self._engines[purpose] = Engine(self.model, self.loaded.dataset, self.as_of, chosen)
+        return self._engines[purpose]
+
+    def evaluate(self, payees: Iterable[str] | None = None) -> EvalResult | None:
+        """Evaluate (all payees, or some); None when the data has errors (nothing is paid)."""
+        from kpidsl.eval import evaluate
+
+        if has_errors(self.loaded.diagnostics):
+            return None
+        ids = sorted({p.id for p in self.loaded.dataset.payees} if payees is None else set(payees))
+        if payees is not None and len(ids) <= CHUNK:
+            return _run(self._engine("values"), self.period, ids)
+        stage = self._stage()
+        parts = [evaluate(self.model, _only_targets(self.loaded.dataset, chunk), self.period,
+                          as_of=self.as_of, payees=chunk, fact_stage=stage)
+                 for chunk in _chunks(ids, CHUNK)]
+        results = {k: v for part in parts for k, v in part.payees.items()}
+        errors = tuple(sorted(e for part in parts for e in part.errors))
+        label = parts[0].period if parts else self.period
+        self.evaluation = EvalResult(label, results, errors)
+        return self.evaluation
+
+    def explain(self, payee: str, name: str = "total") -> Explanation | None:
+        """One payee's explanation with its contributing facts (fetched from DuckDB)."""
+        result = _run(self._engine("explain"), self.period, [payee])
+        pr = result.payees.get(payee)
+        return pr.explanations.get(name) if pr is not None else None
+
+    @property
+    def unsupported(self) -> dict[str, str]:
+        """Aggregates the columnar stage left to the reference fact stage, with the reason."""
+        return dict(self.stage.unsupported) if self.stage is not None else {}
+
+
+def _run(engine: Engine, period: str, ids: list[str]) -> EvalResult:
+    from kpidsl.eval.errors import BAD_PERIOD
+    from kpidsl.eval.result import EvalError
+    from kpidsl.periods import PeriodError
+
+    try:
+        p = engine.period(period)
+    except PeriodError as e:
+        return EvalResult(period, {}, (EvalError("", "", BAD_PERIOD, str(e), period, None),))
+    return engine.evaluate(p, ids)
+
+
+def _chunks(ids: list[str], size: int) -> list[list[str]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)] or [[]]
+
+
+def _only_targets(data: Dataset, payees: list[str]) -> Dataset:
+    """The data set with only these payees' targets: the payee stage scans every target per payee
+    (``Env.evaluate_all``), so evaluating in chunks keeps that linear."""
+    wanted = set(payees)
+    return attrs.evolve(data, targets=tuple(t for t in data.targets if t.payee in wanted))
+
+
+class _FactsOnly:
+    """A columnar stage that never answers an aggregate: the reference computes it from the facts."""
+
+    def __init__(self, stage: ColumnarStage) -> None:
+        self._index = stage.index
+
+    @property
+    def index(self) -> FactIndex:
+        return self._index
+
+    def aggregate(self, agg: ast.Aggregate, payee: str, period: Period,
+                  seg: Segment) -> tuple[AggResult, Explanation] | None:
+        return None

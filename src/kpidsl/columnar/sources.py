@@ -1,0 +1,103 @@
+"""Finding a data folder's files and reading its small tables; DuckDB is imported lazily.
+
+Fact tables (deals, collections, a plan's own kinds) stay in DuckDB; the small
+tables (payees, history, targets, inputs, credits, payments) become ordinary
+:class:`RawTable` values for the reference binder. Parquet cells are shown to
+the binder as text (``CAST(... AS VARCHAR)``), which is exact for DECIMAL,
+DATE and BOOLEAN columns; a floating-point column is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from kpidsl.data.model import RawRow, RawTable, RowRef
+
+FORMATS = ("csv", "parquet")
+FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
+
+
+@attrs.frozen
+class SourceFile:
+    """One table's file: its stem, path, format and the name diagnostics show."""
+
+    name: str
+    path: Path
+    format: str
+    display: str
+
+
+def find_sources(folder: Path, fmt: str = "auto") -> dict[str, SourceFile]:
+    """Every table of ``folder`` in one format (``auto``: Parquet when every table has it)."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower()[1:] in FORMATS)
+    by_format = {f: {p.stem: p for p in files if p.suffix.lower() == "." + f} for f in FORMATS}
+    if fmt == "auto":
+        csv_names, pq_names = set(by_format["csv"]), set(by_format["parquet"])
+        fmt = "parquet" if pq_names and csv_names <= pq_names else "csv"
+    chosen = by_format[fmt]
+    return {n: SourceFile(n, p, fmt, f"{folder.name}/{p.name}") for n, p in sorted(chosen.items())}
+
+
+def connect(threads: int | None = None) -> Any:
+    """A fresh in-memory DuckDB connection (imported here, never at module import)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def relation_sql(src: SourceFile) -> str:
+    """The SQL table function reading ``src``; CSV is read as text, header on line 1."""
+    path = str(src.path).replace("'", "''")
+    if src.format == "parquet":
+        return f"read_parquet('{path}')"
+    return (f"read_csv('{path}', all_varchar = true, header = true, strict_mode = true, "
+            "quote = '\"', escape = '\"', delim = ',', null_padding = false)")
+
+
+def column_types(con: Any, src: SourceFile) -> dict[str, str]:
+    """Column name -> DuckDB type name, in file order."""
+    rows = con.execute(f"DESCRIBE SELECT * FROM {relation_sql(src)}").fetchall()
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def raw_table(con: Any, src: SourceFile) -> RawTable:
+    """A small Parquet table as text cells for the reference binder (rows numbered from 2)."""
+    types = column_types(con, src)
+    cols = ", ".join(_as_text(n, t) for n, t in types.items())
+    rows = con.execute(f"SELECT {cols} FROM {relation_sql(src)}").fetchall()
+    header = tuple(types)
+    width = tuple(range(1, len(header) + 1))
+    out = tuple(RawRow(RowRef(src.display, i + 2), tuple("" if c is None else str(c).strip()
+                                                         for c in row), width)
+                for i, row in enumerate(rows))
+    return RawTable(src.name, src.display, header, out, 1)
+
+
+def _as_text(name: str, type_name: str) -> str:
+    q = quote(name)
+    if type_name.upper() == "BOOLEAN":
+        return f"CASE WHEN {q} THEN 'true' WHEN NOT {q} THEN 'false' END"
+    return f"CAST({q} AS VARCHAR)"
+
+
+def float_columns(types: Mapping[str, str]) -> list[str]:
+    """Columns stored as binary floating point, which cannot hold cents exactly."""
+    return [n for n, t in types.items() if t.upper() in FLOAT_TYPES]
+
+
+def quote(name: str) -> str:
+    """A SQL identifier, quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"

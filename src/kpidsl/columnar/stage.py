@@ -1,0 +1,244 @@
+"""The columnar fact stage: per-payee aggregates from DuckDB, and one payee's facts on demand.
+
+:class:`ColumnarStage` is what the engine's ``fact_stage`` hook takes. For an
+aggregate it supports, in a segment covering the whole period, it returns the
+payee's :class:`AggResult` (value and count; no per-fact rows) from one
+grouped query per fact kind and period. Everything else — unsupported
+constructs, segments, explanations — goes through :class:`LazyIndex`, which
+stands in for the reference :class:`FactIndex` and fetches the facts of the
+payees asked for from DuckDB (indexed on first use), as typed
+:class:`Fact` values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from kpidsl import ast
+from kpidsl.data.model import Fact, RowRef
+from kpidsl.eval.facts import AggResult, FactIndex, payee_field
+from kpidsl.eval.resolve import Segment
+from kpidsl.explain.tree import Explanation
+from kpidsl.model import PlanModel
+from kpidsl.numbers import fmt
+from kpidsl.periods import Period
+
+from .facttable import FactTable
+from .sources import quote
+from .sqlgen import AggregateSQL, Unsupported, Windows, aggregates_of
+
+COLUMNAR_NOTE = "computed by the columnar fact stage; explain this payee to list the facts"
+Key = tuple[int, str]  # (id of the aggregate node, period label)
+
+
+def plan_aggregates(model: PlanModel) -> list[ast.Aggregate]:
+    """Every aggregate of the base plan and its overrides, each node once."""
+    defs: list[ast.Definition] = list(model.base.values())
+    for block in model.overrides:
+        defs.extend(block.body)
+    seen: dict[int, ast.Aggregate] = {}
+    for d in defs:
+        for attr in ("expr", "default"):
+            for agg in aggregates_of(getattr(d, attr, None)):
+                seen.setdefault(id(agg), agg)
+    return list(seen.values())
+
+
+class ColumnarStage:
+    """Per-payee aggregates computed in DuckDB for the aggregates it supports."""
+
+    def __init__(self, con: Any, tables: dict[str, FactTable], model: PlanModel,
+                 ctx: decimal.Context, as_of: dt.date | None = None, credits: bool = False) -> None:
+        self.con, self.tables, self.model, self.ctx = con, tables, model, ctx
+        self.as_of, self.credits = as_of, credits
+        self.aggs = plan_aggregates(model)
+        self.index = LazyIndex(self)
+        self.unsupported: dict[str, str] = {}
+        self._results: dict[Key, dict[str, tuple[Decimal | None, int]] | None] = {}
+        self._done: set[tuple[str, str]] = set()
+        self._texts: dict[int, str] = {}
+
+    def aggregate(self, agg: ast.Aggregate, payee: str, period: Period,
+                  seg: Segment) -> tuple[AggResult, Explanation] | None:
+        """The payee's aggregate and its node, or None: use the reference fact stage."""
+        if agg.scope != "self" or seg.start != period.start or seg.end != period.end:
+            return None
+        key = (id(agg), period.label)
+        if key not in self._results:
+            self._compute(agg.kind, period)
+        by_payee = self._results.get(key)
+        if by_payee is None:
+            return None
+        value, count = by_payee.get(payee, (None, 0))
+        if agg.func in ("sum", "count", "count_distinct") and value is None:
+            value = Decimal(0) if agg.func == "sum" else Decimal(count)
+        if value is None:
+            return None  # min/max/avg of no facts: the reference reports the error
+        if agg.func == "avg":
+            value = self.ctx.divide(value, Decimal(count))
+        text = self._text(agg)
+        node = Explanation(text, "facts", fmt(value), formula=text, span=agg.span, fact_count=count,
+                           notes=(COLUMNAR_NOTE,))
+        return AggResult(value, count, ()), node
+
+    def _text(self, agg: ast.Aggregate) -> str:
+        hit = self._texts.get(id(agg))
+        if hit is None:
+            hit = self._texts[id(agg)] = _text(agg)
+        return hit
+
+    def _compute(self, kind: str, period: Period) -> None:
+        if (kind, period.label) in self._done:
+            return
+        self._done.add((kind, period.label))
+        ft = self.tables.get(kind)
+        windows: Windows = {"period": (period.start, period.end), "ytd": (period.fy_start, period.end),
+                            "previous": (period.previous().start, period.previous().end)}
+        items: list[str] = []
+        built: list[tuple[ast.Aggregate, AggregateSQL, str]] = []
+        for i, agg in enumerate(a for a in self.aggs if a.kind == kind):
+            try:
+                if ft is None:
+                    raise Unsupported(f"no {kind} table")
+                sql = AggregateSQL(agg, ft.kind, windows, self.credits, ft.scales)
+            except Unsupported as e:
+                self.unsupported[_text(agg)] = str(e)
+                self._results[(id(agg), period.label)] = None
+                continue
+            alias = f"a{i}"
+            items.extend(sql.select(alias))
+            built.append((agg, sql, alias))
+        if ft is None or not built:
+            return
+        self._run(ft, period, items, built)
+
+    def _run(self, ft: FactTable, period: Period, items: list[str],
+             built: list[tuple[ast.Aggregate, AggregateSQL, str]]) -> None:
+        pf = payee_field(ft.kind) or "payee"
+        where = self._as_of_filter(ft)
+        rel = self.con.execute(f"SELECT {quote(pf)}, {', '.join(items)} FROM {quote(ft.table)} {where} "
+                               f"GROUP BY {quote(pf)}")
+        rows = rel.fetchall()
+        for j, (agg, sql, _) in enumerate(built):
+            scale = sql.scale
+            out: dict[str, tuple[Decimal | None, int]] = {}
+            for row in rows:
+                v = row[1 + 2 * j]
+                n = int(row[2 + 2 * j])
+                out[str(row[0])] = (_exact(v, scale, agg.func), n)
+            self._results[(id(agg), period.label)] = out
+
+    def _as_of_filter(self, ft: FactTable) -> str:
+        if self.as_of is None:
+            return ""
+        return f"WHERE {quote(ft.kind.date)} IS NULL OR {quote(ft.kind.date)} <= DATE '{self.as_of.isoformat()}'"
+
+
+def _exact(v: object, scale: int | None, func: str) -> Decimal | None:
+    if v is None:
+        return None
+    d = v if isinstance(v, Decimal) else Decimal(int(v))  # type: ignore[call-overload]
+    if func in ("count", "count_distinct") or scale is None:
+        return d if func not in ("count", "count_distinct") else Decimal(int(d))
+    return d.quantize(Decimal(1).scaleb(-scale), context=decimal.Context(prec=60))
+
+
+def _text(agg: ast.Aggregate) -> str:
+    from kpidsl.eval.unparse import unparse
+
+    return unparse(agg)
+
+
+class _KeyLookup(dict[str, Fact]):
+    """``by_key[kind].get(key)``: one fact by key, fetched from DuckDB (and kept)."""
+
+    def __init__(self, index: LazyIndex, kind: str) -> None:
+        super().__init__()
+        self.index, self.kind = index, kind
+
+    def get(self, key: str, default: Fact | None = None) -> Fact | None:  # type: ignore[override]
+        if key not in self:
+            ft = self.index.stage.tables.get(self.kind)
+            facts = self.index.fetch(ft, ft.kind.key, [key]) if ft is not None else []
+            if not facts:
+                return default
+            self[key] = facts[0]
+        return self[key]
+
+
+class _ByKey(dict[str, dict[str, Fact]]):
+    """Stands in for ``FactIndex.by_key`` (kind -> key -> fact) without loading every fact."""
+
+    def __init__(self, index: LazyIndex) -> None:
+        super().__init__()
+        self.index = index
+
+    def get(self, kind: str, default: object = None) -> dict[str, Fact]:
+        if kind not in self:
+            self[kind] = _KeyLookup(self.index, kind)
+        return self[kind]
+
+
+class LazyIndex(FactIndex):
+    """The reference fact index over DuckDB: the facts of the payees asked for, when asked."""
+
+    def __init__(self, stage: ColumnarStage) -> None:  # the reference index is not built
+        self.model = stage.model
+        self.stage = stage
+        self.by_key = _ByKey(self)
+        self._indexed: set[tuple[str, str]] = set()
+        self._cache: dict[tuple[str, str], list[Fact]] = {}
+
+    def credited(self, kind: str, payees: Iterable[str], types: tuple[str, ...]) -> list[tuple[Fact, Decimal]]:
+        """Facts of ``kind`` credited to ``payees`` (each with share 1: no credit rows here)."""
+        if "any" not in types and "split" not in types:
+            return []
+        ft = self.stage.tables.get(kind)
+        if ft is None:
+            return []
+        field = payee_field(ft.kind) or "payee"
+        facts: dict[str, Fact] = {}
+        for p in sorted(set(payees)):
+            for f in self._payee_facts(ft, field, p):
+                facts[f.key] = f
+        return [(facts[k], Decimal(1)) for k in sorted(facts)]
+
+    def _payee_facts(self, ft: FactTable, field: str, payee: str) -> list[Fact]:
+        key = (ft.kind.name, payee)
+        if key not in self._cache:
+            self._cache[key] = self.fetch(ft, field, [payee])
+        return self._cache[key]
+
+    def fetch(self, ft: FactTable, field: str, values: list[str]) -> list[Fact]:
+        """Facts whose ``field`` is one of ``values`` (an ART index is built on first use)."""
+        if (ft.table, field) not in self._indexed:
+            self.stage.con.execute(f"CREATE INDEX IF NOT EXISTS {quote('ix_' + ft.table + '_' + field)} "
+                                   f"ON {quote(ft.table)} ({quote(field)})")
+            self._indexed.add((ft.table, field))
+        names = [n for n in ft.kind.fields if n in ft.columns]
+        cols = ", ".join(quote(n) for n in names)
+        marks = ", ".join("?" for _ in values)
+        cond = f"{quote(field)} IN ({marks})" if len(values) > 1 else f"{quote(field)} = ?"
+        rows = self.stage.con.execute(f"SELECT rowid, {cols} FROM {quote(ft.table)} WHERE {cond}",
+                                      values).fetchall()
+        out = []
+        as_of = self.stage.as_of
+        for row in rows:
+            vals = {n: None for n in ft.kind.fields}
+            vals.update({n: _py(v, ft.scales.get(n)) for n, v in zip(names, row[1:], strict=True)})
+            day = vals.get(ft.kind.date)
+            if as_of is not None and isinstance(day, dt.date) and day > as_of:
+                continue
+            ref = RowRef(ft.source.display, int(row[0]) + 2)
+            out.append(Fact(ft.kind.name, str(vals[ft.kind.key]), vals, ref))
+        return sorted(out, key=lambda f: f.key)
+
+
+def _py(v: object, scale: int | None) -> Any:
+    if isinstance(v, Decimal) and scale is not None:
+        return v.quantize(Decimal(1).scaleb(-scale), context=decimal.Context(prec=60))
+    return v
