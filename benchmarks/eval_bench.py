@@ -110,11 +110,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    for name in ("east-china-2026", "saas-team", "distributor-collections"):
+    for name, period in (("east-china-2026", "2026-Q3"), ("saas-team", "2026-Q3"),
+                         ("distributor-collections", "2026-08")):
         ex = ROOT / "examples" / name
         plan = kpidsl.load(ex / "plan.kpi")
-        timed(f"example {name} (2026-Q3)",
-              lambda p=plan, d=ex / "data": p.evaluate(d, "2026-Q3"), args.repeat)
+        assert plan.evaluate(ex / "data", period).ok, name
+        timed(f"example {name} ({period})",
+              lambda p=plan, d=ex / "data", q=period: p.evaluate(d, q), args.repeat)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -63,6 +63,13 @@ class RunContext:
         self.targets: dict[tuple[str, str, str], TargetRow] = {
             (t.payee, t.metric, t.period): t for t in data.targets
         }
+        # (payee, period) -> metrics with a data target, sorted: read once per payee
+        by_payee: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for (payee, metric, period) in self.targets:
+            by_payee[(payee, period)].append(metric)
+        self.target_metrics: dict[tuple[str, str], tuple[str, ...]] = {
+            k: tuple(sorted(v)) for k, v in by_payee.items()
+        }
         self.inputs: dict[tuple[str, str, str], InputRow] = {
             (i.payee, i.name, i.period): i for i in data.inputs
         }

@@ -104,8 +104,8 @@ class Env:
                     self.attainment(d.metric, d.span)
             except (EvalFailure, DependencyFailure):
                 continue
-        for (p, metric, period) in sorted(self.run.targets):
-            if p == pid and period == label and metric in self.seg.defs:
+        for metric in self.run.target_metrics.get((pid, label), ()):
+            if metric in self.seg.defs:
                 try:
                     self.attainment(metric, self.seg.defs[metric].definition.span)
                 except (EvalFailure, DependencyFailure):

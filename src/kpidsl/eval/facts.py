@@ -43,6 +43,16 @@ class AggResult:
     rows: tuple[tuple[str, ...], ...] = ()
 
 
+def _inherited(fact: Fact, refs: list[tuple[str, str]],
+               own: Mapping[tuple[str, str], list[CreditRow]]) -> list[CreditRow]:
+    """A fact without credit rows follows the rows of the fact it references (collection → deal)."""
+    for field, ref_kind in refs:
+        key = fact.values.get(field)
+        if isinstance(key, str) and own.get((ref_kind, key)):
+            return own[(ref_kind, key)]
+    return []
+
+
 def payee_field(kind: KindSchema) -> str | None:
     """The field holding a fact's own payee (``payee`` for the built-in kinds)."""
     if kind.fields.get("payee") == PAYEE_TYPE:
@@ -65,33 +75,25 @@ class FactIndex:
         self._credited: dict[str, dict[str, list[Credit]]] = defaultdict(lambda: defaultdict(list))
         for kind_name in sorted(self.by_key):
             schema = model.kinds.get(kind_name)
+            # per kind, once: where the payee is, and the references a fact may inherit through
+            field = payee_field(schema) if schema is not None else "payee"
+            refs = sorted(schema.references().items()) if schema is not None else []
             for key in sorted(self.by_key[kind_name]):
                 fact = self.by_key[kind_name][key]
                 if as_of is not None and schema is not None and _after(fact, schema, as_of):
                     continue
-                for credit in self._credits(fact, schema, own):
+                for credit in self._credits(fact, field, refs, own):
                     self._credited[credit.payee][kind_name].append(credit)
 
-    def _credits(self, fact: Fact, schema: KindSchema | None,
+    @staticmethod
+    def _credits(fact: Fact, field: str | None, refs: list[tuple[str, str]],
                  own: Mapping[tuple[str, str], list[CreditRow]]) -> list[Credit]:
-        rows = own.get((fact.kind, fact.key)) or self._inherited(fact, schema, own)
+        rows = own.get((fact.kind, fact.key)) or _inherited(fact, refs, own) if own else None
         if rows:
             ordered = sorted(rows, key=lambda r: (r.payee, r.type, r.share))
             return [Credit(fact, r.payee, r.share, r.type) for r in ordered]
-        field = payee_field(schema) if schema is not None else "payee"
         payee = fact.values.get(field) if field else None
         return [Credit(fact, payee, ONE, "split")] if isinstance(payee, str) and payee else []
-
-    def _inherited(self, fact: Fact, schema: KindSchema | None,
-                   own: Mapping[tuple[str, str], list[CreditRow]]) -> list[CreditRow]:
-        """A fact without credit rows follows the rows of the fact it references (collection → deal)."""
-        if schema is None:
-            return []
-        for field, ref_kind in sorted(schema.references().items()):
-            key = fact.values.get(field)
-            if isinstance(key, str) and own.get((ref_kind, key)):
-                return own[(ref_kind, key)]
-        return []
 
     def credited(self, kind: str, payees: Iterable[str], types: tuple[str, ...]) -> list[tuple[Fact, Decimal]]:
         """Facts of ``kind`` credited to any of ``payees`` with a counted type, each once with its summed share."""
