@@ -1,4 +1,4 @@
-"""Every construct of docs/SYNTAX-SPEC.md parses to the expected AST (spans ignored)."""
+"""Every construct of docs/language.md parses to the expected AST (spans ignored)."""
 
 from __future__ import annotations
 

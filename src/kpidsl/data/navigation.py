@@ -62,8 +62,8 @@ def compared_literals(model: PlanModel) -> dict[tuple[str, str], frozenset[str]]
 
 def _all_exprs(model: PlanModel) -> Iterator[ast.Expr]:
     for d in _definitions(model):
-        for top in _definition_exprs(d):
-            yield from _walk(top)
+        for top in ast.definition_exprs(d):
+            yield from ast.walk(top)
 
 
 def _before(a: Span, b: Span) -> bool:
@@ -74,55 +74,3 @@ def _definitions(model: PlanModel) -> Iterator[ast.Definition]:
     yield from model.base.values()
     for block in model.overrides:
         yield from block.body
-
-
-def _definition_exprs(d: ast.Definition) -> list[ast.Expr]:
-    if isinstance(d, ast.InputDecl):
-        return [d.default] if d.default is not None else []
-    if isinstance(d, (ast.Metric, ast.Target, ast.Const)):
-        return [d.expr]
-    if isinstance(d, ast.Table):
-        out = [d.key, *(entry.value for entry in d.entries)]
-        return out + ([d.default] if d.default is not None else [])
-    if isinstance(d, ast.Tiers):
-        values = [b.value if isinstance(b, ast.Band) else b.y for b in d.bands]
-        return [d.on, *values] + ([d.above] if d.above is not None else [])
-    if isinstance(d, ast.Payout):
-        return [d.expr, *_clause_exprs(d.clauses)]
-    return []  # a score names its lines' metrics and inputs: no fields
-
-
-def _clause_exprs(clauses: tuple[ast.Clause, ...]) -> list[ast.Expr]:
-    out: list[ast.Expr] = []
-    for c in clauses:
-        if isinstance(c, ast.When):
-            out += [c.cond, c.value]
-        elif isinstance(c, ast.Requires):
-            out.append(c.cond)
-        else:
-            out.append(c.expr)
-    return out
-
-
-def _walk(e: ast.Expr) -> Iterator[ast.Expr]:
-    yield e
-    for child in _children(e):
-        yield from _walk(child)
-
-
-def _children(e: ast.Expr) -> tuple[ast.Expr, ...]:
-    if isinstance(e, ast.Unary):
-        return (e.operand,)
-    if isinstance(e, ast.Binary):
-        return (e.left, e.right)
-    if isinstance(e, ast.Call):
-        return e.args
-    if isinstance(e, ast.InWindow):
-        return (e.expr,)
-    if isinstance(e, ast.InList):
-        return (e.expr, *e.items)
-    if isinstance(e, ast.Fallback):
-        return (e.expr, e.fallback)
-    if isinstance(e, ast.Aggregate):
-        return tuple(x for x in (e.expr, e.where) if x is not None)
-    return ()

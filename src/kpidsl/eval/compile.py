@@ -201,20 +201,6 @@ def mentions_share(e: ast.Expr | None) -> bool:
         return False
     if isinstance(e, ast.Field):
         return e.path[-1:] == ("share",)
-    return any(mentions_share(c) for c in _children(e))
-
-
-def _children(e: ast.Expr) -> tuple[ast.Expr, ...]:
-    if isinstance(e, ast.Unary):
-        return (e.operand,)
-    if isinstance(e, ast.Binary):
-        return (e.left, e.right)
-    if isinstance(e, ast.Call):
-        return e.args
-    if isinstance(e, (ast.InWindow,)):
-        return (e.expr,)
-    if isinstance(e, ast.InList):
-        return (e.expr, *e.items)
-    if isinstance(e, ast.Fallback):
-        return (e.expr, e.fallback)
-    return ()
+    # a nested aggregate has facts of its own: its share is not this fact's
+    inner = () if isinstance(e, ast.Aggregate) else ast.children(e)
+    return any(mentions_share(c) for c in inner)
