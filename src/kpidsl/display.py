@@ -6,14 +6,16 @@ import unicodedata
 from decimal import Decimal
 
 
+def char_width(ch: str) -> int:
+    """Terminal cells taken by one character: 2 for wide/fullwidth (CJK), 0 for combining."""
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
 def width(text: str) -> int:
-    """Columns a string takes on a terminal: wide (CJK) characters take two."""
-    total = 0
-    for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        total += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return total
+    """Columns a string (without tabs) takes on a terminal: wide (CJK) characters take two."""
+    return sum(char_width(ch) for ch in text)
 
 
 def ljust(text: str, columns: int) -> str:

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from kpidsl.diagnostics import Diagnostic, Label
+from kpidsl.display import char_width, width
 from kpidsl.source import SourceFile, Span
 
 __all__ = [
@@ -57,16 +57,7 @@ _STYLES = {
 # --------------------------------------------------------------------------
 
 
-def char_width(ch: str) -> int:
-    """Terminal cells taken by one character: 2 for wide/fullwidth, 0 for combining."""
-    if unicodedata.combining(ch):
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-
-
-def display_width(text: str) -> int:
-    """Terminal cells taken by a string without tabs."""
-    return sum(char_width(ch) for ch in text)
+display_width = width  # re-exported: the one definition is kpidsl.display.width
 
 
 def _expand(text: str) -> tuple[str, list[int]]:

@@ -169,9 +169,7 @@ def aggregates_of(e: ast.Expr | None) -> list[ast.Aggregate]:
         return []
     if isinstance(e, ast.Aggregate):
         return [e]
-    from kpidsl.eval.compile import _children
-
     out: list[ast.Aggregate] = []
-    for c in _children(e):
+    for c in ast.children(e):
         out.extend(aggregates_of(c))
     return out

@@ -13,10 +13,10 @@ from __future__ import annotations
 import html
 import json
 import re
-import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 
+from kpidsl import display
 from kpidsl.explain.reconcile import reconcile
 from kpidsl.explain.tree import Explanation
 from kpidsl.numbers import percent_text
@@ -72,14 +72,7 @@ def display_value(value: str | None, kind: str = "") -> str:
     return format_value(trim_zeros(value))
 
 
-def display_width(text: str) -> int:
-    """Terminal columns taken by ``text``: wide (CJK) characters count two, combining marks zero."""
-    width = 0
-    for ch in text:
-        if unicodedata.combining(ch):
-            continue
-        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return width
+display_width = display.width  # the one definition is kpidsl.display.width
 
 
 def _pad(text: str, width: int, right: bool) -> str:
