@@ -10,7 +10,8 @@ It is an accelerator only: it answers None for anything but a clean parse (a
 lexing or syntax error, a diagnostic from the builder, an unexpected grammar
 shape), and the caller then runs the standard Lark parse, which produces the
 diagnostics exactly as before. Tables are built once (:func:`build_tables`) and
-only read afterwards, so one instance serves every thread.
+only read afterwards (but for a memo of pass-through reduction chains, whose
+entries are deterministic), so one instance serves every thread.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from lark import Lark, Token
 from lark.grammar import Rule, Terminal
 from lark.lexer import BasicLexer, PatternStr, UnlessCallback
 from lark.parsers.lalr_analysis import Shift
-from lark.tree import Meta
 
 from kpidsl import ast
+from kpidsl.source import Span
 from kpidsl.syntax.transform import ToAst
 
 # A value-stack entry: (value, line, column, start_pos, end_line, end_column, end_pos,
@@ -79,6 +80,10 @@ class Tables(NamedTuple):
     end_state: int
     lexers: dict[int, StateLexer]
     comment: str
+    kept: frozenset[str]  # terminals some rule keeps as a child: the others need no Token
+    # (state below, state on top, lookahead) -> the top state after the chain of
+    # pass-through reductions (`?rule: child`) the lookahead causes; filled as met
+    passes: dict[tuple[int, int, str], int]
 
 
 def _plan(rule: Rule, start: str, placeholders: bool) -> RulePlan:
@@ -113,6 +118,14 @@ def _plan(rule: Rule, start: str, placeholders: bool) -> RulePlan:
     )
 
 
+def _kept_terminals(rule: Rule, plan: RulePlan) -> set[str]:
+    """The terminals ``rule`` passes on to its node (filtered ones are only positions)."""
+    return {
+        rule.expansion[index].name for index, _, _ in plan.include
+        if rule.expansion[index].is_term
+    }
+
+
 def _state_lexer(lexer: BasicLexer, comment: str) -> StateLexer:
     scanner = lexer.scanner  # built lazily by Lark: build it here, under the caller's lock
     keywords: dict[str, dict[str, str]] = {}
@@ -141,6 +154,7 @@ def build_tables(parser: Lark, comment: str = "COMMENT") -> Tables | None:
         start = parser.options.start[0]
         placeholders = bool(parser.options.maybe_placeholders)
         plans: dict[Rule, RulePlan] = {}
+        kept: set[str] = set()
         actions: dict[int, dict[str, int | RulePlan]] = {}
         for state, row in table.states.items():
             out: dict[str, int | RulePlan] = {}
@@ -150,6 +164,7 @@ def build_tables(parser: Lark, comment: str = "COMMENT") -> Tables | None:
                 else:
                     if arg not in plans:
                         plans[arg] = _plan(arg, start, placeholders)
+                        kept.update(_kept_terminals(arg, plans[arg]))
                     out[str(symbol)] = plans[arg]
             actions[state] = out
         lexers: dict[int, StateLexer] = {}
@@ -158,7 +173,10 @@ def build_tables(parser: Lark, comment: str = "COMMENT") -> Tables | None:
             if id(lexer) not in by_lexer:
                 by_lexer[id(lexer)] = _state_lexer(lexer, comment)
             lexers[state] = by_lexer[id(lexer)]
-        return Tables(actions, table.start_states[start], table.end_states[start], lexers, comment)
+        return Tables(
+            actions, table.start_states[start], table.end_states[start], lexers, comment,
+            frozenset(kept), {},
+        )
     except (Unsupported, AttributeError, KeyError, TypeError):
         return None
 
@@ -179,14 +197,6 @@ def fast_parse(tables: Tables, builder: ToAst, text: str) -> FastResult | None:
         return None
 
 
-def _meta(first: Entry, last: Entry) -> Meta:
-    meta = Meta.__new__(Meta)  # what Meta() makes, set at once
-    meta.empty = False
-    meta.line, meta.column, meta.start_pos = first[1], first[2], first[3]
-    meta.end_line, meta.end_column, meta.end_pos = last[4], last[5], last[6]
-    return meta
-
-
 def _reduce(plan: RulePlan, raw: list[Entry], builder: ToAst) -> Entry:
     """One reduction: Lark's child filter, expand-single-child and position rules."""
     values: list[Any] = []
@@ -205,10 +215,8 @@ def _reduce(plan: RulePlan, raw: list[Entry], builder: ToAst) -> Entry:
         values.extend([None] * plan.trailing_nones)
     if plan.root:  # the root's meta is only read for a too-deep diagnostic: not needed
         return (values, 0, 0, 0, 0, 0, 0, height + 1, _NODE)
-    first = next((e for e in raw if e[1]), None)
-    last = next((e for e in reversed(raw) if e[1]), None)
-    if first is None or last is None:
-        raise _Bail  # a node without positions: Lark would fill them in later
+    first = raw[0] if raw and raw[0][1] else _positioned(raw, False)
+    last = raw[-1] if raw[-1][1] else _positioned(raw, True)
     if plan.expand1 and len(values) == 1:
         if len(plan.include) != 1 or plan.include[0][1] or plan.include[0][2]:
             raise _Bail  # the single child is spliced or a placeholder: not reproduced
@@ -218,54 +226,96 @@ def _reduce(plan: RulePlan, raw: list[Entry], builder: ToAst) -> Entry:
         return child
     if plan.splice:
         return (values, first[1], first[2], first[3], last[4], last[5], last[6], height, _SPLICE)
-    value = getattr(builder, plan.name)(_meta(first, last), values)
+    # ToAst.span takes a Span as the meta Lark would compute: the same positions
+    meta = Span(builder.file, first[1], first[2], last[4], last[5], first[3], last[6])
+    value = getattr(builder, plan.name)(meta, values)
     return (value, first[1], first[2], first[3], last[4], last[5], last[6], height + 1, _NODE)
+
+
+def _positioned(raw: list[Entry], from_end: bool) -> Entry:
+    """The first (or last) entry with positions; a node without any needs Lark."""
+    for entry in reversed(raw) if from_end else raw:
+        if entry[1]:
+            return entry
+    raise _Bail  # a node without positions: Lark would fill them in later
+
+
+def _match_rest(regexes: tuple[Any, ...], text: str, pos: int) -> Any:
+    """The match of Lark's further regexes (a lexer with many terminals has several)."""
+    for regex in regexes[1:]:
+        match = regex.match(text, pos)
+        if match:
+            return match
+    raise _Bail
+
+
+def _pass_chain(
+    actions: dict[int, dict[str, int | RulePlan]], key: tuple[int, int, str], end_state: int
+) -> int:
+    """The top state after the pass-through reductions ``key``'s lookahead causes."""
+    below, top, lookahead = key
+    action = actions[top].get(lookahead)
+    while isinstance(action, RulePlan) and action.kind == _PASS:
+        top = actions[below][action.origin]  # type: ignore[assignment]
+        if lookahead == "$END" and top == end_state:
+            break
+        action = actions[top].get(lookahead)
+    return top
 
 
 def _run(tables: Tables, builder: ToAst, text: str) -> FastResult:
     actions, lexers, comment, end_state = tables.actions, tables.lexers, tables.comment, tables.end_state
+    kept, passes = tables.kept, tables.passes
+    new_token: Any = Token._future_new  # Token(...) without its keyword-argument shim
     states: list[int] = [tables.start_state]
     values: list[Entry] = []
     comments: list[ast.Comment] = []
     pos, line, line_start, size = 0, 1, 0, len(text)
+    regexes, keywords, ignore, newline_types = lexers[states[-1]][:4]
     while True:
         if pos < size:
-            lexer = lexers[states[-1]]
-            for regex in lexer.regexes:
-                match = regex.match(text, pos)
-                if match:
-                    break
-            else:
-                raise _Bail
-            value: str = match.group(0)
+            match = regexes[0].match(text, pos)
+            if match is None:
+                match = _match_rest(regexes, text, pos)
+            value: str = match.group()
             type_: str = match.lastgroup
             start, start_line, column = pos, line, pos - line_start + 1
             pos += len(value)
-            if type_ in lexer.newline_types:
+            if type_ in newline_types:
                 newlines = value.count("\n")
                 if newlines:
                     line += newlines
                     line_start = start + value.rindex("\n") + 1
-            if type_ in lexer.ignore:
+            if type_ in ignore:
                 if type_ == comment:
                     comments.append(ast.Comment(value[2:].rstrip(), start_line))
                 continue
-            words = lexer.keywords.get(type_)
+            words = keywords.get(type_)
             if words is not None:
                 type_ = words.get(value, type_)
         else:
             type_ = "$END"
+        row = actions[states[-1]]
         while True:  # reduce as the lookahead asks
-            action = actions[states[-1]].get(type_)
+            action = row.get(type_)
             if action is None:
                 raise _Bail
             if action.__class__ is int:
                 break
             plan: RulePlan = action  # type: ignore[assignment]
             kind = plan.kind
-            if kind == _PASS:
-                states.pop()
-            elif kind == _LIST1:
+            if kind == _PASS:  # the entry stays: only the state changes, the chain at once
+                key = (states[-2], states[-1], type_)
+                state = passes.get(key, -1)
+                if state < 0:
+                    state = passes[key] = _pass_chain(actions, key, end_state)
+                states[-1] = state
+                if type_ == "$END" and state == end_state:
+                    root = values[-1]
+                    return FastResult(root[0], root[7], tuple(comments))
+                row = actions[state]
+                continue
+            if kind == _LIST1:
                 states.pop()
                 child = values[-1]
                 values[-1] = ([child[0]], *child[1:7], child[7], _SPLICE)
@@ -278,13 +328,20 @@ def _run(tables: Tables, builder: ToAst, text: str) -> FastResult:
                 else:
                     raw = []
                 values.append(_reduce(plan, raw, builder))
-            states.append(actions[states[-1]][plan.origin])  # type: ignore[arg-type]
-            if type_ == "$END" and states[-1] == end_state:
+            goto: int = actions[states[-1]][plan.origin]  # type: ignore[assignment]
+            states.append(goto)
+            if type_ == "$END" and goto == end_state:
                 root = values[-1]
                 return FastResult(root[0], root[7], tuple(comments))
+            row = actions[goto]
         if type_ == "$END":
             raise _Bail  # Lark never shifts the end marker
-        states.append(action)
+        shift: int = action
+        states.append(shift)
+        regexes, keywords, ignore, newline_types = lexers[shift][:4]
         end_column = pos - line_start + 1
-        token = Token(type_, value, start, start_line, column, line, end_column, pos)
+        token = (
+            new_token(type_, value, start, start_line, column, line, end_column, pos)
+            if type_ in kept else None
+        )
         values.append((token, start_line, column, start, line, end_column, pos, 0, _TOKEN))

@@ -96,7 +96,10 @@ class ToAst:
 
     # ------------------------------------------------------------ helpers
 
-    def span(self, meta: Meta) -> Span:
+    def span(self, meta: Meta | Span) -> Span:
+        if meta.__class__ is Span:  # the lean driver (fastparse) passes the span itself
+            return meta
+        assert isinstance(meta, Meta)
         if meta.empty:
             return Span(self.file, 0, 0, 0, 0)
         return Span(
