@@ -211,3 +211,10 @@ def test_csv_carries_names_and_neutralises_formulas(
     lines = out.splitlines()
     assert lines[0].startswith("payee,name,")
     assert any(",'=HYPERLINK(1)," in line for line in lines)
+
+
+def test_check_on_a_folder_without_plans_fails(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "check", str(tmp_path))
+    assert code == 1 and out == ""
+    assert "no .kpi files found" in err

@@ -58,6 +58,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    if not files:
+        # a CI job pointed at the wrong folder must not pass by checking nothing
+        print(f"error: no .kpi files found under {', '.join(args.paths)}", file=sys.stderr)
+        return EXIT_ERRORS
     diags, sources = check_files(files)
     if args.format == "json":
         sys.stdout.write(render_json(diags) + "\n")
