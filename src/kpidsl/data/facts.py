@@ -105,10 +105,16 @@ def _bind_table(
     if not check_columns(view, required_fields(kind), kind.fields, sink, what):
         return
     columns = _columns(kind, view)
-    for row in check_shape(view, sink):
-        problems: list[Diagnostic] = []
-        values = {c.field: _field(view, row, c, payees, problems) for c in columns}
-        key = view.text(row, kind.key)
+    rows = check_shape(view, sink)
+    typed, cell_problems = _typed_columns(view, rows, columns, payees)
+    fields = [c.field for c in columns]
+    key_index = view.index.get(kind.key)
+    facts = out.facts[kind.name]
+    records = zip(*typed, strict=True) if typed else iter([()] * len(rows))
+    for i, (row, values) in enumerate(zip(rows, records, strict=True)):
+        problems = cell_problems.get(i, [])
+        # check_shape keeps only rows as wide as the header: the key's cell is there.
+        key = row.cells[key_index] if key_index is not None else ""
         if key:
             dup = keys.duplicate(view, row, (key,), kind.key, f"{kind.name} {kind.key}")
             if dup is not None:
@@ -118,8 +124,40 @@ def _bind_table(
             if key:
                 out.rejected_keys[kind.name].add(key)
             continue
-        out.facts[kind.name][key] = Fact(kind.name, key, values, row.ref)
+        facts[key] = Fact(kind.name, key, dict(zip(fields, values, strict=True)), row.ref)
         out.rows[kind.name, key] = (view, row)
+
+
+def _typed_columns(
+    view: View, rows: list[RawRow], columns: list[_Column], payees: dict[str, Payee]
+) -> tuple[list[list[Value]], dict[int, list[Diagnostic]]]:
+    """Each column's typed values, row by row, and each row's problems in column order.
+
+    A cell that typed without a problem is a pure function of its text, so each
+    column caches its values by text: a repeated date, flag or amount is parsed
+    once per table. A failing cell is typed again at every row, so its problem
+    is reported with that row's location.
+    """
+    problems: dict[int, list[Diagnostic]] = {}
+    typed: list[list[Value]] = []
+    for col in columns:
+        index = col.index
+        texts = [r.cells[index] for r in rows] if index is not None else [""] * len(rows)
+        cache: dict[str, Value] = {}
+        values: list[Value] = []
+        for i, text in enumerate(texts):
+            if text in cache:
+                values.append(cache[text])
+                continue
+            found: list[Diagnostic] = []
+            value = _field(view, rows[i], col, payees, found)
+            if found:
+                problems.setdefault(i, []).extend(found)
+            else:
+                cache[text] = value
+            values.append(value)
+        typed.append(values)
+    return typed, problems
 
 
 def _field(

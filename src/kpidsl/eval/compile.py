@@ -81,8 +81,7 @@ class Compiler:
             name, span = e.name, e.span
             return lambda s, f: s.named(name, span)
         if isinstance(e, ast.Field):
-            node = e
-            return lambda s, f: s.field(f, node)
+            return _field(e)
         if isinstance(e, ast.Unary):
             return self._unary(e)
         if isinstance(e, ast.Binary):
@@ -150,6 +149,20 @@ class Compiler:
     def _fallback(self, e: ast.Fallback) -> Fn:
         main, alt, node = self.compile(e.expr), self.compile(e.fallback), e
         return lambda s, f: s.fallback(node, main, alt, f)
+
+
+def _field(node: ast.Field) -> Fn:
+    """A field read; a fact's own field (not ``share``, no reference) is read directly."""
+    if len(node.path) != 1 or node.path == ("share",):
+        return lambda s, f: s.field(f, node)
+    name = node.path[0]
+
+    def fn(s: Scope, f: FactCtx | None) -> Value:
+        if f is None:
+            return s.field(f, node)  # the scope says why a field is read outside an aggregate
+        return f.fact.values.get(name)
+
+    return fn
 
 
 def _arith(op: str, left: Fn, right: Fn, e: ast.Binary) -> Fn:
