@@ -192,3 +192,12 @@ def test_render_text_keeps_the_exact_value_in_the_tree_but_shows_a_percent() -> 
     assert "attainment(bookings) = 118.5%" in render_text(node)
     assert node.value == "1.185000"
 
+
+
+def test_percent_typed_values_display_as_percents_and_keep_their_exact_value() -> None:
+    from kpidsl.explain.render import render_json, render_text
+    from kpidsl.explain.tree import Explanation
+
+    node = Explanation("collaboration", "input", "0.65", unit="percent")
+    assert "collaboration = 65%" in render_text(node)
+    assert '"value": "0.65"' in render_json(node) and '"unit": "percent"' in render_json(node)

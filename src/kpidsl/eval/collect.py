@@ -38,10 +38,10 @@ class Collector:
 
     def build(self, name: str, kind: str, value: str | None, *, formula: str = "",
               span: Span | None = None, override: str | None = None,
-              error: str | None = None) -> Explanation:
+              error: str | None = None, unit: str | None = None) -> Explanation:
         return Explanation(
             name=name, kind=kind, value=value, formula=formula or self.formula, span=span,
             override=override, notes=tuple(self.notes), row_header=self.header if self.rows else (),
             rows=tuple(self.rows), facts=self.facts, fact_count=self.fact_count,
-            children=tuple(self.children.values()), error=error,
+            children=tuple(self.children.values()), error=error, unit=unit,
         )

@@ -168,7 +168,8 @@ class Env:
         self._stack.pop()
         d = applied.definition
         node = col.build(name, _kind(d), None if error else value_text_or_none(value),
-                         formula=_formula(d), span=d.span, override=applied.why, error=error)
+                         formula=_formula(d), span=d.span, override=applied.why, error=error,
+                         unit=getattr(d, "type", None))
         self.order.append(name)
         self.expl[name] = node
         self.attach(node)

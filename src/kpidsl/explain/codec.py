@@ -38,6 +38,7 @@ def explanation_from_dict(data: Mapping[str, Any]) -> Explanation:
         fact_count=int(facts.get("count", 0)),
         children=tuple(explanation_from_dict(c) for c in data.get("children", ())),
         error=data.get("error"),
+        unit=data.get("unit"),
     )
 
 

@@ -63,11 +63,12 @@ def trim_zeros(text: str) -> str:
     return _PADDED.sub(one, text)
 
 
-def display_value(value: str | None, kind: str = "") -> str:
-    """A node's value for people: percents for attainments and scores, padding zeros dropped."""
+def display_value(value: str | None, kind: str = "", unit: str | None = None) -> str:
+    """A node's value for people: percents for attainments, scores and percent-typed values,
+    padding zeros dropped."""
     if value is None:
         return "ERROR"
-    if kind in _PERCENT_KINDS and _NUMBER.match(value):
+    if (kind in _PERCENT_KINDS or unit == "percent") and _NUMBER.match(value):
         return format_value(percent_text(Decimal(value)).removesuffix("%")) + "%"
     return format_value(trim_zeros(value))
 
@@ -92,7 +93,7 @@ class _Text:
         return f"{_STYLES[key]}{text}{_RESET}" if self.color else text
 
     def header(self, e: Explanation) -> str:
-        value = display_value(e.value, e.kind)
+        value = display_value(e.value, e.kind, e.unit)
         value = self.style("error", value) if e.value is None else value
         out = f"{self.style('name', e.name)} = {value}  {self.style('kind', '[' + e.kind + ']')}"
         if e.span is not None:
@@ -202,7 +203,7 @@ def _html_summary(e: Explanation) -> str:
     value_cls = "value error" if e.value is None else "value"
     out = (
         f'<span class="name">{_e(e.name)}</span> = '
-        f'<span class="{value_cls}">{_e(display_value(e.value, e.kind))}</span>'
+        f'<span class="{value_cls}">{_e(display_value(e.value, e.kind, e.unit))}</span>'
         f'<span class="kind">[{_e(e.kind)}]</span>'
     )
     if e.span is not None:

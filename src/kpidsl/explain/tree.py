@@ -37,6 +37,7 @@ class Explanation:
     fact_count: int = 0
     children: tuple[Explanation, ...] = ()
     error: str | None = None
+    unit: str | None = None  # the declared type of a named value: money, percent, count...
 
     def _repr_html_(self) -> str:
         """Rich display in Jupyter: the collapsible explanation tree."""
@@ -61,6 +62,8 @@ class Explanation:
             out["facts"] = {"count": self.fact_count, "keys": list(self.facts)}
         if self.error:
             out["error"] = self.error
+        if self.unit:
+            out["unit"] = self.unit
         if self.children:
             out["children"] = [c.to_dict() for c in self.children]
         return out
