@@ -157,3 +157,11 @@ def test_parse_raises_kpi_error_with_diagnostics() -> None:
         parse("metric x = 1", "bad.kpi")
     assert info.value.diagnostics[0].code == "KPI0001"
     assert info.value.diagnostics[0].span.file == "bad.kpi"
+
+
+def test_too_deep_points_at_the_expression_not_the_first_line() -> None:
+    from kpidsl.syntax.parser import parse_source
+
+    text = 'plan "t" {\n  currency CNY\n}\n\npayout c: money = ' + " + ".join(["1"] * 250) + "\n"
+    _, diags = parse_source(text, "p.kpi")
+    assert [(d.code, d.span.line) for d in diags] == [("KPI0004", 5)]

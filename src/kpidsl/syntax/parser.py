@@ -157,6 +157,7 @@ def _comment_nodes(tokens: list[Token]) -> tuple[ast.Comment, ...]:
 
 def _module(tree: Tree[Any], source: SourceFile, diags: list[Diagnostic]) -> ast.Module:
     builder = ToAst(source.name)
+    builder.depth_limit = MAX_DEPTH + 2
     items = builder.transform(tree)
     depth, where = builder.deepest
     if depth > MAX_DEPTH + 2 and where is not None:

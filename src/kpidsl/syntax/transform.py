@@ -58,6 +58,8 @@ class ToAst:
         self.file = file
         self.diagnostics: list[Diagnostic] = []
         self.deepest: tuple[int, Meta | None] = (0, None)
+        # the height past which a tree is too deep; the first node to cross it locates the error
+        self.depth_limit: int | None = None
 
     def transform(self, tree: Tree[Token]) -> list[Any]:
         """The transformed children of the root, bottom-up without recursion.
@@ -75,6 +77,8 @@ class ToAst:
         first.append(len(queue))
         results: list[Any] = [None] * len(queue)
         heights = [0] * len(queue)
+        crossing: Meta | None = None
+        limit = self.depth_limit
         for i in range(len(queue) - 1, -1, -1):
             sub, nxt, height = queue[i], first[i + 1], 0
             children: list[Any] = []
@@ -87,9 +91,11 @@ class ToAst:
                 else:
                     children.append(child)
             heights[i] = height + 1
+            if crossing is None and limit is not None and height + 1 > limit:
+                crossing = sub.meta  # inside the offending expression, not the file's first line
             if i == 0:
-                # the root is strictly the highest node, so it is where the depth is
-                self.deepest = (height + 1, sub.meta)
+                # the root is strictly the highest node
+                self.deepest = (height + 1, crossing or sub.meta)
                 return children
             results[i] = getattr(self, sub.data)(sub.meta, children)
         return []
