@@ -218,3 +218,10 @@ def test_check_on_a_folder_without_plans_fails(tmp_path: Path,
     code, out, err = run(capsys, "check", str(tmp_path))
     assert code == 1 and out == ""
     assert "no .kpi files found" in err
+
+
+def test_check_warns_about_an_empty_plan_file(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "plan.kpi").write_text("// nothing yet\n\n", encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(tmp_path / "plan.kpi"))
+    assert code == 0 and "warning[KPI0011]: this plan file is empty" in out

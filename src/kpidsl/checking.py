@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from kpidsl.diagnostics import Diagnostic
+from kpidsl.diagnostics import Diagnostic, warning
 from kpidsl.source import SourceFile
 
 
@@ -25,6 +25,12 @@ def check_files(files: Sequence[Path]) -> tuple[list[Diagnostic], dict[str, Sour
         for name, src in srcs.items():
             sources.setdefault(name, src)
         found = list(found)
+        if modules and not modules[0].items and modules[0].header is None:
+            text = srcs.get(modules[0].file)
+            span = text.span(0, 0) if text is not None else modules[0].span
+            found.append(warning("KPI0011", "this plan file is empty", span, "",
+                                 help="write a `plan \"Name\" { ... }` header and definitions, "
+                                      "or delete the file"))
         if modules and modules[0].header is not None and not _has_error(found):
             _, checked = check(modules)
             found.extend(checked)
