@@ -225,3 +225,18 @@ def test_check_warns_about_an_empty_plan_file(tmp_path: Path,
     (tmp_path / "plan.kpi").write_text("// nothing yet\n\n", encoding="utf-8")
     code, out, _ = run(capsys, "check", str(tmp_path / "plan.kpi"))
     assert code == 0 and "warning[KPI0011]: this plan file is empty" in out
+
+
+def test_diff_checks_the_period_like_eval(capsys: pytest.CaptureFixture[str]) -> None:
+    plan = str(EAST / "plan.kpi")
+    code, out, err = run(capsys, "diff", plan, plan, "--data", str(EAST / "data"),
+                         "--period", "garbage")
+    assert code == 2 and out == ""
+    assert "'garbage' is not a quarter period" in err
+
+
+def test_kpidsl_test_on_a_folder_without_plans_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "test", str(tmp_path), "--fail-under", "90")
+    assert code == 1 and "no .kpi files found" in err

@@ -109,7 +109,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[api.Plan, api.Result] | int:
     plan = _load_plan(args.plan)
     if plan is None:
         return EXIT_ERRORS
-    period = _period(plan, args.period)
+    period = canonical_period(plan, args.period)
     if period is None:
         return EXIT_USAGE
     payee = getattr(args, "payee", None)
@@ -123,7 +123,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[api.Plan, api.Result] | int:
     return plan, result
 
 
-def _period(plan: api.Plan, text: str) -> str | None:
+def canonical_period(plan: api.Plan, text: str) -> str | None:
     """The --period in canonical form (``2026-q3`` -> ``2026-Q3``), or None after saying why."""
     from kpidsl.periods import PeriodError, parse_period
 
@@ -132,7 +132,8 @@ def _period(plan: api.Plan, text: str) -> str | None:
     try:
         parse_period(canonical, header.period, header.fiscal_year_start)
     except PeriodError as e:
-        print(f"error: --period: {e}; the plan {plan.name!r} is paid by {header.period}",
+        why = str(e).replace(repr(canonical), repr(text.strip()))  # the user's own spelling
+        print(f"error: --period: {why}; the plan {plan.name!r} is paid by {header.period}",
               file=sys.stderr)
         return None
     return canonical

@@ -56,9 +56,16 @@ def test_keyword_filters_and_counts_skipped(
     assert lines == [f"PASS {path.as_posix()}::good", "1 passed, 0 failed, 1 skipped"]
 
 
-def test_no_tests_is_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_plan_without_tests_is_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "plan.kpi").write_text('plan "t" {\n  currency CNY\n}\n', encoding="utf-8")
     code, lines, _ = run(capsys, str(tmp_path))
     assert (code, lines) == (0, ["0 passed, 0 failed"])
+
+
+def test_a_folder_without_plans_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines, err = run(capsys, str(tmp_path))
+    assert (code, lines) == (1, [])
+    assert "no .kpi files found" in err
 
 
 def test_a_missing_path_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

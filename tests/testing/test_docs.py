@@ -43,9 +43,7 @@ def test_the_failure_shown_is_the_runners(
     shown = fenced("text")[1].splitlines()
     lines = out.splitlines()
     assert code == 1
-    assert lines[:5] == shown[:5]
-    assert lines[-2:] == shown[-2:]
-    assert "│     D2        1   30000" in out
+    assert lines == shown  # the whole failure, explanation included: the doc cannot drift
 
 
 EXTRA = """

@@ -58,7 +58,12 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(e.render(color=_use_color(sys.stderr)))
     if len(plans) != 2:
         return EXIT_ERRORS
-    comparison = compare(plans[0], plans[1], api.load_data(args.data), args.period)
+    from kpidsl.cli import canonical_period
+
+    period = canonical_period(plans[1], args.period)
+    if period is None or canonical_period(plans[0], period) is None:
+        return EXIT_USAGE
+    comparison = compare(plans[0], plans[1], api.load_data(args.data), period)
     if args.format == "json":
         sys.stdout.write(json.dumps(comparison.to_dict(args.top), ensure_ascii=False, indent=2) + "\n")
     else:

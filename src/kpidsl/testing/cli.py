@@ -54,6 +54,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     if args.invariant_examples is not None and args.invariant_examples < 1:
         print("error: --invariant-examples must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    if not any(Path(p).is_file() or any(Path(p).rglob("*.kpi")) for p in args.paths):
+        # a CI job pointed at the wrong folder must not pass by running nothing
+        print(f"error: no .kpi files found under {', '.join(args.paths)}", file=sys.stderr)
+        return EXIT_FAILED
     coverage = args.coverage or args.fail_under is not None
     report = run_paths(args.paths, keyword=args.keyword, coverage=coverage,
                        invariant_examples=args.invariant_examples)
