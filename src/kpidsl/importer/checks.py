@@ -66,7 +66,9 @@ def _hierarchy(payees: list[Row]) -> list[Problem]:
         m = row.values.get("manager", "")
         if m and m not in ids:
             problems.append(_at(row, "manager", codes.UNKNOWN_MANAGER,
-                                f"manager '{m}' of payee {row.values['id']} is not a payee",
+                                f"manager '{m}' of payee {row.values['id']} is not a payee; "
+                                "the row is kept (so the payee's facts are not rejected too) "
+                                "but the data cannot be paid until it is fixed",
                                 rejects=False))
     reported: set[str] = set()
     for start in sorted(ids):
