@@ -240,3 +240,11 @@ def test_kpidsl_test_on_a_folder_without_plans_fails(
 ) -> None:
     code, _, err = run(capsys, "test", str(tmp_path), "--fail-under", "90")
     assert code == 1 and "no .kpi files found" in err
+
+
+def test_what_it_takes_unknown_tiers_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "what-it-takes", str(EAST / "plan.kpi"), "--data",
+                         str(EAST / "data"), "--period", "2026-Q3", "--payee", "lina",
+                         "--metric", "bookings", "--next-tier", "--tiers", "nosuch")
+    assert code == 2 and out == ""
+    assert "no tiers 'nosuch'" in err and "commission_rate" in err

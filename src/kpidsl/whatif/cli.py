@@ -67,6 +67,12 @@ def run(args: argparse.Namespace) -> int:
     except api.PlanError as e:
         sys.stderr.write(e.render(color=_use_color(sys.stderr)))
         return EXIT_ERRORS
+    defs = [*plan.model.base.values(), *(d for b in plan.model.overrides for d in b.body)]
+    tiers = sorted({d.name for d in defs if type(d).__name__ == "Tiers"})
+    if args.tiers is not None and args.tiers not in tiers:
+        print(f"error: --tiers: the plan has no tiers {args.tiers!r} (it has: {', '.join(tiers)})",
+              file=sys.stderr)
+        return EXIT_USAGE
     try:
         answer = what_it_takes(plan, api.load_data(args.data), args.period, args.payee, args.metric,
                                next_tier=args.next_tier, payout=args.payout,
