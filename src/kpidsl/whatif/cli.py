@@ -50,7 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kpidsl what-it-takes``."""
-    from kpidsl import api
+    from kpidsl import api, ast
     from kpidsl.cli import _use_color
     from kpidsl.diagnostics import KpiError
     from kpidsl.render import render_text
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(e.render(color=_use_color(sys.stderr)))
         return EXIT_ERRORS
     defs = [*plan.model.base.values(), *(d for b in plan.model.overrides for d in b.body)]
-    tiers = sorted({d.name for d in defs if type(d).__name__ == "Tiers"})
+    tiers = sorted({d.name for d in defs if isinstance(d, ast.Tiers)})
     if args.tiers is not None and args.tiers not in tiers:
         print(f"error: --tiers: the plan has no tiers {args.tiers!r} (it has: {', '.join(tiers)})",
               file=sys.stderr)
