@@ -20,7 +20,8 @@ def blocks(code: str) -> list[str]:
 
 
 def test_every_code_is_documented() -> None:
-    expected = {f"KPI00{n:02d}" for n in range(1, 11)} | {"KPI0101", "KPI0102", "KPI0103"}
+    # KPI0011 (empty plan file) is reported by `kpidsl check` over files (tests/test_cli.py)
+    expected = {f"KPI00{n:02d}" for n in range(1, 12)} | {"KPI0101", "KPI0102", "KPI0103"}
     assert set(SECTIONS) == expected
 
 
