@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from decimal import Decimal
+
+from kpidsl.numbers import grouped
 
 
 def char_width(ch: str) -> int:
@@ -26,15 +27,4 @@ def rjust(text: str, columns: int) -> str:
     return " " * max(0, columns - width(text)) + text
 
 
-def format_grouped(value: Decimal) -> str:
-    """``1234567.50`` -> ``1,234,567.50``: thousands separators, the exact digits kept."""
-    text = format(value, "f")
-    sign = "-" if text.startswith("-") else ""
-    digits = text.lstrip("-")
-    whole, _, frac = digits.partition(".")
-    groups: list[str] = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    return sign + ",".join(groups) + ("." + frac if frac else "")
+format_grouped = grouped  # the one definition is kpidsl.numbers.grouped

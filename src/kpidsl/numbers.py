@@ -130,6 +130,14 @@ def fmt(value: Decimal) -> str:
     return text
 
 
+def plain(value: Decimal) -> str:
+    """No exponent and no trailing fraction zeros: ``0.650`` -> ``0.65``, ``1E+3`` -> ``1000``."""
+    text = fmt(value)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
 def grouped(value: Decimal) -> str:
     """``118500.00`` as ``118,500.00``: the integer part's thousands grouped, every digit kept."""
     text = fmt(value)

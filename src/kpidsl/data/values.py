@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from decimal import Context, Decimal
+from decimal import Decimal
 
+from kpidsl.numbers import plain as numbers_plain
 from kpidsl.periods import GRANULARITIES, PeriodError, parse_period
 
 from .model import Value
@@ -23,7 +24,6 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 NUMBER_TYPES = ("money", "number", "percent", "count")
-_PLAIN = Context(prec=400)
 
 
 class ValueProblem(ValueError):
@@ -69,9 +69,7 @@ def ambiguous_percent(text: str, value: Decimal) -> bool:
     return not text.endswith("%") and abs(value) > 1
 
 
-def plain(value: Decimal) -> str:
-    """A decimal written out without exponent or trailing zeros: ``0.650`` → ``0.65``."""
-    return format(value.normalize(_PLAIN), "f")
+plain = numbers_plain  # the one definition is kpidsl.numbers.plain
 
 
 def parse_count(text: str) -> Decimal:

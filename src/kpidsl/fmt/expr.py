@@ -10,11 +10,11 @@ bare only where a whole expression stands; elsewhere it is parenthesized.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 import attrs
 
 from kpidsl import ast
+from kpidsl.numbers import plain
 
 __all__ = [
     "ADD",
@@ -64,15 +64,8 @@ def format_number(num: ast.Number) -> str:
             return num.text + "%"
         return num.text
     value = num.value.scaleb(2) if num.percent else num.value
-    return _plain(value) + ("%" if num.percent else "")
+    return plain(value) + ("%" if num.percent else "")
 
-
-def _plain(value: Decimal) -> str:
-    """Decimal digits without exponent and without trailing fraction zeros."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
 
 
 def format_string(value: str) -> str:

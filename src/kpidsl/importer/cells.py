@@ -16,17 +16,15 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from kpidsl.data.values import ValueProblem, parse_decimal, shift
+from kpidsl.numbers import fmt as fmt_decimal
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SERIAL = re.compile(r"^\d+(?:\.0+)?$")
 
 
-def plain(value: Decimal) -> str:
-    """A decimal in plain notation, scale kept: ``Decimal('1E+3')`` → ``1000``."""
-    if value == value.to_integral_value() and value.as_tuple().exponent > 0:  # type: ignore[operator]
-        return str(int(value))
-    return format(value, "f")
+# plain notation with the scale kept (``1E+3`` -> ``1000``): the one definition in numbers
+plain = fmt_decimal
 
 
 def float_text(value: float, decimals: int = 2) -> tuple[str, bool]:  # float-ok

@@ -23,28 +23,16 @@ from kpidsl.data.model import RawRow, RawTable, RowRef
 from kpidsl.data.values import ValueProblem
 
 from . import codes
-from .cells import float_text
+from .frames import python_cell
 from .problems import Problem, error, warning
 from .readers import Read, unreadable
 
 
 def cell_text(value: Any, decimals: int = 2) -> tuple[str, bool]:
-    """(text, float noise?) of a cell value as openpyxl gives it."""
-    if value is None:
-        return "", False
-    if isinstance(value, bool):
-        return ("true" if value else "false"), False
-    if isinstance(value, int):
-        return str(value), False
-    if isinstance(value, float):  # float-ok: the workbook stores binary floats
-        return float_text(value, decimals)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat(), False
-    if isinstance(value, dt.date):
-        return value.isoformat(), False
-    if isinstance(value, dt.time):
+    """(text, float noise?) of a cell value as openpyxl gives it (the frames' conversion)."""
+    if isinstance(value, dt.time) and not isinstance(value, dt.datetime):
         raise ValueProblem("a time of day is not a cell value the data folder can hold")
-    return str(value).strip(), False
+    return python_cell(value, decimals)
 
 
 def _open(path: Path, display: str) -> tuple[Any, str | None]:

@@ -98,8 +98,8 @@ def _all_rows(table: Any, display: str) -> list[Problem]:
                   display, line=n, rejects=True) for n in range(1, table.num_rows + 1)]
 
 
-def arrow_cell(value: Any, decimals: int) -> tuple[str, bool]:
-    """(text, float noise?) of an Arrow scalar as a Python value."""
+def python_cell(value: Any, decimals: int = 2) -> tuple[str, bool]:
+    """(text, float noise?) of a cell as a Python value (an Arrow scalar's, a workbook's)."""
     if value is None:
         return "", False
     if isinstance(value, bool):
@@ -125,7 +125,7 @@ def _cells(record: dict[str, Any], names: list[str], header: tuple[str, ...], n:
     bad = False
     for i, (raw, col) in enumerate(zip(names, header, strict=True), start=1):
         try:
-            text, noisy = arrow_cell(record.get(raw), decimals)
+            text, noisy = python_cell(record.get(raw), decimals)
         except ValueProblem as exc:
             problems.append(error(codes.INVALID_VALUE, f"invalid cell: {exc}", display, line=n,
                                   column=col, col=i, value=str(record.get(raw))[:40],

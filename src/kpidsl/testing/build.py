@@ -18,6 +18,8 @@ from typing import Any
 import attrs
 
 from kpidsl import api
+from kpidsl.fmt.expr import format_string
+from kpidsl.numbers import plain
 
 Record = dict[str, Any]
 
@@ -96,26 +98,19 @@ def cell(value: Any, percent: bool = False) -> str:
         return "true" if value else "false"
     if isinstance(value, Decimal):
         if percent:
-            return f"{_plain(value * 100)}%"
-        return _plain(value)
+            return f"{plain(value * 100)}%"
+        return plain(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
     if WORD.match(text) and text != "-":
         return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _plain(d: Decimal) -> str:
-    text = format(d, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
+    return format_string(text)
 
 
 def payee_ref(pid: str) -> str:
     """A payee id as written in ``expect``: plain when it is a name, else quoted."""
-    return pid if pid.isidentifier() else '"' + pid.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return pid if pid.isidentifier() else format_string(pid)
 
 
 def _grid(rows: list[list[str]], indent: str) -> list[str]:
