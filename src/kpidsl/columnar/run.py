@@ -34,7 +34,6 @@ from .facttable import FactTable, dangling, load_fact_table, unsupported_fields,
 from .sources import SourceFile, column_types, connect, find_sources, quote, raw_table
 from .stage import ColumnarStage
 
-CHUNK = 50  # payees per engine run (see _only_targets)
 LARGE_BYTES = 8_000_000  # fact files at least this big use the columnar stage under engine="auto"
 
 
@@ -207,17 +206,10 @@ class ColumnarRun:
 
         if has_errors(self.loaded.diagnostics):
             return None
-        ids = sorted({p.id for p in self.loaded.dataset.payees} if payees is None else set(payees))
-        if payees is not None and len(ids) <= CHUNK:
-            return _run(self._engine("values"), self.period, ids)
-        stage = self._stage()
-        parts = [evaluate(self.model, _only_targets(self.loaded.dataset, chunk), self.period,
-                          as_of=self.as_of, payees=chunk, fact_stage=stage)
-                 for chunk in _chunks(ids, CHUNK)]
-        results = {k: v for part in parts for k, v in part.payees.items()}
-        errors = tuple(sorted(e for part in parts for e in part.errors))
-        label = parts[0].period if parts else self.period
-        self.evaluation = EvalResult(label, results, errors)
+        if payees is not None:  # service use: one engine, reused across requests
+            return _run(self._engine("values"), self.period, sorted(set(payees)))
+        self.evaluation = evaluate(self.model, self.loaded.dataset, self.period,
+                                   as_of=self.as_of, fact_stage=self._stage())
         return self.evaluation
 
     def explain(self, payee: str, name: str = "total") -> Explanation | None:
@@ -242,17 +234,6 @@ def _run(engine: Engine, period: str, ids: list[str]) -> EvalResult:
     except PeriodError as e:
         return EvalResult(period, {}, (EvalError("", "", BAD_PERIOD, str(e), period, None),))
     return engine.evaluate(p, ids)
-
-
-def _chunks(ids: list[str], size: int) -> list[list[str]]:
-    return [ids[i:i + size] for i in range(0, len(ids), size)] or [[]]
-
-
-def _only_targets(data: Dataset, payees: list[str]) -> Dataset:
-    """The data set with only these payees' targets: the payee stage scans every target per payee
-    (``Env.evaluate_all``), so evaluating in chunks keeps that linear."""
-    wanted = set(payees)
-    return attrs.evolve(data, targets=tuple(t for t in data.targets if t.payee in wanted))
 
 
 class _FactsOnly:
