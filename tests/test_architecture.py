@@ -75,13 +75,16 @@ def test_decimal_contexts_live_in_numbers_only() -> None:
 
 
 def test_the_cli_starts_without_heavy_imports() -> None:
-    """`kpidsl check` must start fast: the engine, pydantic and optional engines load lazily."""
+    """`kpidsl check` must start fast: the engine, pydantic, Lark and optional engines load lazily.
+
+    (tests/startup checks a whole `kpidsl check` and plan load too.)
+    """
     import subprocess
     import sys
 
     probe = (
         "import sys, kpidsl.cli; kpidsl.cli.build_parser(); "
-        "heavy = ('pydantic', 'duckdb', 'openpyxl', 'pyarrow', 'hypothesis', 'kpidsl.eval'); "
+        "heavy = ('pydantic', 'duckdb', 'openpyxl', 'pyarrow', 'hypothesis', 'kpidsl.eval', 'lark'); "
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -52,7 +52,6 @@ def _kpi_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from kpidsl.checking import check_files
-    from kpidsl.render import render_json, render_text
 
     files, missing = _kpi_files(args.paths)
     if missing:
@@ -64,8 +63,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     diags, sources = check_files(files)
     if args.format == "json":
+        from kpidsl.render import render_json
+
         sys.stdout.write(render_json(diags) + "\n")
     elif diags:
+        from kpidsl.render import render_text
+
         sys.stdout.write(render_text(diags, sources, color=_use_color(sys.stdout)))
     else:
         print(f"ok: {len(files)} file{'s' if len(files) != 1 else ''} checked, no problems")
@@ -284,7 +287,12 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(features: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; ``features=False`` leaves out the feature commands.
+
+    The core commands need none of the feature modules, so ``kpidsl check`` does not
+    import them (:func:`main` builds them only for another command, or an error).
+    """
     parser = _Parser(prog="kpidsl", description="Sales KPIs and incentive plans as code.")
     parser.add_argument("--version", action="version", version=f"kpidsl {api_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -315,9 +323,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("schema", help="print the JSON schema of eval --format json")
     p.set_defaults(func=lambda a: _schema())
-    for module in _feature_modules():
-        module.add_parser(sub)
+    if features:
+        for module in _feature_modules():
+            module.add_parser(sub)
     return parser
+
+
+# Commands defined above: a command line starting with one needs no feature module.
+CORE_COMMANDS = frozenset({"check", "fmt", "eval", "explain", "schema"})
 
 
 # Feature commands live beside their feature; each module defines
@@ -350,13 +363,14 @@ def api_version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _utf8_stdio()
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(features=not (words and words[0] in CORE_COMMANDS))
     args, extra = parser.parse_known_args(argv)
     # argparse cannot take a positional after options (`explain PLAN --payee X NAME`)
     if args.command == "explain" and args.name == "total" and len(extra) == 1:
         args.name, extra = extra[0], []
-    if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:  # the usage line lists every command: the whole parser reports it
+        build_parser().error(f"unrecognized arguments: {' '.join(extra)}")
     code: int = args.func(args)
     return code
 

@@ -15,7 +15,8 @@ from test_syntax_robustness import EXPLICIT
 
 from kpidsl.syntax import get_parser, parse_source
 from kpidsl.syntax import parser as syntax_parser
-from kpidsl.syntax.fastparse import build_tables, fast_parse
+from kpidsl.syntax.fastparse import fast_parse
+from kpidsl.syntax.tablegen import build_tables
 from kpidsl.syntax.transform import ToAst
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,8 +55,7 @@ def mutations(text: str, count: int, seed: int) -> list[str]:
 
 
 def test_the_driver_is_available_for_the_grammar() -> None:
-    get_parser()
-    assert syntax_parser._tables is not None
+    assert syntax_parser.get_tables() is not None
 
 
 @pytest.mark.parametrize("path", PLANS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -67,7 +67,7 @@ def test_repository_plans_parse_the_same_on_both_paths(
     assert fast == lark
     module, _diags = parse_source(text, "t.kpi")
     if module is not None:  # a clean plan is taken from the driver, not from the fallback
-        tables = syntax_parser._tables
+        tables = syntax_parser.get_tables()
         assert tables is not None
         assert fast_parse(tables, ToAst("t.kpi"), text) is not None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator
 
 import attrs
@@ -116,6 +115,8 @@ def quote(value: str) -> str:
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
     """A did-you-mean help line, or None when nothing is close."""
+    import difflib  # only when a name is unknown: not at start-up
+
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
     return f"did you mean `{close[0]}`?" if close else None
 

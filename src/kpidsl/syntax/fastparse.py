@@ -9,19 +9,18 @@ would compute) instead of a tree that is walked afterwards.
 It is an accelerator only: it answers None for anything but a clean parse (a
 lexing or syntax error, a diagnostic from the builder, an unexpected grammar
 shape), and the caller then runs the standard Lark parse, which produces the
-diagnostics exactly as before. Tables are built once (:func:`build_tables`) and
-only read afterwards (but for a memo of pass-through reduction chains, whose
-entries are deterministic), so one instance serves every thread.
+diagnostics exactly as before. The tables are generated from the grammar ahead of
+time (:mod:`kpidsl.syntax.tablegen` writes them, :func:`decode_tables` reads them), so a clean parse imports no Lark at all; :func:`build_tables`
+derives them from a Lark parser. They are only read afterwards (but for a memo of
+pass-through reduction chains and the per-state lexers, compiled on first use; both
+deterministic), so one instance serves every thread.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
-
-from lark import Lark, Token
-from lark.grammar import Rule, Terminal
-from lark.lexer import BasicLexer, PatternStr, UnlessCallback
-from lark.parsers.lalr_analysis import Shift
 
 from kpidsl import ast
 from kpidsl.source import Span
@@ -73,7 +72,7 @@ class StateLexer(NamedTuple):
 
 
 class Tables(NamedTuple):
-    """Everything the driver reads; built once per process from the Lark parser."""
+    """Everything the driver reads; decoded (or built from a Lark parser) once per process."""
 
     actions: dict[int, dict[str, int | RulePlan]]  # a shift's next state, or a reduction
     start_state: int
@@ -86,100 +85,86 @@ class Tables(NamedTuple):
     passes: dict[tuple[int, int, str], int]
 
 
-def _plan(rule: Rule, start: str, placeholders: bool) -> RulePlan:
-    """Mirror of lark.parse_tree_builder.maybe_create_child_filter for one rule."""
-    opts = rule.options
-    expansion = rule.expansion
-    empty = opts.empty_indices if placeholders else ()
-    if empty:
-        bits = "".join(str(int(b)) for b in empty)
-        nones = [len(ones) for ones in bits.split("0")]
-    else:
-        nones = [0] * (len(expansion) + 1)
-    include: list[tuple[int, bool, int]] = []
-    pending = 0
-    for i, sym in enumerate(expansion):
-        pending += nones[i]
-        if opts.keep_all_tokens or not (isinstance(sym, Terminal) and sym.filter_out):
-            include.append((i, not sym.is_term and sym.name.startswith("_"), pending))
-            pending = 0
-    pending += nones[len(expansion)]
-    origin = rule.origin.name
-    if opts.template_source is not None or (origin.startswith("_") and opts.expand1):
-        raise Unsupported(f"rule {origin}")
-    name = str(rule.alias or origin)
-    expand1 = bool(opts.expand1 and not rule.alias)
-    single = len(expansion) == 1 and include == [(0, False, 0)] and not pending
-    splice = origin.startswith("_")
-    kind = _PASS if single and expand1 else _LIST1 if single and splice else _GENERAL
-    return RulePlan(
-        len(expansion), str(origin), name, tuple(include), pending, expand1, splice,
-        origin == start, kind,
+class Tok(str):
+    """A token as the driver hands it to the builder: Lark's ``Token`` attributes, no Lark."""
+
+    __slots__ = ("column", "end_column", "end_line", "end_pos", "line", "start_pos", "type")
+
+    type: str
+    start_pos: int
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    end_pos: int
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:  # as Lark's, should a token ever reach a printed value
+        return f"Token({self.type!r}, {str(self)!r})"
+
+
+def _new_token(
+    type_: str, value: str, start: int, line: int, column: int,
+    end_line: int, end_column: int, end_pos: int,
+) -> Tok:
+    tok = str.__new__(Tok, value)
+    tok.type, tok.start_pos, tok.line, tok.column = type_, start, line, column
+    tok.end_line, tok.end_column, tok.end_pos = end_line, end_column, end_pos
+    return tok
+
+
+# The generated form of the tables (see kpidsl.syntax.tablegen): plain literals only.
+# A lexer: ((regex pattern, flags), ...), keywords, ignored terminals, newline terminals.
+LexerSpec = tuple[tuple[tuple[str, int], ...], dict[str, dict[str, str]], tuple[str, ...], tuple[str, ...]]
+# A rule: the RulePlan fields in order, ``include`` as tuples.
+RuleSpec = tuple[Any, ...]
+# A state: its lexer's index, and per lookahead a shift (>= 0) or a reduction (-1 - rule index).
+StateSpec = tuple[int, dict[str, int]]
+
+
+class _Lexers(dict[int, StateLexer]):
+    """State -> lexer, each lexer's regexes compiled when a parse first needs it."""
+
+    def __init__(self, specs: Sequence[LexerSpec], of_state: Mapping[int, int]) -> None:
+        super().__init__()
+        self._specs = specs
+        self._of_state = of_state
+        self._built: dict[int, StateLexer] = {}
+
+    def __missing__(self, state: int) -> StateLexer:
+        index = self._of_state[state]
+        lexer = self._built.get(index)
+        if lexer is None:  # two threads may both build it: the same value, harmless
+            patterns, keywords, ignore, newline_types = self._specs[index]
+            regexes = tuple(re.compile(pattern, flags) for pattern, flags in patterns)
+            lexer = self._built[index] = StateLexer(
+                regexes, keywords, frozenset(ignore), frozenset(newline_types)
+            )
+        self[state] = lexer
+        return lexer
+
+
+def decode_tables(
+    start_state: int, end_state: int, comment: str, kept: Sequence[str],
+    rules: Sequence[RuleSpec], lexers: Sequence[LexerSpec], states: Mapping[int, StateSpec],
+) -> Tables:
+    """The driver's tables from their generated form (see :mod:`kpidsl.syntax.generated`)."""
+    plans = [
+        RulePlan(size, origin, name, tuple(tuple(i) for i in include), trailing, e1, sp, root, kind)
+        for size, origin, name, include, trailing, e1, sp, root, kind in rules
+    ]
+    actions: dict[int, dict[str, int | RulePlan]] = {}
+    of_state: dict[int, int] = {}
+    for state, (lexer, row) in states.items():
+        actions[state] = {sym: code if code >= 0 else plans[-1 - code] for sym, code in row.items()}
+        if lexer >= 0:
+            of_state[state] = lexer
+    return Tables(
+        actions, start_state, end_state, _Lexers(lexers, of_state), comment, frozenset(kept), {}
     )
-
-
-def _kept_terminals(rule: Rule, plan: RulePlan) -> set[str]:
-    """The terminals ``rule`` passes on to its node (filtered ones are only positions)."""
-    return {
-        rule.expansion[index].name for index, _, _ in plan.include
-        if rule.expansion[index].is_term
-    }
-
-
-def _state_lexer(lexer: BasicLexer, comment: str) -> StateLexer:
-    scanner = lexer.scanner  # built lazily by Lark: build it here, under the caller's lock
-    keywords: dict[str, dict[str, str]] = {}
-    for type_, callback in lexer.callback.items():
-        if type_ == comment and callback is lexer.user_callbacks.get(comment):
-            continue
-        if not isinstance(callback, UnlessCallback):
-            raise Unsupported(f"lexer callback on {type_}")
-        words: dict[str, str] = {}
-        for term in callback.scanner.terminals:
-            if not isinstance(term.pattern, PatternStr) or term.pattern.flags:
-                raise Unsupported(f"keyword {term.name}")
-            words[term.pattern.value] = term.name
-        keywords[type_] = words
-    return StateLexer(
-        tuple(scanner._mres), keywords, frozenset(lexer.ignore_types),
-        frozenset(lexer.newline_types),
-    )
-
-
-def build_tables(parser: Lark, comment: str = "COMMENT") -> Tables | None:
-    """The driver's tables for ``parser`` (LALR, contextual lexer), or None if unsupported."""
-    try:
-        frontend = parser.parser
-        table = frontend.parser.parser.parse_table
-        start = parser.options.start[0]
-        placeholders = bool(parser.options.maybe_placeholders)
-        plans: dict[Rule, RulePlan] = {}
-        kept: set[str] = set()
-        actions: dict[int, dict[str, int | RulePlan]] = {}
-        for state, row in table.states.items():
-            out: dict[str, int | RulePlan] = {}
-            for symbol, (action, arg) in row.items():
-                if action is Shift:
-                    out[str(symbol)] = int(arg)
-                else:
-                    if arg not in plans:
-                        plans[arg] = _plan(arg, start, placeholders)
-                        kept.update(_kept_terminals(arg, plans[arg]))
-                    out[str(symbol)] = plans[arg]
-            actions[state] = out
-        lexers: dict[int, StateLexer] = {}
-        by_lexer: dict[int, StateLexer] = {}
-        for state, lexer in frontend.lexer.lexers.items():
-            if id(lexer) not in by_lexer:
-                by_lexer[id(lexer)] = _state_lexer(lexer, comment)
-            lexers[state] = by_lexer[id(lexer)]
-        return Tables(
-            actions, table.start_states[start], table.end_states[start], lexers, comment,
-            frozenset(kept), {},
-        )
-    except (Unsupported, AttributeError, KeyError, TypeError):
-        return None
-
 
 class FastResult(NamedTuple):
     """A clean parse: the root's children, the tree height Lark's tree would have, comments."""
@@ -266,7 +251,7 @@ def _pass_chain(
 def _run(tables: Tables, builder: ToAst, text: str) -> FastResult:
     actions, lexers, comment, end_state = tables.actions, tables.lexers, tables.comment, tables.end_state
     kept, passes = tables.kept, tables.passes
-    new_token: Any = Token._future_new  # Token(...) without its keyword-argument shim
+    new_token = _new_token
     states: list[int] = [tables.start_state]
     values: list[Entry] = []
     comments: list[ast.Comment] = []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-from lark import Token
+from typing import TYPE_CHECKING, Any
 
 from kpidsl import ast
 from kpidsl.source import Span
 from kpidsl.syntax import literals as lit
+
+if TYPE_CHECKING:
+    from lark import Token
 
 
 def _currency(r: lit.Reporter, toks: list[Token]) -> dict[str, Any] | str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
-
-from lark import Token
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kpidsl.source import Span
+
+if TYPE_CHECKING:
+    from lark import Token
 
 # Words reserved as definition names (KPI0006): writing them as a name would
 # make expressions or the item that follows ambiguous to a reader.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from lark import Token
+from typing import TYPE_CHECKING
 
 from kpidsl import ast
 from kpidsl.source import Span
 from kpidsl.syntax import literals as lit
+
+if TYPE_CHECKING:
+    from lark import Token
 
 # Sections whose rows have no header: ``payee name value [period]``.
 HEADERLESS = ("targets", "inputs")

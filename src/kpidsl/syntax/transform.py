@@ -8,11 +8,9 @@ instance serves one parse.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
-from lark import Token, Tree
-from lark.tree import Meta
 
 from kpidsl import ast
 from kpidsl.diagnostics import Diagnostic, error
@@ -20,6 +18,10 @@ from kpidsl.source import Span
 from kpidsl.syntax import literals as lit
 from kpidsl.syntax.header import build_header
 from kpidsl.syntax.tables import test_table
+
+if TYPE_CHECKING:  # Lark is imported only by the standard parse (kpidsl.syntax.parser)
+    from lark import Token, Tree
+    from lark.tree import Meta
 
 _PLACEHOLDER_DATE = dt.date(1, 1, 1)
 
@@ -69,6 +71,8 @@ class ToAst:
         Also records the deepest nesting (``deepest``: depth and where) so the
         parser can refuse trees too deep for the recursive passes after it.
         """
+        from lark import Tree
+
         queue: list[Tree[Token]] = [tree]
         first: list[int] = []
         for node in queue:  # a parse tree shares no subtree, so no dedupe is needed
@@ -105,7 +109,7 @@ class ToAst:
     def span(self, meta: Meta | Span) -> Span:
         if meta.__class__ is Span:  # the lean driver (fastparse) passes the span itself
             return meta
-        assert isinstance(meta, Meta)
+        meta = cast("Meta", meta)
         if meta.empty:
             return Span(self.file, 0, 0, 0, 0)
         return Span(
