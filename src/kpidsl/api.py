@@ -109,12 +109,16 @@ class Plan:
         as_of: dt.date | None = None,
         payees: Iterable[str] | None = None,
         engine: str = "reference",
+        explain: bool = False,
     ) -> Result:
         """Evaluate the plan for ``period``; data errors mean no payouts at all.
 
         ``engine``: ``reference`` (pure Python), ``columnar`` (the fact stage in
         DuckDB, ``pip install "kpidsl[fast]"``; a data folder only) or ``auto``
         (columnar for a large data folder when DuckDB is installed).
+        ``explain``: build every payee's explanation trees now (True), or each
+        payee's when first asked for (False, the default: faster when only the
+        figures are read; the trees are the same either way).
         """
         from kpidsl.data.bind import bind
         from kpidsl.eval import evaluate
@@ -122,7 +126,7 @@ class Plan:
         if engine not in ("reference", "columnar", "auto"):
             raise ValueError(f"engine must be reference, columnar or auto, not {engine!r}")
         if engine != "reference" and isinstance(data, (str, Path)):
-            columnar = self._evaluate_columnar(Path(data), period, as_of, payees, engine)
+            columnar = self._evaluate_columnar(Path(data), period, as_of, payees, engine, explain)
             if columnar is not None:
                 return columnar
         raw = data if isinstance(data, RawData) else load_data(data)
@@ -131,12 +135,12 @@ class Plan:
         names = {p.id: p.name for p in dataset.payees}
         if has_errors(data_diags):
             return Result(self, None, period, tuple(data_diags), dataset.digest, names)
-        evaluated = evaluate(self.model, dataset, period, as_of=as_of, payees=payees)
+        evaluated = evaluate(self.model, dataset, period, as_of=as_of, payees=payees, explain=explain)
         return Result(self, evaluated, period, tuple(data_diags), dataset.digest, names)
 
     def _evaluate_columnar(
         self, folder: Path, period: str, as_of: dt.date | None,
-        payees: Iterable[str] | None, engine: str,
+        payees: Iterable[str] | None, engine: str, explain: bool = False,
     ) -> Result | None:
         """The columnar path, or None when ``auto`` chose the reference for this folder."""
         from kpidsl.columnar import ColumnarRun, load_folder, wants_columnar
@@ -151,7 +155,7 @@ class Plan:
         digest = loaded.dataset.digest
         if has_errors(diags):
             return Result(self, None, period, diags, digest, names)
-        evaluated = ColumnarRun(self.model, loaded, period, as_of=as_of).evaluate(payees)
+        evaluated = ColumnarRun(self.model, loaded, period, as_of=as_of).evaluate(payees, explain=explain)
         return Result(self, evaluated, period, diags, digest, names)
 
 

@@ -7,6 +7,8 @@ and the data loaders (:mod:`kpidsl.data`) read it.
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 
 from kpidsl import ast
@@ -112,11 +114,11 @@ class PlanModel:
     modules: tuple[ast.Module, ...]
     types: dict[str, str] = attrs.field(factory=dict)
 
-    @property
+    @functools.cached_property
     def inputs(self) -> dict[str, ast.InputDecl]:
         return {k: d for k, d in self.base.items() if isinstance(d, ast.InputDecl)}
 
-    @property
+    @functools.cached_property
     def payouts(self) -> tuple[str, ...]:
         """Payout component names: the base plan's, then any only an override adds."""
         names = [k for k, d in self.base.items() if isinstance(d, ast.Payout)]

@@ -86,9 +86,19 @@ def quantize(value: Decimal, quantum: Decimal, mode: str = "half_up") -> Decimal
     -0.05 for a quantum of 0.05), times ``quantum``. A quantum of 0.05 gives two decimals,
     100 gives none.
     """
-    rounding_constant(mode)
+    constant = rounding_constant(mode)
     if not quantum.is_finite() or quantum <= 0:
         raise ValueError(f"the rounding quantum must be positive, got {quantum!r}")
+    if value.is_finite() and quantum.as_tuple().digits == (1,):
+        # to decimal places (0.01, 1, ...): Decimal's own quantize, with room for every digit
+        room = decimal.Context(prec=max(value.adjusted() - _exponent(quantum), 0) + 3)
+        out = value.quantize(quantum, rounding=constant, context=room)
+        return out.copy_abs() if out.is_zero() else out
+    return quantize_exact(value, quantum, mode)
+
+
+def quantize_exact(value: Decimal, quantum: Decimal, mode: str = "half_up") -> Decimal:
+    """:func:`quantize` in integer arithmetic, for any quantum (0.05, 100...)."""
     e = min(_exponent(value), _exponent(quantum))
     unit = _as_int(quantum, _exponent(quantum))  # quantum = unit x 10**exp(quantum)
     k = _round_ratio(_as_int(value, e), _as_int(quantum, e), mode)

@@ -8,6 +8,7 @@ A fiscal year is named by the calendar year in which it starts: with
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 import attrs
@@ -44,22 +45,22 @@ class Period:
     def months(self) -> int:
         return GRANULARITIES[self.granularity]
 
-    @property
+    @functools.cached_property
     def end(self) -> dt.date:
         """The last day of the period (inclusive)."""
         return add_months(self.start, self.months) - dt.timedelta(days=1)
 
-    @property
+    @functools.cached_property
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    @property
+    @functools.cached_property
     def fy_start(self) -> dt.date:
         """The first day of the fiscal year containing this period."""
         year = self.start.year if self.start.month >= self.fy_start_month else self.start.year - 1
         return dt.date(year, self.fy_start_month, 1)
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
         if self.granularity == "month":
             return f"{self.start.year:04d}-{self.start.month:02d}"

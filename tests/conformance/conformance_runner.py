@@ -105,8 +105,10 @@ def _errors(diags: Sequence[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diags if d.severity == "error"]
 
 
-def run(case: Case) -> Outcome:
-    """Parse, check, bind and evaluate a case, stopping at the first stage with errors."""
+def run(case: Case, explain: bool = True) -> Outcome:
+    """Parse, check, bind and evaluate a case, stopping at the first stage with errors.
+
+    ``explain=False``: payees on the plain road go through the quick payee stage."""
     from kpidsl.check import check
     from kpidsl.data.bind import bind
     from kpidsl.eval import evaluate
@@ -123,7 +125,7 @@ def run(case: Case) -> Outcome:
     dataset, data_diags = bind(model, tables)
     if _errors(data_diags):
         return Outcome("data", _errors(data_diags))
-    return Outcome("eval", result=evaluate(model, dataset, case.period))
+    return Outcome("eval", result=evaluate(model, dataset, case.period, explain=explain))
 
 
 def _codes(diags: Sequence[Diagnostic]) -> list[str]:

@@ -91,6 +91,42 @@ def test_explanations_reconcile_and_render(case: Case) -> None:
         assert "<details" in render_html(list(pr.explanations.values()), title=pid) or not pr.explanations
 
 
+QUICK_PAYEES: list[str] = []
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in EVAL_CASES])
+def test_quick_payee_stage_agrees_with_the_reference(case: Case) -> None:
+    """Without trees up front (kpidsl.eval.quick) every figure, value and error is the same,
+    and a payee's explanations, computed when first asked for, are the reference's trees."""
+    missing = _pipeline_missing()
+    if missing:
+        pytest.skip(f"{missing} not available yet")
+    from kpidsl.explain.render import render_json
+
+    full, quick = run(case), run(case, explain=False)
+    assert _summary(quick) == _summary(full)
+    if full.result is None:
+        return
+    for pid, pr in quick.result.payees.items():
+        if pr._explanations is None:
+            QUICK_PAYEES.append(f"{case.id}:{pid}")
+        want = full.result.payees[pid]
+        assert list(pr.values) == list(want.values), "values keep the reference's order"
+        assert list(pr.components) == list(want.components)
+        assert {k: render_json(v) for k, v in pr.explanations.items()} == {
+            k: render_json(v) for k, v in want.explanations.items()}
+
+
+def test_quick_payee_stage_is_exercised() -> None:
+    """Most conformance payees take the quick road (the rest: failures, segments, prior...)."""
+    for case in EVAL_CASES:
+        outcome = run(case, explain=False)
+        if outcome.result is not None:
+            QUICK_PAYEES.extend(f"{case.id}:{pid}" for pid, pr in outcome.result.payees.items()
+                                if pr._explanations is None)
+    assert len(set(QUICK_PAYEES)) >= 150
+
+
 def test_suite_is_large_and_names_are_unique() -> None:
     ids = [c.id for c in CASES]
     assert len(ids) == len(set(ids)), "duplicate case names"

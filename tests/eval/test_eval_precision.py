@@ -8,9 +8,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import kpidsl
-from kpidsl.numbers import digits_needed, exact_sum, is_power_of_ten, quantize
+from kpidsl.numbers import (
+    ROUNDING_MODES,
+    digits_needed,
+    exact_sum,
+    is_power_of_ten,
+    quantize,
+    quantize_exact,
+)
 
 PLAN = """plan "QA" {
   currency CNY
@@ -114,3 +123,13 @@ def test_a_header_precision_below_16_is_kpi0008_with_help() -> None:
         kpidsl.loads('plan "p" {\n  currency CNY\n  precision 15\n}\npayout p: money = 1\n')
     (d,) = [d for d in info.value.diagnostics if d.code == "KPI0008"]
     assert "at least 16" in d.message and "10^13" in (d.help or "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False, places=None, min_value=Decimal("-1e30"),
+                   max_value=Decimal("1e30")),
+       st.integers(min_value=-6, max_value=3), st.sampled_from(sorted(ROUNDING_MODES)))
+def test_quantize_to_decimal_places_is_the_integer_arithmetic(value: Decimal, places: int, mode: str) -> None:
+    """The fast path (Decimal.quantize, for 0.01, 1, 100...) equals the exact integer arithmetic."""
+    quantum = Decimal((0, (1,), places))
+    assert str(quantize(value, quantum, mode)) == str(quantize_exact(value, quantum, mode))

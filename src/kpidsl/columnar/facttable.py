@@ -53,7 +53,10 @@ COLUMNAR_TYPES = ("money", "number", "date", "bool", "text")
 
 @attrs.frozen
 class FactTable:
-    """A typed fact table in DuckDB: its SQL name, kind, source and decimal scale per field."""
+    """A typed fact table in DuckDB: its SQL name, kind, source and decimal scale per field.
+
+    ``fold`` is the order-independent sum of the rows' hashes over ``columns`` (the data
+    digest's part for this table, computed in the checking pass)."""
 
     table: str
     kind: KindSchema
@@ -61,6 +64,7 @@ class FactTable:
     scales: dict[str, int]
     rows: int
     columns: frozenset[str] = frozenset()
+    fold: int = 0
 
 
 def unsupported_fields(kind: KindSchema) -> list[str]:
@@ -74,15 +78,17 @@ def _kind_names(kind: KindSchema) -> tuple[str, ...]:
 
 
 def load_fact_table(con: Any, kind: KindSchema, src: SourceFile, optional: tuple[str, ...],
-                    used: set[str] | None = None) -> tuple[FactTable | None, list[str]]:
+                    used: set[str] | None = None,
+                    types: dict[str, str] | None = None) -> tuple[FactTable | None, list[str]]:
     """Create ``f_<kind>`` typed from ``src``; problems (as text) mean: use the reference binder.
 
     Only ``used`` fields (with the key, payee and reference fields) are kept; every
     field is still checked, text fields that are kept also for surrounding space.
+    ``types`` are the source's column types when already known (:func:`column_types`).
     """
     keep = set(kind.fields) if used is None else {*used, kind.key, *kind.references(),
                                                    *(f for f, t in kind.fields.items() if t == PAYEE_TYPE)}
-    types = column_types(con, src)
+    types = column_types(con, src) if types is None else types
     floats = float_columns(types)
     if floats:
         return None, [f"{src.display}: floating-point column(s) {', '.join(floats)} cannot hold "
@@ -90,52 +96,97 @@ def load_fact_table(con: Any, kind: KindSchema, src: SourceFile, optional: tuple
     missing = [f for f in kind.fields if f not in types and f not in optional]
     if missing:
         return None, [f"{src.display}: missing column(s) {', '.join(missing)}"]
-    selects, bads, scale_cols = [], [], []
-    for field, ftype in kind.fields.items():
+    selects, bads, scale_cols, fixed, helpers = [], [], [], {}, []
+    for n, (field, ftype) in enumerate(kind.fields.items()):
         native = types.get(field, "VARCHAR").upper()
         cell = quote(field) if field in types else "CAST(NULL AS VARCHAR)"
-        typed, bad = _typed(cell, _value_type(kind, ftype), native, field not in optional,
-                            field in keep, src.format == "csv")
+        typed, bad, helper = _typed(cell, _value_type(kind, ftype), native, field not in optional,
+                                    field in keep, src.format == "csv", f"__kpi_{n}")
+        helpers.extend(helper)
         if field in keep:
             selects.append(f"{typed} AS {quote(field)}")
         bads.append(bad)
         if _value_type(kind, ftype) in ("money", "number") and field in keep:
-            scale_cols.append(field)
-            selects.append(f"{_scale_expr(cell, native)} AS {quote('_sc_' + field)}")
+            if native == "VARCHAR":  # the scale as written, per row (dropped after the checks)
+                scale_cols.append(field)
+                selects.append(f"CAST(least({_scale_expr(cell, native)}, 255) AS UTINYINT) "
+                               f"AS {quote('_sc_' + field)}")
+            else:  # the column type's own scale
+                fixed[field] = int(_scale_expr(cell, native))
     table = f"f_{kind.name}"
-    con.execute(f"CREATE OR REPLACE TABLE {quote(table)} AS SELECT {', '.join(selects)}, "
-                f"({' OR '.join(bads)}) AS _bad FROM {relation_sql(src)}")
-    return _check(con, table, kind, src, scale_cols)
+    rel = relation_sql(src)
+    if helpers:  # each parse once: the typed value and the row check both read it
+        rel = f"(SELECT *, {', '.join(f'{e} AS {a}' for a, e in helpers)} FROM {rel})"
+    total = con.execute(f"CREATE OR REPLACE TABLE {quote(table)} AS SELECT {', '.join(selects)}, "
+                        f"({' OR '.join(bads)}) AS _bad FROM {rel}").fetchone()[0]
+    kept = [f for f in kind.fields if f in keep]
+    return _check(con, Checking(table, kind, src, scale_cols, kept, int(total)), fixed)
 
 
-def _check(con: Any, table: str, kind: KindSchema, src: SourceFile,
-           scale_cols: list[str]) -> tuple[FactTable | None, list[str]]:
-    t, key = quote(table), quote(kind.key)
-    scales = ", ".join(f"max({quote('_sc_' + c)})" for c in scale_cols) or "0"
-    row = con.execute(f"SELECT count(*), count(*) FILTER (WHERE _bad), count(DISTINCT {key}), "
-                      f"{scales} FROM {t}").fetchone()
-    total, bad, distinct = int(row[0]), int(row[1]), int(row[2])
+@attrs.frozen
+class Checking:
+    """A freshly created fact table and what its checking pass needs to know."""
+
+    table: str
+    kind: KindSchema
+    source: SourceFile
+    scale_cols: list[str]
+    kept: list[str]
+    total: int
+
+
+PART_ROWS = 1_000_000  # the duplicate-key check counts distinct keys in parts of about this size
+
+
+def _check(con: Any, c: Checking, fixed: dict[str, int]) -> tuple[FactTable | None, list[str]]:
+    """One aggregate pass (bad rows, scales, unknown payees, the digest fold), then the keys."""
+    t, key, src, kind = quote(c.table), quote(c.kind.key), c.source, c.kind
+    payee_fields = [f for f, ftype in kind.fields.items() if ftype == PAYEE_TYPE]
+    items = ["count(*) FILTER (WHERE _bad)", *(f"max({quote('_sc_' + f)})" for f in c.scale_cols),
+             *(f"count(*) FILTER (WHERE {quote(f)} IS NOT NULL AND {quote(f)} NOT IN "
+               "(SELECT id FROM _payees))" for f in payee_fields),
+             fold_sql(c.kept)]
+    row = con.execute(f"SELECT {', '.join(items)} FROM {t}").fetchone()
+    bad, total = int(row[0]), c.total
+    got_varchar = row[1:1 + len(c.scale_cols)]
+    unknown = row[1 + len(c.scale_cols):1 + len(c.scale_cols) + len(payee_fields)]
+    distinct = _distinct(con, t, key, total)
     problems = []
     if bad:
         first = con.execute(f"SELECT min(rowid) FROM {t} WHERE _bad").fetchone()[0]
         problems.append(f"{src.display}: {bad} row(s) fail typed parsing (first on line {int(first) + 2})")
     if distinct != total:
         problems.append(f"{src.display}: {total - distinct} duplicate {kind.name} key(s)")
-    for field, ftype in kind.fields.items():
-        if ftype == PAYEE_TYPE:
-            n = con.execute(f"SELECT count(*) FROM {t} f ANTI JOIN _payees p ON f.{quote(field)} = p.id "
-                            f"WHERE f.{quote(field)} IS NOT NULL").fetchone()[0]
-            if n:
-                problems.append(f"{src.display}: {n} row(s) name an unknown payee in {field}")
-    got = {c: int(v or 0) for c, v in zip(scale_cols, row[3:], strict=False)}
+    for field, n in zip(payee_fields, unknown, strict=True):
+        if n:
+            problems.append(f"{src.display}: {n} row(s) name an unknown payee in {field}")
+    written = {f: int(v or 0) for f, v in zip(c.scale_cols, got_varchar, strict=True)}
+    got = {f: written[f] if f in written else (fixed[f] if total else 0)
+           for f in c.kept if f in written or f in fixed}
     if any(v > SCALE for v in got.values()):
         problems.append(f"{src.display}: more than {SCALE} decimal places")
     if problems:
         return None, problems
-    for c in scale_cols:
-        con.execute(f"ALTER TABLE {t} DROP COLUMN {quote('_sc_' + c)}")
-    cols = con.execute(f"SELECT * FROM {t} LIMIT 0").description
-    return FactTable(table, kind, src, got, total, frozenset(str(c[0]) for c in cols)), []
+    for name in ("_bad", *(f"_sc_{f}" for f in c.scale_cols)):
+        con.execute(f"ALTER TABLE {t} DROP COLUMN {quote(name)}")
+    return FactTable(c.table, kind, src, got, total, frozenset(c.kept), int(row[-1] or 0)), []
+
+
+def fold_sql(columns: list[str]) -> str:
+    """The digest's fold of a table: the sum (as HUGEINT: exact, no overflow) of DuckDB's
+    ``hash()`` of each row's values over ``columns`` in name order. Independent of row
+    order; unlike XOR, a row given twice does not cancel out."""
+    return f"sum(hash({', '.join(quote(f) for f in sorted(columns))})::HUGEINT)"
+
+
+def _distinct(con: Any, t: str, key: str, total: int) -> int:
+    """``count(DISTINCT key)``; on a large table, in parts by the key's hash (exact: equal
+    keys hash alike), which keeps the hash table of distinct keys small."""
+    parts = max(1, -(-total // PART_ROWS))
+    if parts == 1:
+        return int(con.execute(f"SELECT count(DISTINCT {key}) FROM {t}").fetchone()[0])
+    return sum(int(con.execute(f"SELECT count(DISTINCT {key}) FROM {t} WHERE hash({key}) % {parts} = {i}")
+                   .fetchone()[0]) for i in range(parts))
 
 
 def dangling(con: Any, tables: dict[str, FactTable]) -> list[str]:
@@ -155,53 +206,71 @@ def dangling(con: Any, tables: dict[str, FactTable]) -> list[str]:
     return problems
 
 
+def drop_unread_references(con: Any, ft: FactTable, used: set[str]) -> FactTable:
+    """After :func:`dangling`: drop reference columns the plan does not read (memory)."""
+    gone = sorted(f for f in ft.kind.references() if f in ft.columns and f not in used)
+    for field in gone:
+        con.execute(f"ALTER TABLE {quote(ft.table)} DROP COLUMN {quote(field)}")
+    return attrs.evolve(ft, columns=ft.columns - set(gone)) if gone else ft
+
+
 def _value_type(kind: KindSchema, ftype: str) -> str:
     if ftype == PAYEE_TYPE or ftype in _kind_names(kind):
         return "text"
     return ftype
 
 
+Helpers = list[tuple[str, str]]  # (alias, expression) computed once per row before typing
+
+
 def _typed(cell: str, vtype: str, native: str, required: bool, kept: bool = True,
-           csv: bool = True) -> tuple[str, str]:
-    """(typed value, row-is-bad condition) of one cell.
+           csv: bool = True, tag: str = "_h") -> tuple[str, str, Helpers]:
+    """(typed value, row-is-bad condition, helper columns they read) of one cell.
 
     A text cell that is not kept is only checked for being present: the reference
     would strip it, but nothing reads it. A kept one must not start or end with
-    white space, and in CSV must not hold a line break (line numbers would shift)."""
+    white space, and in CSV must not hold a line break (line numbers would shift).
+    Parsing a text cell (pattern match, cast) is done once in a helper column named
+    from ``tag``, read by both the value and the check."""
     empty = f"({cell} IS NULL)" if native != "VARCHAR" else f"({cell} IS NULL OR {cell} = '')"
     missing = empty if required else "false"
     if vtype in ("money", "number"):
         if native.startswith("DECIMAL"):
-            return cell, missing  # exact as stored; sums widen to DECIMAL(38, s)
+            return cell, missing, []  # exact as stored; sums widen to DECIMAL(38, s)
         if native.startswith(("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT",
                               "UINTEGER", "USMALLINT", "UTINYINT")):
-            return f"CAST({cell} AS DECIMAL(38,0))", missing
-        ok = f"regexp_full_match({cell}, {literal(NUMBER_RE)})"
-        value = f"TRY_CAST(replace(replace({cell}, ',', ''), '_', '') AS DECIMAL(38,{SCALE}))"
+            return f"CAST({cell} AS DECIMAL(38,0))", missing, []
+        ok, value = quote(tag + "_ok"), quote(tag + "_v")
+        plain = (f"CASE WHEN contains({cell}, ',') OR contains({cell}, '_') "
+                 f"THEN replace(replace({cell}, ',', ''), '_', '') ELSE {cell} END")
+        helpers = [(ok, f"regexp_full_match({cell}, {literal(NUMBER_RE)})"),
+                   (value, f"TRY_CAST({plain} AS DECIMAL(38,{SCALE}))")]
         return (f"CASE WHEN {ok} THEN {value} END",
-                f"({missing} OR (NOT {empty} AND (NOT coalesce({ok}, false) OR {value} IS NULL)))")
+                f"({missing} OR (NOT {empty} AND (NOT coalesce({ok}, false) OR {value} IS NULL)))", helpers)
     if vtype == "date":
         if native == "DATE":
-            return cell, missing
-        value = f"TRY_CAST({cell} AS DATE)"
+            return cell, missing, []
+        value = quote(tag + "_v")
         ok = f"(regexp_full_match({cell}, {literal(DATE_RE)}) AND {value} IS NOT NULL)"
-        return f"CASE WHEN {ok} THEN {value} END", f"({missing} OR (NOT {empty} AND NOT coalesce({ok}, false)))"
+        return (f"CASE WHEN {ok} THEN {value} END", f"({missing} OR (NOT {empty} AND NOT coalesce({ok}, false)))",
+                [(value, f"TRY_CAST({cell} AS DATE)")])
     if vtype == "bool":
         if native == "BOOLEAN":
-            return cell, missing
+            return cell, missing, []
         low = f"lower({cell})"
         ok = f"{low} IN ('true', 'yes', '1', 'false', 'no', '0')"
         return (f"CASE WHEN {ok} THEN {low} IN ('true', 'yes', '1') END",
-                f"({missing} OR (NOT {empty} AND NOT coalesce({ok}, false)))")
+                f"({missing} OR (NOT {empty} AND NOT coalesce({ok}, false)))", [])
     text = cell if native == "VARCHAR" else f"CAST({cell} AS VARCHAR)"
     if not kept:
-        return "NULL", f"({missing})"
+        return "NULL", f"({missing})", []
     points = ", ".join(str(p) for p in SPACE_POINTS)
-    maybe = f"({text}[1] < '!' OR {text}[-1] < '!' OR strlen({text}) <> length({text}))"  # cheap superset
+    # a cheap superset: an ASCII control or space at either end, or any non-ASCII character
+    maybe = f"(unicode({text}) < 33 OR {text}[-1] < '!' OR strlen({text}) <> length({text}))"
     exact = f"(unicode({text}) IN ({points}) OR unicode({text}[-1]) IN ({points}))"
     odd = f"(CASE WHEN {maybe} THEN {exact} ELSE false END"
     odd += f" OR contains({text}, chr(10)))" if csv else ")"
-    return f"nullif({text}, '')", f"({missing} OR coalesce({odd}, false))"
+    return f"nullif({text}, '')", f"({missing} OR coalesce({odd}, false))", []
 
 
 def _scale_expr(cell: str, native: str) -> str:

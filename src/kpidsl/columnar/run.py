@@ -30,8 +30,15 @@ from kpidsl.model import PlanModel
 from kpidsl.numbers import plan_context
 from kpidsl.periods import Period
 
-from .facttable import FactTable, dangling, load_fact_table, unsupported_fields, used_fields
-from .sources import SourceFile, column_types, connect, find_sources, quote, raw_table
+from .facttable import (
+    FactTable,
+    dangling,
+    drop_unread_references,
+    load_fact_table,
+    unsupported_fields,
+    used_fields,
+)
+from .sources import SourceFile, column_types, connect, find_sources, raw_table
 from .stage import ColumnarStage
 
 LARGE_BYTES = 8_000_000  # fact files at least this big use the columnar stage under engine="auto"
@@ -77,8 +84,9 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     if any(s.name == "credits" for s in aux.values()):
         return _reference(model, folder, sources, ("credit rows (splits) are bound by the reference",), con)
     tables = {n: raw_table(con, s) if s.format == "parquet" else _csv(s) for n, s in aux.items()}
-    for src in facts.values():
-        tables[src.name] = RawTable(src.name, src.display, tuple(column_types(con, src)), (), 1)
+    types = {name: column_types(con, src) for name, src in facts.items()}
+    for name, src in facts.items():
+        tables[src.name] = RawTable(src.name, src.display, tuple(types[name]), (), 1)
     from kpidsl.data.bind import bind
 
     dataset, diags = bind(model, tables)
@@ -98,7 +106,8 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
         from kpidsl.data.facts import optional_fields
 
         try:
-            ft, why = load_fact_table(con, kind, src, optional_fields(kind), used.get(kind_name, set()))
+            ft, why = load_fact_table(con, kind, src, optional_fields(kind), used.get(kind_name, set()),
+                                      types[kind_name])
         except Exception as exc:  # a DuckDB read error (ragged row, encoding...): the reference words it
             ft, why = None, [f"{src.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"]
         problems.extend(why)
@@ -108,24 +117,22 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
         problems = dangling(con, loaded)
     if problems:
         return _reference(model, folder, sources, tuple(problems), con)
-    dataset = attrs.evolve(dataset, digest=_digest(con, dataset.digest, loaded))
+    loaded = {n: drop_unread_references(con, ft, used.get(n, set())) for n, ft in loaded.items()}
+    dataset = attrs.evolve(dataset, digest=_digest(dataset.digest, loaded))
     return Loaded(dataset, tuple(diags), "columnar", (), con, loaded)
 
 
-def _digest(con: Any, small_tables: str, loaded: dict[str, FactTable]) -> str:
+def _digest(small_tables: str, loaded: dict[str, FactTable]) -> str:
     """The data digest on the columnar path: the small tables' digest and, per fact table,
-    the row count and an order-independent fold (XOR of MD5) of each row's typed text over
-    the fields the plan reads. Stable for the same data in any row order; it is a
-    different fingerprint from the reference engine's (docs/performance.md)."""
+    the row count and an order-independent fold of the rows over the fields the plan reads
+    (the sum, as a 128-bit integer, of DuckDB's ``hash()`` of each row's typed values:
+    computed in the checking pass). Stable for the same data in any row order; a row
+    given twice counts twice. It is a different fingerprint from the reference engine's
+    (docs/performance.md)."""
     h = hashlib.sha256(small_tables.encode("utf-8"))
     for name in sorted(loaded):
         ft = loaded[name]
-        cols = sorted(ft.columns)
-        text = " || chr(31) || ".join(
-            f"coalesce(CAST({quote(c)} AS VARCHAR), chr(0))" for c in cols) or "''"
-        count, fold = con.execute(
-            f"SELECT count(*), bit_xor(md5_number({text})) FROM {ft.table}").fetchone()
-        h.update(f"{name}\0{count}\0{fold}\0{','.join(cols)}\n".encode())
+        h.update(f"{name}\0{ft.rows}\0{ft.fold}\0{','.join(sorted(ft.columns))}\n".encode())
     return "sha256:" + h.hexdigest()
 
 
@@ -194,22 +201,27 @@ class ColumnarRun:
         return self.stage
 
     def _engine(self, purpose: str) -> Engine:
+        """``values``: quick payee stage, trees on demand; ``explain``: trees listing the facts."""
         if purpose not in self._engines:
             stage = self._stage()
             chosen: FactStage | None = stage if purpose == "values" or stage is None else _FactsOnly(stage)
-            self._engines[purpose] = Engine(self.model, self.loaded.dataset, self.as_of, chosen)
+            engine = Engine(self.model, self.loaded.dataset, self.as_of, chosen, explain=purpose != "values")
+            if purpose == "values":
+                engine.explainer = self._engine("explain")
+            self._engines[purpose] = engine
         return self._engines[purpose]
 
-    def evaluate(self, payees: Iterable[str] | None = None) -> EvalResult | None:
-        """Evaluate (all payees, or some); None when the data has errors (nothing is paid)."""
-        from kpidsl.eval import evaluate
+    def evaluate(self, payees: Iterable[str] | None = None, explain: bool = False) -> EvalResult | None:
+        """Evaluate (all payees, or some); None when the data has errors (nothing is paid).
 
+        Payees' explanation trees are computed when first asked for (with the facts behind
+        each aggregate), or for everyone now with ``explain=True``."""
         if has_errors(self.loaded.diagnostics):
             return None
+        engine = self._engine("explain" if explain else "values")
         if payees is not None:  # service use: one engine, reused across requests
-            return _run(self._engine("values"), self.period, sorted(set(payees)))
-        self.evaluation = evaluate(self.model, self.loaded.dataset, self.period,
-                                   as_of=self.as_of, fact_stage=self._stage())
+            return _run(engine, self.period, sorted(set(payees)))
+        self.evaluation = _run(engine, self.period, sorted(p.id for p in self.loaded.dataset.payees))
         return self.evaluation
 
     def explain(self, payee: str, name: str = "total") -> Explanation | None:
@@ -248,4 +260,8 @@ class _FactsOnly:
 
     def aggregate(self, agg: ast.Aggregate, payee: str, period: Period,
                   seg: Segment) -> tuple[AggResult, Explanation] | None:
+        return None
+
+    def aggregate_value(self, agg: ast.Aggregate, payee: str, period: Period,
+                        seg: Segment) -> AggResult | None:
         return None

@@ -75,9 +75,9 @@ def raw_table(con: Any, src: SourceFile) -> RawTable:
     rows = con.execute(f"SELECT {cols} FROM {relation_sql(src)}").fetchall()
     header = tuple(types)
     width = tuple(range(1, len(header) + 1))
-    out = tuple(RawRow(RowRef(src.display, i + 2), tuple("" if c is None else str(c).strip()
-                                                         for c in row), width)
-                for i, row in enumerate(rows))
+    display = src.display
+    out = tuple(RawRow(RowRef(display, line), tuple(["" if c is None else c.strip() for c in row]), width)
+                for line, row in enumerate(rows, 2))  # every cell is VARCHAR (see _as_text)
     return RawTable(src.name, src.display, header, out, 1)
 
 

@@ -65,6 +65,17 @@ class ColumnarStage:
     def aggregate(self, agg: ast.Aggregate, payee: str, period: Period,
                   seg: Segment) -> tuple[AggResult, Explanation] | None:
         """The payee's aggregate and its node, or None: use the reference fact stage."""
+        result = self.aggregate_value(agg, payee, period, seg)
+        if result is None:
+            return None
+        text = self._text(agg)
+        node = Explanation(text, "facts", fmt(result.value), formula=text, span=agg.span,
+                           fact_count=result.count, notes=(COLUMNAR_NOTE,))
+        return result, node
+
+    def aggregate_value(self, agg: ast.Aggregate, payee: str, period: Period,
+                        seg: Segment) -> AggResult | None:
+        """The payee's aggregate (value and count, no rows), or None: use the reference fact stage."""
         if agg.scope != "self" or seg.start != period.start or seg.end != period.end:
             return None
         key = (id(agg), period.label)
@@ -80,10 +91,7 @@ class ColumnarStage:
             return None  # min/max/avg of no facts: the reference reports the error
         if agg.func == "avg":
             value = self.ctx.divide(value, Decimal(count))
-        text = self._text(agg)
-        node = Explanation(text, "facts", fmt(value), formula=text, span=agg.span, fact_count=count,
-                           notes=(COLUMNAR_NOTE,))
-        return AggResult(value, count, ()), node
+        return AggResult(value, count, ())
 
     def _text(self, agg: ast.Aggregate) -> str:
         hit = self._texts.get(id(agg))

@@ -58,7 +58,8 @@ def _payee(view: View, row: RawRow, keys: KeyIndex, sink: Sink) -> Payee | None:
     if dup is not None:
         sink.reject(row, dup)
         return None
-    attributes = {c: view.text(row, c) for c in view.table.header if c not in ("id", "name")}
+    # check_shape passed the row: a cell per column, column names unique
+    attributes = {c: v for c, v in zip(view.table.header, row.cells, strict=True) if c not in ("id", "name")}
     return Payee(pid, view.text(row, "name") or pid, attributes, row.ref)
 
 

@@ -147,18 +147,53 @@ def bind_targets(
     common, keys, out = _Common(model, payees, sink), KeyIndex(), []
     metrics = declared(model, ast.Metric)
     for view, row in common.rows(tables, ("payee", "metric", "period", "value"), "targets"):
-        problems: list[Diagnostic] = []
-        payee = common.payee(view, row, problems)
-        metric = common.name(view, row, "metric", metrics, codes.UNKNOWN_METRIC, "metric", problems)
-        period = common.period(view, row, problems)
-        parse = number_parser(metrics.get(metric, "number"))
-        value = typed(view, row, "value", parse, problems)
-        if metrics.get(metric) == "percent":
-            check_percent(view, row, "value", value, problems)
-        if common.finish(view, row, keys, (payee, metric, period), "metric", "target", problems):
-            assert isinstance(value, Decimal)
-            out.append(TargetRow(payee, metric, period, value, row.ref))
+        target = _plain_target(common, view, row, metrics, keys)
+        if target is None:
+            target = _target(common, view, row, metrics, keys)
+        if target is not None:
+            out.append(target)
     return out
+
+
+def _plain_target(
+    common: _Common, view: View, row: RawRow, metrics: dict[str, str], keys: KeyIndex
+) -> TargetRow | None:
+    """A row with nothing to report, taken without the per-cell bookkeeping of :func:`_target`;
+    None for any other row (then :func:`_target` checks it and words every problem)."""
+    cells, index = row.cells, view.index
+    payee, metric = cells[index["payee"]], cells[index["metric"]]
+    text, value_text = cells[index["period"]], cells[index["value"]]
+    type_ = metrics.get(metric)
+    if not (payee in common.payees and text and value_text) or type_ is None or type_ == "percent":
+        return None
+    header = common.model.header
+    try:
+        period, granularity = parse_period_text(text, header.fiscal_year_start)
+        value = number_parser(type_)(value_text)
+    except ValueProblem:
+        return None
+    key = (payee, metric, period)
+    if granularity != header.period or key in keys.first:
+        return None
+    keys.first[key] = (view, row)
+    return TargetRow(payee, metric, period, value, row.ref)
+
+
+def _target(
+    common: _Common, view: View, row: RawRow, metrics: dict[str, str], keys: KeyIndex
+) -> TargetRow | None:
+    problems: list[Diagnostic] = []
+    payee = common.payee(view, row, problems)
+    metric = common.name(view, row, "metric", metrics, codes.UNKNOWN_METRIC, "metric", problems)
+    period = common.period(view, row, problems)
+    parse = number_parser(metrics.get(metric, "number"))
+    value = typed(view, row, "value", parse, problems)
+    if metrics.get(metric) == "percent":
+        check_percent(view, row, "value", value, problems)
+    if common.finish(view, row, keys, (payee, metric, period), "metric", "target", problems):
+        assert isinstance(value, Decimal)
+        return TargetRow(payee, metric, period, value, row.ref)
+    return None
 
 
 def bind_inputs(

@@ -52,9 +52,10 @@ class View:
 
     def text(self, row: RawRow, column: str) -> str:
         i = self.index.get(column)
-        if i is None or i >= len(row.cells):
+        if i is None:
             return ""
-        return row.cells[i]
+        cells = row.cells
+        return cells[i] if i < len(cells) else ""
 
     def span(self, row: RawRow, column: str) -> Span:
         i = self.index.get(column, 0)

@@ -9,6 +9,7 @@ from text, which is exact, and percent scaling shifts the exponent.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -112,8 +113,12 @@ def period_granularity(text: str) -> str:
     raise ValueProblem("not a period (write 2026-03, 2026-Q3, 2026-H2 or 2026)")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_period_text(text: str, fy_start_month: int = 1) -> tuple[str, str]:
-    """(canonical label, granularity) of a period text: ``2026-q3`` → (``2026-Q3``, quarter)."""
+    """(canonical label, granularity) of a period text: ``2026-q3`` → (``2026-Q3``, quarter).
+
+    Cached per distinct text: a targets table repeats the same few periods on every
+    row (a text that is not a period raises each time; exceptions are not cached)."""
     granularity = period_granularity(text)
     return parse_period(text.upper(), granularity, fy_start_month).label, granularity
 

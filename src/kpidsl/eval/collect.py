@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import attrs
 
 from kpidsl import ast
@@ -13,6 +15,8 @@ from kpidsl.source import Span
 @attrs.define
 class Collector:
     """Children (inputs used, in first-use order), notes, rows and facts of a node being built."""
+
+    keeps: ClassVar[bool] = True  # False: nothing is kept (the quick payee stage), skip the wording
 
     top_agg: ast.Aggregate | None = None
     formula: str = ""

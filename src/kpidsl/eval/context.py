@@ -20,6 +20,7 @@ from kpidsl.numbers import plan_context
 if TYPE_CHECKING:
     from kpidsl import ast
     from kpidsl.eval.resolve import Segment
+    from kpidsl.eval.tiers import EBand
     from kpidsl.explain.tree import Explanation
     from kpidsl.periods import Period
 
@@ -45,6 +46,10 @@ class FactStage(Protocol):
     def aggregate(self, agg: ast.Aggregate, payee: str, period: Period,
                   seg: Segment) -> tuple[AggResult, Explanation] | None:
         """The payee's aggregate and its node, or None: the reference computes it from ``index``."""
+
+    def aggregate_value(self, agg: ast.Aggregate, payee: str, period: Period,
+                        seg: Segment) -> AggResult | None:
+        """The payee's aggregate without an explanation node, or None (as ``aggregate``)."""
 
 
 class RunContext:
@@ -84,3 +89,7 @@ class RunContext:
             for k, v in history.items()
         }
         self.prior_fn: PriorFn | None = None
+        # the quick payee stage: segments of payees without history, by what they depend on
+        self.segment_cache: dict[tuple[object, ...], list[Segment]] = {}
+        self.band_cache: dict[int, tuple[ast.Tiers, tuple[EBand, ...]]] = {}  # literal bands
+        self.by_payee_selector = any(i.attr == "payee" for b in model.overrides for i in b.selector)

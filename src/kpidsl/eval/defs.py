@@ -45,8 +45,9 @@ def score(env: Env, d: ast.Score, col: Collector) -> Decimal:
             col.note(f"{line.ref}: attainment {percent_text(att)} capped at {percent_text(line.cap.value)}")
         points = ctx.multiply(line.weight.value, used)
         total = ctx.add(total, points)
-        col.rows.append((line.ref, percent_text(att), _opt(line.threshold), _opt(line.cap),
-                         percent_text(line.weight.value), fmt(points)))
+        if col.keeps:
+            col.rows.append((line.ref, percent_text(att), _opt(line.threshold), _opt(line.cap),
+                             percent_text(line.weight.value), fmt(points)))
     return total
 
 
@@ -62,7 +63,8 @@ def payout(env: Env, d: ast.Payout, col: Collector) -> Decimal:
     for clause in d.clauses:
         if isinstance(clause, ast.Requires):
             ok = _eval(env, clause.cond) is True
-            col.note(f"requires {unparse(clause.cond)}: {'passed' if ok else 'failed → 0'}")
+            if col.keeps:
+                col.note(f"requires {unparse(clause.cond)}: {'passed' if ok else 'failed → 0'}")
             passed = passed and ok
     if not passed:
         value = ZERO
@@ -80,7 +82,8 @@ def apply_whens(env: Env, d: ast.Payout, value: Decimal, col: Collector) -> Deci
         if not isinstance(clause, ast.When):
             continue
         if _eval(env, clause.cond) is not True:
-            col.note(f"when {unparse(clause.cond)}: not met")
+            if col.keeps:
+                col.note(f"when {unparse(clause.cond)}: not met")
             continue
         operand = num(_eval(env, clause.value), clause.span)
         before = value
@@ -92,7 +95,8 @@ def apply_whens(env: Env, d: ast.Payout, value: Decimal, col: Collector) -> Deci
             value = ctx.subtract(value, operand)
         else:
             value = operand
-        col.note(f"when {unparse(clause.cond)}: met, {clause.op} {fmt(operand)}: {fmt(before)} → {fmt(value)}")
+        if col.keeps:
+            col.note(f"when {unparse(clause.cond)}: met, {clause.op} {fmt(operand)}: {fmt(before)} → {fmt(value)}")
     return value
 
 
@@ -149,7 +153,7 @@ def tiers(env: Env, applied: Applied, args: tuple[Value, ...], f: FactCtx | None
     col = Collector(formula=f"{d.mode} on {unparse(d.on)}" + (f" per {d.per}" if d.per else ""))
     env.push(col)
     try:
-        out = _tier_outcome(env, d, args, f, span)
+        out = tier_outcome(env, d, args, f, span)
     finally:
         env.pop()
     if f is None:
@@ -160,8 +164,9 @@ def tiers(env: Env, applied: Applied, args: tuple[Value, ...], f: FactCtx | None
     return out.value
 
 
-def _tier_outcome(env: Env, d: ast.Tiers, args: tuple[Value, ...], f: FactCtx | None,
-                  span: Span) -> tiermath.TierOutcome:
+def tier_outcome(env: Env, d: ast.Tiers, args: tuple[Value, ...], f: FactCtx | None,
+                 span: Span, detail: bool = True) -> tiermath.TierOutcome:
+    """The value of a tiers call; ``detail=False``: without the rows an explanation shows."""
     ctx = env.ctx
     arg = num(args[0], span) if args else None
     above = num(_eval(env, d.above, f), span) if d.above is not None else None
@@ -169,20 +174,33 @@ def _tier_outcome(env: Env, d: ast.Tiers, args: tuple[Value, ...], f: FactCtx | 
         points = tuple((p.x.value, num(_eval(env, p.y, f), span)) for p in d.bands if isinstance(p, ast.Point))
         x = arg if arg is not None else num(_eval(env, d.on, f), span)
         return tiermath.interpolate(d.name, points, x, d.extend_flat, ctx, span)
+    bands = _bands(env, d, f, span)
+    # the units word error messages only; the quick stage's errors are the reference's to word
+    units = _units(env, d) if detail else tiermath.Units()
+    if d.mode == "lookup":
+        x = arg if arg is not None else num(_eval(env, d.on, f), span)
+        return tiermath.lookup(d.name, bands, x, above, span, units, ctx)
+    if d.mode == "marginal":
+        base = arg if arg is not None else num(_eval(env, d.on, f), span)
+        scale = _attainment_scale(env, d.on, span)
+        return tiermath.marginal(d.name, bands, base, scale, above, ctx, span, units, detail)
+    x = num(_eval(env, d.on, f), span)
+    rate_base = arg if arg is not None and _is_rate(env, d) else None
+    return tiermath.step(d.name, bands, x, rate_base, above, ctx, span, units)
+
+
+def _bands(env: Env, d: ast.Tiers, f: FactCtx | None, span: Span) -> tuple[tiermath.EBand, ...]:
+    """The evaluated bands; written as numbers only, they are the same for every payee (kept)."""
+    hit = env.run.band_cache.get(id(d))
+    if hit is not None and hit[0] is d:
+        return hit[1]
     bands = tuple(tiermath.EBand(b.lower.value, b.upper.value if b.upper is not None else None,
                                  num(_eval(env, b.value, f), span), b.lower.percent,
                                  _is_percent(env, b.value))
                   for b in d.bands if isinstance(b, ast.Band))
-    if d.mode == "lookup":
-        x = arg if arg is not None else num(_eval(env, d.on, f), span)
-        return tiermath.lookup(d.name, bands, x, above, span, _units(env, d), ctx)
-    if d.mode == "marginal":
-        base = arg if arg is not None else num(_eval(env, d.on, f), span)
-        scale = _attainment_scale(env, d.on, span)
-        return tiermath.marginal(d.name, bands, base, scale, above, ctx, span, _units(env, d))
-    x = num(_eval(env, d.on, f), span)
-    rate_base = arg if arg is not None and _is_rate(env, d) else None
-    return tiermath.step(d.name, bands, x, rate_base, above, ctx, span, _units(env, d))
+    if all(isinstance(b.value, ast.Number) for b in d.bands if isinstance(b, ast.Band)):
+        env.run.band_cache[id(d)] = (d, bands)
+    return bands
 
 
 def _is_percent(env: Env, e: ast.Expr) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 import attrs
@@ -24,6 +24,7 @@ from kpidsl.eval.errors import (
     DependencyFailure,
     EvalFailure,
 )
+from kpidsl.eval.quick import quick_result
 from kpidsl.eval.resolve import Segment, segments
 from kpidsl.eval.result import EvalError, EvalResult, PayeeResult, ResultValue
 from kpidsl.explain.tree import Explanation
@@ -36,8 +37,12 @@ class Engine:
     """Evaluates payees for periods of one plan and data set, caching earlier periods for ``prior``."""
 
     def __init__(self, model: PlanModel, data: Dataset, as_of: dt.date | None = None,
-                 fact_stage: FactStage | None = None) -> None:
+                 fact_stage: FactStage | None = None, explain: bool = True) -> None:
         self.model = model
+        # explain=False: payees on the plain road get no tree now (kpidsl.eval.quick); it is
+        # computed on first access, by ``explainer`` when set (the columnar run lists facts)
+        self.explain = explain
+        self.explainer: Engine | None = None
         self.run = RunContext(model, data, as_of, fact_stage)
         self.run.prior_fn = self.prior_parts
         self.payees = {p.id: p for p in data.payees}
@@ -65,10 +70,22 @@ class Engine:
         if key not in self._cache:
             self._busy.add(key)
             try:
-                self._cache[key] = _guarded(self.run, self.payees[pid], period)
+                quick = None if self.explain else quick_result(
+                    self.run, self.payees[pid], period, period.label, self._later(pid, period))
+                self._cache[key] = quick or _guarded(self.run, self.payees[pid], period)
             finally:
                 self._busy.discard(key)
         return self._cache[key]
+
+    def _later(self, pid: str, period: Period) -> Callable[[], dict[str, Explanation]]:
+        """The payee's explanation trees, computed when first asked for."""
+        def explain() -> dict[str, Explanation]:
+            source = self.explainer or self
+            if source is self:
+                return _guarded(self.run, self.payees[pid], period).explanations
+            return source.payee_result(pid, period).explanations
+
+        return explain
 
     def prior_parts(self, pid: str, component: str, label: str) -> tuple[PriorPart, ...]:
         """``prior(component)``: each earlier period of the fiscal year, paid (payments) or recomputed."""
@@ -91,13 +108,15 @@ class Engine:
 
 
 def evaluate(model: PlanModel, data: Dataset, period: str, *, as_of: dt.date | None = None,
-             payees: Iterable[str] | None = None, fact_stage: FactStage | None = None) -> EvalResult:
+             payees: Iterable[str] | None = None, fact_stage: FactStage | None = None,
+             explain: bool = True) -> EvalResult:
     """Evaluate the plan for ``period`` (``2026-Q3``...) on ``data``; errors are collected, never raised.
 
     ``fact_stage`` (``kpidsl.columnar``) replaces the in-memory fact index and may supply
     per-payee aggregates; without it the pure-Python reference fact stage runs.
+    ``explain=False`` builds explanation trees only when a payee's are first asked for.
     """
-    engine = Engine(model, data, as_of, fact_stage)
+    engine = Engine(model, data, as_of, fact_stage, explain)
     try:
         p = engine.period(period)
     except PeriodError as e:

@@ -11,7 +11,7 @@ import attrs
 from kpidsl import ast
 from kpidsl.data.model import Payee
 from kpidsl.eval.collect import Collector
-from kpidsl.eval.compile import FactCtx, Fn, Value, num
+from kpidsl.eval.compile import FactCtx, Fn, Scope, Value, num
 from kpidsl.eval.context import RunContext
 from kpidsl.eval.cover import Uses, fallback, reported_errors
 from kpidsl.eval.errors import (
@@ -329,30 +329,10 @@ class Env:
         self._stack.pop()
 
     def window(self, w: ast.Window) -> tuple[dt.date, dt.date]:
-        if isinstance(w, ast.PeriodWindow):
-            return self.seg.start, self.seg.end
-        if isinstance(w, ast.YtdWindow):
-            return self.period.fy_start, self.seg.end
-        if isinstance(w, ast.PreviousPeriodWindow):
-            prev = self.period.previous()
-            return prev.start, prev.end
-        return w.start, w.end
+        return window_of(w, self.seg, self.period)
 
     def field(self, f: FactCtx | None, node: ast.Field) -> Value:
-        if f is None:
-            raise EvalFailure(INVALID_OPERATION, f"`{unparse(node)}` is read outside an aggregate", node.span)
-        if node.path == ("share",):
-            return f.share
-        v = f.fact.values.get(node.path[0])
-        if len(node.path) == 1:
-            return v
-        schema = self.run.model.kinds.get(f.fact.kind)
-        ref_kind = schema.fields.get(node.path[0], "") if schema else ""
-        target = self.run.index.by_key.get(ref_kind, {}).get(str(v))
-        if target is None:
-            raise EvalFailure(DANGLING_REFERENCE, f"{f.fact.kind} {f.fact.key} ({f.fact.ref}) references "
-                              f"{ref_kind} {v!r}, which is not in the data (`{unparse(node)}`)", node.span)
-        return target.values.get(node.path[1])
+        return read_field(self.run, f, node)
 
     def aggregate(self, agg: ast.Aggregate) -> Value:
         hit = self._aggs.get(id(agg))
@@ -368,35 +348,75 @@ class Env:
         return result.value
 
     def _aggregate(self, agg: ast.Aggregate) -> tuple[AggResult, Explanation]:
-        from kpidsl.eval.compile import mentions_share
-
         stage = self.run.fact_stage
         hit = stage.aggregate(agg, self.payee.id, self.period, self.seg) if stage is not None else None
         if hit is not None:
             return hit
-        scope = self._scope(agg.scope)
-        where = self.run.compiler.compile(agg.where) if agg.where is not None else None
-        expr = self.run.compiler.compile(agg.expr) if agg.expr is not None else None
-        wants_num = agg.func in ("sum", "avg", "min", "max")
-        values: list[tuple[str, Decimal, object]] = []
-        for fact, share in self.run.index.credited(agg.kind, scope, agg.credit):
-            fc = FactCtx(fact, share)
-            if where is not None and where(self, fc) is not True:
-                continue
-            v = expr(self, fc) if expr is not None else None
-            values.append((fact.key, share, num(v, agg.span) if wants_num else v))
-        weight = agg.func == "sum" and not mentions_share(agg.expr)
-        result = combine(agg.func, values, self.ctx, weight, unparse(agg), agg.span)
+        scope = scope_payees(self.run, self.payee.id, self.seg, agg.scope)
+        result = aggregate_facts(self, self.run, agg, scope)
         node = Explanation(unparse(agg), "facts", fmt(result.value), formula=unparse(agg), span=agg.span,
                            facts=result.keys, fact_count=result.count,
                            row_header=("fact", "share", "amount") if result.rows else (), rows=result.rows,
                            notes=_scope_note(agg.scope, scope))
         return result, node
 
-    def _scope(self, scope: str) -> list[str]:
-        own = [self.payee.id] if scope in ("self", "self+team") else []
-        team = self.run.hierarchy.team(self.payee.id, self.seg.end) if "team" in scope else []
-        return own + team
+
+# ---- shared with the quick payee stage (kpidsl.eval.quick) ---------------------------
+
+
+def window_of(w: ast.Window, seg: Segment, period: Period) -> tuple[dt.date, dt.date]:
+    """The first and last day of a window for a segment of a period."""
+    if isinstance(w, ast.PeriodWindow):
+        return seg.start, seg.end
+    if isinstance(w, ast.YtdWindow):
+        return period.fy_start, seg.end
+    if isinstance(w, ast.PreviousPeriodWindow):
+        prev = period.previous()
+        return prev.start, prev.end
+    return w.start, w.end
+
+
+def read_field(run: RunContext, f: FactCtx | None, node: ast.Field) -> Value:
+    """A field of the fact being visited, through one reference hop (``collection.deal.product``)."""
+    if f is None:
+        raise EvalFailure(INVALID_OPERATION, f"`{unparse(node)}` is read outside an aggregate", node.span)
+    if node.path == ("share",):
+        return f.share
+    v = f.fact.values.get(node.path[0])
+    if len(node.path) == 1:
+        return v
+    schema = run.model.kinds.get(f.fact.kind)
+    ref_kind = schema.fields.get(node.path[0], "") if schema else ""
+    target = run.index.by_key.get(ref_kind, {}).get(str(v))
+    if target is None:
+        raise EvalFailure(DANGLING_REFERENCE, f"{f.fact.kind} {f.fact.key} ({f.fact.ref}) references "
+                          f"{ref_kind} {v!r}, which is not in the data (`{unparse(node)}`)", node.span)
+    return target.values.get(node.path[1])
+
+
+def scope_payees(run: RunContext, pid: str, seg: Segment, scope: str) -> list[str]:
+    """The payees whose credited facts an aggregate ``over`` ``scope`` reads."""
+    own = [pid] if scope in ("self", "self+team") else []
+    team = run.hierarchy.team(pid, seg.end) if "team" in scope else []
+    return own + team
+
+
+def aggregate_facts(s: Scope, run: RunContext, agg: ast.Aggregate, payees: list[str]) -> AggResult:
+    """An aggregate over the facts credited to ``payees``, filtered and valued by ``s``'s closures."""
+    from kpidsl.eval.compile import mentions_share
+
+    where = run.compiler.compile(agg.where) if agg.where is not None else None
+    expr = run.compiler.compile(agg.expr) if agg.expr is not None else None
+    wants_num = agg.func in ("sum", "avg", "min", "max")
+    values: list[tuple[str, Decimal, object]] = []
+    for fact, share in run.index.credited(agg.kind, payees, agg.credit):
+        fc = FactCtx(fact, share)
+        if where is not None and where(s, fc) is not True:
+            continue
+        v = expr(s, fc) if expr is not None else None
+        values.append((fact.key, share, num(v, agg.span) if wants_num else v))
+    weight = agg.func == "sum" and not mentions_share(agg.expr)
+    return combine(agg.func, values, s.ctx, weight, unparse(agg), agg.span)
 
 
 def _scope_note(scope: str, payees: list[str]) -> tuple[str, ...]:

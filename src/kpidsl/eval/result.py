@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -41,16 +42,33 @@ class EvalError:
 
 @attrs.frozen
 class PayeeResult:
-    """One payee's outcome: rounded components, their total, every named value and why."""
+    """One payee's outcome: rounded components, their total, every named value and why.
+
+    ``explanations`` may be computed on first access (``explain``): an evaluation
+    that only needs figures builds no tree, and one payee's tree is the same
+    whenever it is asked for.
+    """
 
     id: str
     total: Decimal | None
     components: dict[str, Decimal]
     values: dict[str, ResultValue]
     errors: tuple[EvalError, ...] = ()
-    explanations: dict[str, Explanation] = attrs.field(factory=dict)
+    _explanations: dict[str, Explanation] | None = attrs.field(default=None, alias="explanations",
+                                                                eq=False, repr=False)
     # every name that could not be evaluated -> the error it (or a dependency) raised
     failures: dict[str, EvalError] = attrs.field(factory=dict)
+    _explain: Callable[[], dict[str, Explanation]] | None = attrs.field(default=None, alias="explain",
+                                                                        eq=False, repr=False)
+
+    @property
+    def explanations(self) -> dict[str, Explanation]:
+        """Every named value's explanation tree (computed now if it was left for later)."""
+        if self._explanations is None:
+            trees = self._explain() if self._explain is not None else {}
+            object.__setattr__(self, "_explanations", trees)
+            return trees
+        return self._explanations
 
     @property
     def ok(self) -> bool:

@@ -119,13 +119,17 @@ def lookup(name: str, bands: tuple[EBand, ...], x: Decimal, above: Decimal | Non
 
 def marginal(name: str, bands: tuple[EBand, ...], base: Decimal, scale: Decimal | None,
              above: Decimal | None, ctx: decimal.Context, span: Span,
-             units: Units = Units()) -> TierOutcome:
-    """Graduated: ``base`` cut at the band edges (× ``scale``), each slice × its band's rate."""
+             units: Units = Units(), detail: bool = True) -> TierOutcome:
+    """Graduated: ``base`` cut at the band edges (× ``scale``), each slice × its band's rate.
+
+    ``detail=False`` leaves out the rows (the quick payee stage shows none)."""
     def edge(v: Decimal) -> Decimal:
         return ctx.multiply(v, scale) if scale is not None else v
 
     if base < edge(bands[0].lower) or base.is_zero():
         amount = ctx.multiply(base, bands[0].value)
+        if not detail:
+            return TierOutcome(amount, ())
         return TierOutcome(amount, ((bands[0].label(), fmt(base), bands[0].rate(), fmt(amount)),),
                            note="base below the first band: the first band's rate applies")
     total, rows = ZERO, []
@@ -137,7 +141,8 @@ def marginal(name: str, bands: tuple[EBand, ...], base: Decimal, scale: Decimal 
         piece = ctx.subtract(hi, lo)
         amount = ctx.multiply(piece, b.value)
         total = ctx.add(total, amount)
-        rows.append((b.label(), fmt(piece), b.rate(), fmt(amount)))
+        if detail:
+            rows.append((b.label(), fmt(piece), b.rate(), fmt(amount)))
     top = bands[-1].upper
     if top is not None and base > edge(top):
         if above is None:

@@ -8,9 +8,23 @@ _PREC = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4,
          "+": 5, "-": 5, "*": 6, "/": 6}
 
 
+_CACHE: dict[int, tuple[ast.Expr, str]] = {}
+_CACHE_LIMIT = 50_000
+
+
 def unparse(e: ast.Expr) -> str:
-    """Plan text for an expression (normalized spacing, minimal parentheses)."""
-    return _up(e, 0)
+    """Plan text for an expression (normalized spacing, minimal parentheses).
+
+    Remembered per node (by identity, the node kept alive beside its text): the
+    payee stage asks for the same formulas for every payee."""
+    hit = _CACHE.get(id(e))
+    if hit is not None and hit[0] is e:
+        return hit[1]
+    text = _up(e, 0)
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.clear()
+    _CACHE[id(e)] = (e, text)
+    return text
 
 
 def _number(n: ast.Number) -> str:

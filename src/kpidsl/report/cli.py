@@ -70,7 +70,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[Any, Any, Any] | int:
         return EXIT_ERRORS
     raw = api.load_data(args.data)
     try:
-        result = plan.evaluate(raw, args.period)
+        result = plan.evaluate(raw, args.period, explain=True)  # every statement shows its trees
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -174,7 +174,7 @@ def _check_test(pf: PlanFile, plan: api.Plan, test: ast.TestBlock,
         return [Failure(pf.locate(test.span), "the test has no `period`", "period 2026-Q3")]
     period = periods[0].period
     tables, failures = build_tables(pf, test, period)
-    result = plan.evaluate(api.RawData(tables), period)
+    result = plan.evaluate(api.RawData(tables), period, explain=tracker is not None)
     if tracker is not None:
         _track(tracker, pf, plan, tables, result)
     ctx = _checked(pf, result)
