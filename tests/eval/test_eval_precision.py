@@ -16,6 +16,7 @@ from kpidsl.numbers import (
     ROUNDING_MODES,
     digits_needed,
     exact_sum,
+    exact_sum_ints,
     is_power_of_ten,
     quantize,
     quantize_exact,
@@ -133,3 +134,10 @@ def test_quantize_to_decimal_places_is_the_integer_arithmetic(value: Decimal, pl
     """The fast path (Decimal.quantize, for 0.01, 1, 100...) equals the exact integer arithmetic."""
     quantum = Decimal((0, (1,), places))
     assert str(quantize(value, quantum, mode)) == str(quantize_exact(value, quantum, mode))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.decimals(allow_nan=False, allow_infinity=False, places=None), max_size=8))
+def test_exact_sum_is_the_integer_sum(values: list[Decimal]) -> None:
+    """Decimal addition in the unbounded context equals the integer arithmetic, digit for digit."""
+    assert str(exact_sum(values)) == str(exact_sum_ints(values))
