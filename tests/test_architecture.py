@@ -89,3 +89,23 @@ def test_the_cli_starts_without_heavy_imports() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_an_evaluation_imports_no_pydantic() -> None:
+    """Evaluating (and reading the JSON of) a result needs no pydantic: only `kpidsl schema` does."""
+    import subprocess
+    import sys
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "east-china-2026"
+    probe = (
+        "import sys, kpidsl; "
+        f"plan = kpidsl.load({str(example / 'plan.kpi')!r}); "
+        f"r = plan.evaluate({str(example / 'data')!r}, '2026-Q3'); "
+        "assert r.ok and r.to_json(); "
+        "print('pydantic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    from kpidsl.eval import ResultModel  # still importable from where it was
+
+    assert "payees" in ResultModel.model_json_schema()["properties"]

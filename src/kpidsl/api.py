@@ -262,6 +262,6 @@ class Result:
     @staticmethod
     def json_schema() -> dict[str, Any]:
         """The JSON schema of :meth:`to_json`'s output."""
-        from kpidsl.eval.result import ResultModel
+        from kpidsl.eval.schema import ResultModel
 
         return ResultModel.model_json_schema()

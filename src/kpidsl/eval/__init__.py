@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kpidsl.eval.engine import Engine, evaluate
 from kpidsl.eval.result import (
     EvalError,
     EvalResult,
     PayeeResult,
-    ResultModel,
     result_to_dict,
     result_to_json,
 )
@@ -22,3 +23,12 @@ __all__ = [
     "result_to_dict",
     "result_to_json",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``ResultModel`` imports pydantic: only when it is asked for."""
+    if name == "ResultModel":
+        from kpidsl.eval.schema import ResultModel
+
+        return ResultModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

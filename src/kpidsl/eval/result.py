@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-from pydantic import BaseModel, ConfigDict
 
 from kpidsl.explain.tree import Explanation
 from kpidsl.numbers import fmt
@@ -99,50 +98,8 @@ def value_text(v: ResultValue) -> str:
     return v
 
 
-class ErrorModel(BaseModel):
-    """One evaluation error in the JSON result."""
-
-    model_config = ConfigDict(extra="forbid")
-    code: str
-    message: str
-    payee: str
-    name: str
-    period: str
-    source: str | None
-
-
-class PayeeModel(BaseModel):
-    """One payee in the JSON result; numbers are decimal strings."""
-
-    model_config = ConfigDict(extra="forbid")
-    total: str | None
-    components: dict[str, str]
-    values: dict[str, str]
-    errors: list[ErrorModel]
-
-
-class PlanInfoModel(BaseModel):
-    """The plan a result was computed from."""
-
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    version: str | None
-    digest: str
-
-
-class ResultModel(BaseModel):
-    """The JSON shape of an evaluation result (``ResultModel.model_json_schema()``)."""
-
-    model_config = ConfigDict(extra="forbid")
-    plan: PlanInfoModel
-    data_digest: str
-    period: str
-    payees: dict[str, PayeeModel]
-    errors: list[ErrorModel]
-
-
 def result_to_dict(result: EvalResult, plan_info: dict[str, Any], data_digest: str) -> dict[str, Any]:
-    """The JSON-ready dict of a result (see :class:`ResultModel`)."""
+    """The JSON-ready dict of a result (see :class:`kpidsl.eval.schema.ResultModel`)."""
     payees: dict[str, Any] = {}
     for pid in sorted(result.payees):
         pr = result.payees[pid]
