@@ -79,6 +79,11 @@ def _from_int(n: int, exponent: int) -> Decimal:
     return Decimal((int(n < 0), tuple(int(c) for c in str(abs(n))), exponent))
 
 
+# as many digits as Decimal allows: quantizing in it never runs out of precision
+_ROOMY = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN,
+                         traps=[decimal.InvalidOperation, decimal.FloatOperation])
+
+
 def quantize(value: Decimal, quantum: Decimal, mode: str = "half_up") -> Decimal:
     """``value`` rounded to a multiple of ``quantum`` with the plan's mode, at the quantum's scale.
 
@@ -92,8 +97,7 @@ def quantize(value: Decimal, quantum: Decimal, mode: str = "half_up") -> Decimal
         raise ValueError(f"the rounding quantum must be positive, got {quantum!r}")
     if value.is_finite() and _is_places(quantum):
         # to decimal places (0.01, 1, ...): Decimal's own quantize, with room for every digit
-        room = decimal.Context(prec=max(value.adjusted() - _exponent(quantum), 0) + 3)
-        out = value.quantize(quantum, rounding=constant, context=room)
+        out = value.quantize(quantum, rounding=constant, context=_ROOMY)
         return out.copy_abs() if out.is_zero() else out
     return quantize_exact(value, quantum, mode)
 

@@ -166,46 +166,52 @@ def _field(node: ast.Field) -> Fn:
 
 
 def _arith(op: str, left: Fn, right: Fn, e: ast.Binary) -> Fn:
-    span = e.span
-
     def fn(s: Scope, f: FactCtx | None) -> Value:
         a, b = num(left(s, f), e.left.span), num(right(s, f), e.right.span)
-        ctx = s.ctx
-        if op == "+":
-            return ctx.add(a, b)
-        if op == "-":
-            return ctx.subtract(a, b)
-        if op == "*":
-            return ctx.multiply(a, b)
-        if b.is_zero():
-            raise EvalFailure(DIVISION_BY_ZERO, f"division by zero in `{unparse(e)}` "
-                              f"(`{unparse(e.right)}` is 0)", span)
-        return ctx.divide(a, b)
+        return arith(op, a, b, s.ctx, e)
 
     return fn
+
+
+OPERATIONS: dict[str, Callable[[decimal.Context, Decimal, Decimal], Decimal]] = {
+    "+": decimal.Context.add, "-": decimal.Context.subtract,
+    "*": decimal.Context.multiply, "/": decimal.Context.divide,
+}
+
+
+def arith(op: str, a: Decimal, b: Decimal, ctx: decimal.Context, e: ast.Binary) -> Decimal:
+    """``a op b`` in the plan's context; division by zero is an evaluation error."""
+    if op == "/" and b.is_zero():
+        raise EvalFailure(DIVISION_BY_ZERO, f"division by zero in `{unparse(e)}` "
+                          f"(`{unparse(e.right)}` is 0)", e.span)
+    return OPERATIONS[op](ctx, a, b)
 
 
 def _compare(op: str, left: Fn, right: Fn, span: Span) -> Fn:
     def fn(s: Scope, f: FactCtx | None) -> Value:
-        a, b = left(s, f), right(s, f)
-        if op == "==":
-            return a == b
-        if op == "!=":
-            return a != b
-        if a is None or b is None:
-            return False
-        try:
-            if op == "<":
-                return a < b  # type: ignore[operator]
-            if op == "<=":
-                return a <= b  # type: ignore[operator]
-            if op == ">":
-                return a > b  # type: ignore[operator]
-            return a >= b  # type: ignore[operator]
-        except TypeError:
-            raise EvalFailure(INVALID_OPERATION, f"cannot compare {a!r} with {b!r}", span) from None
+        return compare(op, left(s, f), right(s, f), span)
 
     return fn
+
+
+def compare(op: str, a: Value, b: Value, span: Span) -> bool:
+    """``a op b``: ``==``/``!=`` on any values; an order comparison with an empty value is false."""
+    if op == "==":
+        return a == b
+    if op == "!=":
+        return a != b
+    if a is None or b is None:
+        return False
+    try:
+        if op == "<":
+            return a < b  # type: ignore[operator]
+        if op == "<=":
+            return a <= b  # type: ignore[operator]
+        if op == ">":
+            return a > b  # type: ignore[operator]
+        return a >= b  # type: ignore[operator]
+    except TypeError:
+        raise EvalFailure(INVALID_OPERATION, f"cannot compare {a!r} with {b!r}", span) from None
 
 
 def mentions_share(e: ast.Expr | None) -> bool:

@@ -91,5 +91,6 @@ class RunContext:
         self.prior_fn: PriorFn | None = None
         # the quick payee stage: segments of payees without history, by what they depend on
         self.segment_cache: dict[tuple[object, ...], list[Segment]] = {}
+        self.vector_cache: dict[int, tuple[ast.Expr, object]] = {}  # kpidsl.eval.bulk, by node
         self.band_cache: dict[int, tuple[ast.Tiers, tuple[EBand, ...]]] = {}  # literal bands
         self.by_payee_selector = any(i.attr == "payee" for b in model.overrides for i in b.selector)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from kpidsl import ast
 from kpidsl.eval import tiers as tiermath
 from kpidsl.eval.collect import Collector
-from kpidsl.eval.compile import FactCtx, Value, num
+from kpidsl.eval.compile import OPERATIONS, FactCtx, Value, num
 from kpidsl.eval.errors import TABLE_KEY_MISSING, ZERO_TARGET, EvalFailure
 from kpidsl.eval.resolve import Applied
 from kpidsl.eval.unparse import unparse
@@ -87,17 +88,15 @@ def apply_whens(env: Env, d: ast.Payout, value: Decimal, col: Collector) -> Deci
             continue
         operand = num(_eval(env, clause.value), clause.span)
         before = value
-        if clause.op == "*":
-            value = ctx.multiply(value, operand)
-        elif clause.op == "+":
-            value = ctx.add(value, operand)
-        elif clause.op == "-":
-            value = ctx.subtract(value, operand)
-        else:
-            value = operand
+        value = when_applied(clause.op, value, operand, ctx)
         if col.keeps:
             col.note(f"when {unparse(clause.cond)}: met, {clause.op} {fmt(operand)}: {fmt(before)} → {fmt(value)}")
     return value
+
+
+def when_applied(op: str, value: Decimal, operand: Decimal, ctx: decimal.Context) -> Decimal:
+    """A met ``when ... then op operand`` on the payout's value (``=`` replaces it)."""
+    return OPERATIONS[op](ctx, value, operand) if op in ("*", "+", "-") else operand
 
 
 def apply_limits(env: Env, d: ast.Payout, value: Decimal, col: Collector) -> Decimal:

@@ -43,6 +43,7 @@ class Engine:
         # computed on first access, by ``explainer`` when set (the columnar run lists facts)
         self.explain = explain
         self.explainer: Engine | None = None
+        self.bulk_surprises: list[str] = []  # groups the bulk stage gave up on (tests: none)
         self.run = RunContext(model, data, as_of, fact_stage)
         self.run.prior_fn = self.prior_parts
         self.payees = {p.id: p for p in data.payees}
@@ -55,6 +56,8 @@ class Engine:
 
     def evaluate(self, period: Period, payees: Iterable[str] | None = None) -> EvalResult:
         ids = sorted(self.payees) if payees is None else sorted(set(payees))
+        if not self.explain:
+            self._in_bulk(period, [pid for pid in ids if pid in self.payees])
         results: dict[str, PayeeResult] = {}
         errors: list[EvalError] = []
         for pid in ids:
@@ -76,6 +79,30 @@ class Engine:
             finally:
                 self._busy.discard(key)
         return self._cache[key]
+
+    def _in_bulk(self, period: Period, ids: list[str]) -> None:
+        """Payees whose period is one segment, grouped by the definitions in force, in bulk
+        (kpidsl.eval.bulk); whoever leaves a group goes through ``payee_result`` as usual."""
+        from kpidsl.eval.bulk import Bulk
+        from kpidsl.eval.quick import shared_segment
+
+        label = period.label
+        groups: dict[int, tuple[Segment, list[Payee]]] = {}
+        for pid in ids:
+            if (label, pid) in self._cache:
+                continue
+            seg = shared_segment(self.run, self.payees[pid], period, label)
+            if seg is not None:
+                groups.setdefault(id(seg), (seg, []))[1].append(self.payees[pid])
+        for seg, members in groups.values():
+            try:
+                got = Bulk(self.run, period, label, seg, members).results(
+                    lambda pid: self._later(pid, period))
+            except Exception as exc:  # a surprise in the bulk stage: each payee alone, as before
+                self.bulk_surprises.append(f"{type(exc).__name__}: {exc}")
+                continue
+            for pid, result in got.items():
+                self._cache[(label, pid)] = result
 
     def _later(self, pid: str, period: Period) -> Callable[[], dict[str, Explanation]]:
         """The payee's explanation trees, computed when first asked for."""

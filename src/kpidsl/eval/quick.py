@@ -247,3 +247,12 @@ def _segments(run: RunContext, payee: Payee, period: Period, label: str) -> list
     if hit is None:
         hit = run.segment_cache[key] = segments(run.model, payee, (), period)
     return hit
+
+
+def shared_segment(run: RunContext, payee: Payee, period: Period, label: str) -> Segment | None:
+    """The payee's one segment when it is shared with payees of the same attributes
+    (no history, the period not split), else None."""
+    if run.history.get(payee.id):
+        return None
+    segs = _segments(run, payee, period, label)
+    return segs[0] if len(segs) == 1 else None

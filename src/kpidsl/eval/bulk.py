@@ -1,0 +1,423 @@
+"""Payees in bulk: a group with the same definitions evaluated as columns of values.
+
+When only the figures are needed first (``explain=False``), payees whose
+period is one segment with the same definitions in force (the same override
+blocks apply: same attributes, no history) are evaluated together. Each
+expression becomes a function over a list of payees (positions in the group)
+returning their values in the same order; names, targets and attainments are
+columns computed once per payee.
+
+The result for every payee is what :class:`~kpidsl.eval.quick.QuickScope`
+(and so the reference) computes, value for value and in the same order:
+
+* the same operations in the same context (``kpidsl.eval.compile.arith`` and
+  ``compare``, :func:`kpidsl.eval.defs.when_applied`, the tier functions);
+* short-circuits are kept per payee: the right of ``and``/``or``, a ``when``'s
+  value, floors and caps are evaluated only for the payees that need them,
+  so each payee evaluates exactly the named values the reference would;
+* everything else (tiers and tables, ``min``/``max``, lists, windows,
+  fallbacks, scores, inputs) runs per payee through :class:`RowScope`, the
+  quick stage's scope answering names from the group's columns.
+
+A payee that hits any failure leaves the group (it is *dropped*) and goes
+through the quick stage and then, as usual, the reference, which reports and
+explains it.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable
+from decimal import Decimal
+
+from kpidsl import ast
+from kpidsl.data.model import Payee
+from kpidsl.eval import defs
+from kpidsl.eval.compile import Value, arith, compare, num
+from kpidsl.eval.context import RunContext
+from kpidsl.eval.env import aggregate_facts, scope_payees
+from kpidsl.eval.errors import DependencyFailure, EvalFailure
+from kpidsl.eval.quick import _SINK, Explainer, NeedsReference, QuickScope
+from kpidsl.eval.resolve import Segment
+from kpidsl.eval.result import PayeeResult
+from kpidsl.numbers import ZERO, digits_needed, exact_sum, quantize
+from kpidsl.periods import Period
+from kpidsl.source import Span
+
+# what a payee's failure raises; the payee leaves the group (garbage it left behind
+# in a column may make later operations of that payee raise TypeError: also dropped)
+FAILURES = (EvalFailure, DependencyFailure, NeedsReference, ArithmeticError, TypeError)
+
+VFn = Callable[["Bulk", list[int]], list[Value]]
+
+
+class Bulk:
+    """One group of payees with the same segment: columns of named values, payees dropped on failure."""
+
+    def __init__(self, run: RunContext, period: Period, label: str, seg: Segment,
+                 payees: list[Payee]) -> None:
+        self.run, self.period, self.label, self.seg = run, period, label, seg
+        self.ctx: decimal.Context = run.ctx
+        self.payees = payees
+        self.ids = [p.id for p in payees]
+        self.dropped = [False] * len(payees)
+        self.cols: dict[str, list[Value]] = {}
+        self.done: dict[str, list[bool]] = {}
+        self.order: list[list[str]] = [[] for _ in payees]
+        self._aggs: dict[int, dict[int, Value]] = {}
+        self._busy: set[str] = set()
+
+    def drop(self, i: int) -> None:
+        self.dropped[i] = True
+
+    def vexpr(self, e: ast.Expr) -> VFn:
+        cache = self.run.vector_cache
+        hit = cache.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]  # type: ignore[return-value]
+        fn = _build(e)
+        cache[id(e)] = (e, fn)
+        return fn
+
+    def nums(self, idx: list[int], values: list[Value]) -> list[Decimal]:
+        """The values as decimals; a payee whose value is not a number is dropped."""
+        out: list[Decimal] = []
+        for i, v in zip(idx, values, strict=True):
+            if isinstance(v, Decimal):
+                out.append(v)
+            else:
+                self.drop(i)
+                out.append(ZERO)
+        return out
+
+    # ---- columns: named values, targets, attainments, aggregates -------------------
+
+    def _column(self, key: str) -> tuple[list[Value], list[bool]]:
+        if key not in self.cols:
+            self.cols[key] = [None] * len(self.payees)
+            self.done[key] = [False] * len(self.payees)
+        return self.cols[key], self.done[key]
+
+    def _store(self, key: str, idx: list[int], values: list[Value]) -> None:
+        col, done = self._column(key)
+        order = self.order
+        for i, v in zip(idx, values, strict=True):
+            col[i] = v
+            done[i] = True
+            order[i].append(key)
+
+    def named(self, name: str, idx: list[int]) -> list[Value]:
+        col, done = self._column(name)
+        missing = [i for i in idx if not done[i]]
+        if missing:
+            applied = self.seg.defs.get(name)
+            if applied is None or name in self._busy:
+                for i in missing:
+                    self.drop(i)
+                return [col[i] for i in idx]
+            self._busy.add(name)
+            try:
+                values = self._definition(name, applied.definition, missing)
+            finally:
+                self._busy.discard(name)
+            self._store(name, missing, values)
+        return [col[i] for i in idx]
+
+    def _definition(self, name: str, d: ast.Definition, idx: list[int]) -> list[Value]:
+        if isinstance(d, (ast.Metric, ast.Const)):  # one whole segment: nothing is prorated
+            return self.vexpr(d.expr)(self, idx)
+        if isinstance(d, ast.Payout):
+            return list(self._payout(d, idx))
+        if isinstance(d, ast.Score):
+            return self.each(idx, lambda s: defs.score(s, d, _SINK))  # type: ignore[arg-type]
+        if isinstance(d, ast.InputDecl):
+            return self.each(idx, lambda s: s.input_value(name, d))
+        for i in idx:
+            self.drop(i)
+        return [None] * len(idx)
+
+    def each(self, idx: list[int], fn: Callable[[RowScope], Value]) -> list[Value]:
+        """``fn`` per payee on its :class:`RowScope` (a failure drops the payee)."""
+        out: list[Value] = []
+        for i in idx:
+            try:
+                out.append(fn(RowScope(self, i)))
+            except FAILURES:
+                self.drop(i)
+                out.append(None)
+        return out
+
+    def target(self, metric: str, idx: list[int], span: Span) -> list[Value]:
+        key = f"target({metric})"
+        col, done = self._column(key)
+        missing = [i for i in idx if not done[i]]
+        if missing:
+            rows = [self.run.targets.get((self.ids[i], metric, self.label)) for i in missing]
+            values: list[Value] = [r.value if r is not None else None for r in rows]
+            plan = [k for k, r in enumerate(rows) if r is None]
+            if plan:
+                self._plan_targets(metric, missing, plan, values, span)
+            self._store(key, missing, values)
+        return [col[i] for i in idx]
+
+    def _plan_targets(self, metric: str, missing: list[int], plan: list[int], values: list[Value],
+                      span: Span) -> None:
+        """The plan's default target, for the payees without a data target."""
+        who = [missing[k] for k in plan]
+        applied = self.seg.defs.get(f"target:{metric}")
+        if applied is None or not isinstance(applied.definition, ast.Target):
+            for i in who:
+                self.drop(i)
+            return
+        got = self.nums(who, self.vexpr(applied.definition.expr)(self, who))
+        for k, v in zip(plan, got, strict=True):
+            values[k] = v
+
+    def attainment(self, metric: str, idx: list[int], span: Span) -> list[Value]:
+        key = f"attainment({metric})"
+        col, done = self._column(key)
+        missing = [i for i in idx if not done[i]]
+        if missing:
+            m = self.nums(missing, self.named(metric, missing))
+            t = self.nums(missing, self.target(metric, missing, span))
+            values: list[Value] = []
+            for i, a, b in zip(missing, m, t, strict=True):
+                try:
+                    if b.is_zero():
+                        raise NeedsReference(key)
+                    values.append(self.ctx.divide(a, b))
+                except FAILURES:
+                    self.drop(i)
+                    values.append(None)
+            self._store(key, missing, values)
+        return [col[i] for i in idx]
+
+    def aggregate(self, agg: ast.Aggregate, idx: list[int]) -> list[Value]:
+        memo = self._aggs.setdefault(id(agg), {})
+        stage = self.run.fact_stage
+        out: list[Value] = []
+        for i in idx:
+            if i in memo:
+                out.append(memo[i])
+                continue
+            try:
+                got = (stage.aggregate_value(agg, self.ids[i], self.period, self.seg)
+                       if stage is not None else None)
+                if got is None:
+                    scope = scope_payees(self.run, self.ids[i], self.seg, agg.scope)
+                    got = aggregate_facts(RowScope(self, i), self.run, agg, scope)
+                memo[i] = got.value
+            except FAILURES:
+                self.drop(i)
+                memo[i] = None
+            out.append(memo[i])
+        return out
+
+    # ---- payouts -----------------------------------------------------------------------
+
+    def _payout(self, d: ast.Payout, idx: list[int]) -> list[Decimal]:
+        """:func:`kpidsl.eval.defs.payout` for a whole period, per payee in the group."""
+        value = self.nums(idx, self.vexpr(d.expr)(self, idx))
+        for clause in d.clauses:
+            if isinstance(clause, ast.When):
+                self._when(clause, idx, value)
+        passed = [True] * len(idx)
+        for clause in d.clauses:
+            if isinstance(clause, ast.Requires):
+                for k, ok in enumerate(self.vexpr(clause.cond)(self, idx)):
+                    passed[k] = passed[k] and ok is True
+        value = [v if ok else ZERO for v, ok in zip(value, passed, strict=True)]
+        limited = [k for k, ok in enumerate(passed) if ok]
+        for kind in (ast.Floor, ast.Cap):
+            for clause in d.clauses:
+                if isinstance(clause, kind) and limited:
+                    self._limit(clause, idx, limited, value)
+        return value
+
+    def _when(self, clause: ast.When, idx: list[int], value: list[Decimal]) -> None:
+        met = [k for k, c in enumerate(self.vexpr(clause.cond)(self, idx)) if c is True]
+        if not met:
+            return
+        who = [idx[k] for k in met]
+        operands = self.nums(who, self.vexpr(clause.value)(self, who))
+        for k, i, operand in zip(met, who, operands, strict=True):
+            try:
+                value[k] = defs.when_applied(clause.op, value[k], operand, self.ctx)
+            except FAILURES:
+                self.drop(i)
+
+    def _limit(self, clause: ast.Floor | ast.Cap, idx: list[int], limited: list[int],
+               value: list[Decimal]) -> None:
+        who = [idx[k] for k in limited]
+        bounds = self.nums(who, self.vexpr(clause.expr)(self, who))
+        for k, i, bound in zip(limited, who, bounds, strict=True):
+            try:
+                if (value[k] < bound) if isinstance(clause, ast.Floor) else (value[k] > bound):
+                    value[k] = bound
+            except FAILURES:
+                self.drop(i)
+
+    # ---- the whole group ---------------------------------------------------------------
+
+    def evaluate_all(self) -> None:
+        """What :meth:`QuickScope.evaluate_all` evaluates, for every payee, in the same order."""
+        every = list(range(len(self.payees)))
+        for key, applied in self.seg.defs.items():
+            d = applied.definition
+            if isinstance(d, (ast.Metric, ast.Const, ast.Score, ast.Payout)):
+                self.named(key, every)
+            elif isinstance(d, ast.InputDecl):
+                entered = [i for i in every if (self.ids[i], key, self.label) in self.run.inputs]
+                if entered:
+                    self.named(key, entered)
+            elif isinstance(d, ast.Target):
+                self.attainment(d.metric, every, d.span)
+        by_metric: dict[str, list[int]] = {}
+        for i in every:
+            for metric in self.run.target_metrics.get((self.ids[i], self.label), ()):
+                if metric in self.seg.defs:
+                    by_metric.setdefault(metric, []).append(i)
+        for metric in sorted(by_metric):  # each payee's metrics are sorted: its order is kept
+            self.attainment(metric, by_metric[metric], self.seg.defs[metric].definition.span)
+
+    def results(self, explainer: Callable[[str], Explainer]) -> dict[str, PayeeResult]:
+        """Every payee still in the group: its result without trees (``explainer`` gives them)."""
+        self.evaluate_all()
+        h = self.run.model.header
+        components = [c for c in self.run.model.payouts if c in self.seg.defs]
+        payouts = {k for k, a in self.seg.defs.items() if isinstance(a.definition, ast.Payout)}
+        out: dict[str, PayeeResult] = {}
+        for i, pid in enumerate(self.ids):
+            if self.dropped[i]:
+                continue
+            paid: dict[str, Decimal] = {}
+            for c in components:
+                v = self.cols[c][i]
+                if not isinstance(v, Decimal):
+                    break
+                rounded = quantize(v, h.quantum, h.rounding_mode)
+                if digits_needed(rounded, h.quantum) > h.precision:
+                    break
+                paid[c] = rounded
+            else:
+                values = {name: v for name in self.order[i] if name not in payouts
+                          and (v := self.cols[name][i]) is not None}
+                out[pid] = PayeeResult(pid, exact_sum(list(paid.values())), paid, values,
+                                       (), None, {}, explainer(pid))
+        return out
+
+
+class RowScope(QuickScope):
+    """One payee of a group, for what runs per payee: names come from the group's columns."""
+
+    def __init__(self, bulk: Bulk, i: int) -> None:
+        super().__init__(bulk.run, bulk.payees[i], bulk.period, bulk.seg, bulk.label)
+        self.bulk, self.i = bulk, i
+
+    def _one(self, values: list[Value]) -> Value:
+        if self.bulk.dropped[self.i]:
+            raise NeedsReference("dropped")
+        return values[0]
+
+    def named(self, name: str, span: Span) -> Value:
+        return self._one(self.bulk.named(name, [self.i]))
+
+    def target(self, metric: str, span: Span) -> Decimal:
+        return num(self._one(self.bulk.target(metric, [self.i], span)), span)
+
+    def attainment(self, metric: str, span: Span) -> Decimal:
+        return num(self._one(self.bulk.attainment(metric, [self.i], span)), span)
+
+    def aggregate(self, agg: ast.Aggregate) -> Value:
+        return self._one(self.bulk.aggregate(agg, [self.i]))
+
+    def input_value(self, name: str, d: ast.InputDecl) -> Value:
+        return self._definition(name, d)
+
+
+# ---- expressions as functions over payees ---------------------------------------------
+
+
+def _build(e: ast.Expr) -> VFn:
+    if isinstance(e, (ast.Number, ast.String, ast.DateLit, ast.Bool)):
+        const: Value = e.value
+        return lambda b, idx: [const] * len(idx)
+    if isinstance(e, ast.Name):
+        name = e.name
+        return lambda b, idx: b.named(name, idx)
+    if isinstance(e, ast.Binary):
+        if e.op in ("and", "or"):
+            return _logic(e)
+        if e.op in ("+", "-", "*", "/"):
+            return _arith(e)
+        return _compare(e)
+    if isinstance(e, ast.Call) and e.func in ("attainment", "target") and e.args \
+            and isinstance(e.args[0], ast.Name):
+        ref, span = e.args[0].name, e.span
+        if e.func == "attainment":
+            return lambda b, idx: b.attainment(ref, idx, span)
+        return lambda b, idx: b.target(ref, idx, span)
+    if isinstance(e, ast.Aggregate):
+        agg = e
+        return lambda b, idx: b.aggregate(agg, idx)
+    return _per_payee(e)
+
+
+def _per_payee(e: ast.Expr) -> VFn:
+    """Any other expression: its compiled closure, per payee, on the payee's :class:`RowScope`."""
+    def fn(b: Bulk, idx: list[int]) -> list[Value]:
+        closure = b.run.compiler.compile(e)
+        return b.each(idx, lambda s: closure(s, None))
+
+    return fn
+
+
+def _logic(e: ast.Binary) -> VFn:
+    """``and``/``or``: the right side only for the payees whose left side does not decide."""
+    is_and = e.op == "and"
+
+    def fn(b: Bulk, idx: list[int]) -> list[Value]:
+        left = [bool(v) for v in b.vexpr(e.left)(b, idx)]
+        need = [k for k, v in enumerate(left) if v is is_and]
+        result: list[Value] = list(left)
+        if need:
+            right = b.vexpr(e.right)(b, [idx[k] for k in need])
+            for k, v in zip(need, right, strict=True):
+                result[k] = bool(v)
+        return result
+
+    return fn
+
+
+def _arith(e: ast.Binary) -> VFn:
+    op = e.op
+
+    def fn(b: Bulk, idx: list[int]) -> list[Value]:
+        left, right = b.vexpr(e.left)(b, idx), b.vexpr(e.right)(b, idx)
+        ctx, out = b.ctx, list[Value]()
+        for i, x, y in zip(idx, left, right, strict=True):
+            try:
+                out.append(arith(op, num(x, e.left.span), num(y, e.right.span), ctx, e))
+            except FAILURES:
+                b.drop(i)
+                out.append(None)
+        return out
+
+    return fn
+
+
+def _compare(e: ast.Binary) -> VFn:
+    op, span = e.op, e.span
+
+    def fn(b: Bulk, idx: list[int]) -> list[Value]:
+        left, right = b.vexpr(e.left)(b, idx), b.vexpr(e.right)(b, idx)
+        out: list[Value] = []
+        for i, x, y in zip(idx, left, right, strict=True):
+            try:
+                out.append(compare(op, x, y, span))
+            except FAILURES:
+                b.drop(i)
+                out.append(None)
+        return out
+
+    return fn
