@@ -33,6 +33,7 @@ from decimal import Decimal
 from kpidsl import ast
 from kpidsl.data.model import Payee
 from kpidsl.eval import defs
+from kpidsl.eval import tiers as tiermath
 from kpidsl.eval.compile import Value, arith, compare, num
 from kpidsl.eval.context import RunContext
 from kpidsl.eval.env import aggregate_facts, scope_payees
@@ -49,6 +50,7 @@ from kpidsl.source import Span
 FAILURES = (EvalFailure, DependencyFailure, NeedsReference, ArithmeticError, TypeError)
 
 VFn = Callable[["Bulk", list[int]], list[Value]]
+BUILTIN_CALLS = ("attainment", "target", "prior", "min", "max", "abs")
 
 
 class Bulk:
@@ -360,7 +362,68 @@ def _build(e: ast.Expr) -> VFn:
     if isinstance(e, ast.Aggregate):
         agg = e
         return lambda b, idx: b.aggregate(agg, idx)
+    if isinstance(e, ast.Call) and len(e.args) == 1 and e.func not in BUILTIN_CALLS:
+        return _tiers_call(e, _per_payee(e))
     return _per_payee(e)
+
+
+def _tiers_call(e: ast.Call, per_payee: VFn) -> VFn:
+    """``name(x)`` of lookup, marginal or step tiers with bands (and ``above``) written as
+    numbers: :func:`kpidsl.eval.defs.tier_outcome` per payee on columns. Anything else
+    (a table, interpolated tiers, computed bands) goes per payee."""
+    span = e.span
+
+    def fn(b: Bulk, idx: list[int]) -> list[Value]:
+        applied = b.seg.defs.get(e.func)  # the group's definitions: one tiers for everyone
+        d = applied.definition if applied is not None else None
+        if not isinstance(d, ast.Tiers) or d.mode == "interpolated" or \
+                (d.above is not None and not isinstance(d.above, ast.Number)):
+            return per_payee(b, idx)
+        bands = defs.literal_bands(b.run, d)
+        if bands is None:
+            return per_payee(b, idx)
+        arg = b.nums(idx, b.vexpr(e.args[0])(b, idx))
+        above = d.above.value if isinstance(d.above, ast.Number) else None
+        on: list[Value] = [None] * len(idx)
+        scale: list[Value] = [None] * len(idx)
+        if d.mode == "step":
+            on = list(b.nums(idx, b.vexpr(d.on)(b, idx)))
+        elif d.mode == "marginal" and _attainment_of(d.on):
+            scale = b.target(_attainment_of(d.on), idx, span)
+        rate = defs.is_rate(b.run, d)
+        out: list[Value] = []
+        for i, x, y, t in zip(idx, arg, on, scale, strict=True):
+            try:
+                out.append(_tier_value(d, bands, x, y, t, above, rate, b.ctx, span))
+            except FAILURES:
+                b.drop(i)
+                out.append(None)
+        return out
+
+    return fn
+
+
+def _attainment_of(on: ast.Expr) -> str:
+    """``m`` for tiers ``on attainment(m)`` (their edges scale with m's target), else ""."""
+    if isinstance(on, ast.Call) and on.func == "attainment" and on.args and isinstance(on.args[0], ast.Name):
+        return on.args[0].name
+    return ""
+
+
+def _tier_value(d: ast.Tiers, bands: tuple[tiermath.EBand, ...], arg: Decimal, on: Value, target: Value,
+                above: Decimal | None, rate: bool, ctx: decimal.Context, span: Span) -> Decimal:
+    """One payee's tiers value, as :func:`kpidsl.eval.defs.tier_outcome` computes it."""
+    units = tiermath.Units()
+    if d.mode == "lookup":
+        return tiermath.lookup(d.name, bands, arg, above, span, units, ctx).value
+    if d.mode == "marginal":
+        scale = None
+        if _attainment_of(d.on):
+            scale = num(target, span)
+            if scale.is_zero():
+                raise NeedsReference("a zero target")
+        return tiermath.marginal(d.name, bands, arg, scale, above, ctx, span, units, False).value
+    return tiermath.step(d.name, bands, num(on, span), arg if rate else None, above, ctx, span, units).value
 
 
 def _per_payee(e: ast.Expr) -> VFn:

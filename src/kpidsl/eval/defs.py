@@ -17,6 +17,7 @@ from kpidsl.numbers import ZERO, fmt, percent_text
 from kpidsl.source import Span
 
 if TYPE_CHECKING:
+    from kpidsl.eval.context import RunContext
     from kpidsl.eval.env import Env
 
 SCORE_HEADER = ("line", "attainment", "threshold", "cap", "weight", "points")
@@ -184,22 +185,36 @@ def tier_outcome(env: Env, d: ast.Tiers, args: tuple[Value, ...], f: FactCtx | N
         scale = _attainment_scale(env, d.on, span)
         return tiermath.marginal(d.name, bands, base, scale, above, ctx, span, units, detail)
     x = num(_eval(env, d.on, f), span)
-    rate_base = arg if arg is not None and _is_rate(env, d) else None
+    rate_base = arg if arg is not None and is_rate(env.run, d) else None
     return tiermath.step(d.name, bands, x, rate_base, above, ctx, span, units)
 
 
 def _bands(env: Env, d: ast.Tiers, f: FactCtx | None, span: Span) -> tuple[tiermath.EBand, ...]:
-    """The evaluated bands; written as numbers only, they are the same for every payee (kept)."""
-    hit = env.run.band_cache.get(id(d))
+    """The evaluated bands (those written as numbers only: the same for every payee)."""
+    fixed = literal_bands(env.run, d)
+    if fixed is not None:
+        return fixed
+    return tuple(tiermath.EBand(b.lower.value, b.upper.value if b.upper is not None else None,
+                                num(_eval(env, b.value, f), span), b.lower.percent,
+                                _is_percent(env, b.value))
+                 for b in d.bands if isinstance(b, ast.Band))
+
+
+def literal_bands(run: RunContext, d: ast.Tiers) -> tuple[tiermath.EBand, ...] | None:
+    """The bands when every band's value is written as a number (kept per run), else None."""
+    hit = run.band_cache.get(id(d))
     if hit is not None and hit[0] is d:
         return hit[1]
-    bands = tuple(tiermath.EBand(b.lower.value, b.upper.value if b.upper is not None else None,
-                                 num(_eval(env, b.value, f), span), b.lower.percent,
-                                 _is_percent(env, b.value))
-                  for b in d.bands if isinstance(b, ast.Band))
-    if all(isinstance(b.value, ast.Number) for b in d.bands if isinstance(b, ast.Band)):
-        env.run.band_cache[id(d)] = (d, bands)
-    return bands
+    bands: list[tiermath.EBand] = []
+    for b in d.bands:
+        if not isinstance(b, ast.Band):
+            continue
+        if not isinstance(b.value, ast.Number):
+            return None
+        bands.append(tiermath.EBand(b.lower.value, b.upper.value if b.upper is not None else None,
+                                    b.value.value, b.lower.percent, b.value.percent))
+    run.band_cache[id(d)] = (d, tuple(bands))
+    return tuple(bands)
 
 
 def _is_percent(env: Env, e: ast.Expr) -> bool:
@@ -235,9 +250,9 @@ def _attainment_scale(env: Env, on: ast.Expr, span: Span) -> Decimal | None:
     return None
 
 
-def _is_rate(env: Env, d: ast.Tiers) -> bool:
+def is_rate(run: RunContext, d: ast.Tiers) -> bool:
     """A step band value is a rate on the base (percent/number) unless it is money (an amount)."""
-    types = env.run.model.types
+    types = run.model.types
     for b in d.bands:
         if isinstance(b, ast.Band) and isinstance(b.value, ast.Name) and types.get(b.value.name) == "money":
             return False
