@@ -29,6 +29,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from kpidsl import ast
 from kpidsl.data.model import Payee
@@ -138,6 +139,17 @@ class Bulk:
             self.drop(i)
         return [None] * len(idx)
 
+    def zipped(self, idx: list[int], fn: Callable[..., Value], *columns: list[Any]) -> list[Value]:
+        """``fn`` on each payee's values of ``columns`` (a failure drops the payee)."""
+        out: list[Value] = []
+        for i, *values in zip(idx, *columns, strict=True):
+            try:
+                out.append(fn(*values))
+            except FAILURES:
+                self.drop(i)
+                out.append(None)
+        return out
+
     def each(self, idx: list[int], fn: Callable[[RowScope], Value]) -> list[Value]:
         """``fn`` per payee on its :class:`RowScope` (a failure drops the payee)."""
         out: list[Value] = []
@@ -182,17 +194,14 @@ class Bulk:
         if missing:
             m = self.nums(missing, self.named(metric, missing))
             t = self.nums(missing, self.target(metric, missing, span))
-            values: list[Value] = []
-            for i, a, b in zip(missing, m, t, strict=True):
-                try:
-                    if b.is_zero():
-                        raise NeedsReference(key)
-                    values.append(self.ctx.divide(a, b))
-                except FAILURES:
-                    self.drop(i)
-                    values.append(None)
-            self._store(key, missing, values)
+            self._store(key, missing, self.zipped(missing, self._ratio, m, t))
         return [col[i] for i in idx]
+
+    def _ratio(self, a: Decimal, b: Decimal) -> Decimal:
+        """An attainment; a zero target is the reference's error to word."""
+        if b.is_zero():
+            raise NeedsReference("a zero target")
+        return self.ctx.divide(a, b)
 
     def aggregate(self, agg: ast.Aggregate, idx: list[int]) -> list[Value]:
         memo = self._aggs.setdefault(id(agg), {})
@@ -391,14 +400,8 @@ def _tiers_call(e: ast.Call, per_payee: VFn) -> VFn:
         elif d.mode == "marginal" and _attainment_of(d.on):
             scale = b.target(_attainment_of(d.on), idx, span)
         rate = defs.is_rate(b.run, d)
-        out: list[Value] = []
-        for i, x, y, t in zip(idx, arg, on, scale, strict=True):
-            try:
-                out.append(_tier_value(d, bands, x, y, t, above, rate, b.ctx, span))
-            except FAILURES:
-                b.drop(i)
-                out.append(None)
-        return out
+        return b.zipped(idx, lambda x, y, t: _tier_value(d, bands, x, y, t, above, rate, b.ctx, span),
+                        arg, on, scale)
 
     return fn
 
@@ -456,15 +459,9 @@ def _arith(e: ast.Binary) -> VFn:
     op = e.op
 
     def fn(b: Bulk, idx: list[int]) -> list[Value]:
-        left, right = b.vexpr(e.left)(b, idx), b.vexpr(e.right)(b, idx)
-        ctx, out = b.ctx, list[Value]()
-        for i, x, y in zip(idx, left, right, strict=True):
-            try:
-                out.append(arith(op, num(x, e.left.span), num(y, e.right.span), ctx, e))
-            except FAILURES:
-                b.drop(i)
-                out.append(None)
-        return out
+        left, right, ctx = b.vexpr(e.left)(b, idx), b.vexpr(e.right)(b, idx), b.ctx
+        return b.zipped(idx, lambda x, y: arith(op, num(x, e.left.span), num(y, e.right.span), ctx, e),
+                        left, right)
 
     return fn
 
@@ -474,13 +471,6 @@ def _compare(e: ast.Binary) -> VFn:
 
     def fn(b: Bulk, idx: list[int]) -> list[Value]:
         left, right = b.vexpr(e.left)(b, idx), b.vexpr(e.right)(b, idx)
-        out: list[Value] = []
-        for i, x, y in zip(idx, left, right, strict=True):
-            try:
-                out.append(compare(op, x, y, span))
-            except FAILURES:
-                b.drop(i)
-                out.append(None)
-        return out
+        return b.zipped(idx, lambda x, y: compare(op, x, y, span), left, right)
 
     return fn
