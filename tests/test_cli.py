@@ -248,3 +248,21 @@ def test_what_it_takes_unknown_tiers_is_a_usage_error(capsys: pytest.CaptureFixt
                          "--metric", "bookings", "--next-tier", "--tiers", "nosuch")
     assert code == 2 and out == ""
     assert "no tiers 'nosuch'" in err and "commission_rate" in err
+
+
+def test_a_fact_file_replaced_while_running_is_an_error_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The columnar stage refuses a Parquet file read in place that changed after its checks."""
+    from kpidsl import cli
+    from kpidsl.columnar import SourceChanged
+
+    def replaced(args: object) -> int:
+        raise SourceChanged("data/deals.parquet changed after it was loaded; load the folder again")
+
+    monkeypatch.setattr(cli, "cmd_check", replaced, raising=False)
+    parser = cli.build_parser()
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        action.choices["check"].set_defaults(func=replaced)  # type: ignore[index]
+    monkeypatch.setattr(cli, "build_parser", lambda features=True: parser)
+    assert cli.main(["check", "plan.kpi"]) == cli.EXIT_ERRORS
+    assert "deals.parquet changed after it was loaded" in capsys.readouterr().err

@@ -371,7 +371,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.name, extra = extra[0], []
     if extra:  # the usage line lists every command: the whole parser reports it
         build_parser().error(f"unrecognized arguments: {' '.join(extra)}")
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except RuntimeError as e:
+        from kpidsl.columnar.sources import SourceChanged  # not imported by `kpidsl check`
+
+        if not isinstance(e, SourceChanged):
+            raise
+        print(f"error: {e}", file=sys.stderr)  # a fact file read in place was replaced meanwhile
+        return EXIT_ERRORS
     return code
 
 

@@ -70,6 +70,7 @@ def test_clean_data_stays_columnar_and_accepts_the_reference_number_formats(tmp_
     ("D3,a,1e5,won,2026-07-02,c,P,true", "amount"),
     ("D3,a,10.00,won,2026-02-30,c,P,true", "signed_on"),
     ("D3,a,10.00,won,07/02/2026,c,P,true", "signed_on"),
+    ("D3,a,10.00,won,0000-01-01,c,P,true", "signed_on"),  # DuckDB's year 0 (1 BC): no Python date
     ("D3,a,10.00,won,2026-07-02,c,P,maybe", "is_new_customer"),
     ("D3,a,,won,2026-07-02,c,P,true", "amount"),
     ("D3,zz,10.00,won,2026-07-02,c,P,true", "payee"),
@@ -112,3 +113,25 @@ def test_importing_kpidsl_and_the_columnar_package_does_not_import_duckdb() -> N
     code = "import kpidsl, kpidsl.columnar, kpidsl.cli, sys; print('duckdb' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_parquet_date_outside_years_1_to_9999_is_the_reference_s_to_report(tmp_path: Path) -> None:
+    """A native DATE the reference cannot hold (1 BC, year 10000) sends the folder to the reference."""
+    import duckdb
+
+    src = folder(tmp_path / "csv", GOOD)
+    out = tmp_path / "pq"
+    out.mkdir()
+    con = duckdb.connect()
+    for name in ("payees", "collections"):
+        con.execute(f"COPY (SELECT * FROM read_csv('{src / name}.csv', all_varchar = true)) "
+                    f"TO '{out / name}.parquet' (FORMAT parquet)")
+    con.execute(f"COPY (SELECT id, payee, CAST(replace(amount, ',', '') AS DECIMAL(18,2)) AS amount, stage, "
+                f"CASE WHEN id = 'D2' THEN DATE '10000-01-01' ELSE CAST(signed_on AS DATE) END AS signed_on, "
+                f"customer, product, CAST(is_new_customer AS BOOLEAN) AS is_new_customer "
+                f"FROM read_csv('{src / 'deals'}.csv', all_varchar = true)) "
+                f"TO '{out / 'deals'}.parquet' (FORMAT parquet)")
+    loaded = load_folder(PLAN.model, out, fmt="parquet")
+    assert loaded.engine == "reference"
+    assert any(d.severity == "error" and "signed_on" in d.message for d in loaded.diagnostics), \
+        loaded.diagnostics

@@ -12,5 +12,6 @@ DuckDB is imported only when data is loaded, never by ``import kpidsl``.
 from __future__ import annotations
 
 from .run import ColumnarRun, Loaded, load_folder, wants_columnar
+from .sources import SourceChanged
 
-__all__ = ["ColumnarRun", "Loaded", "load_folder", "wants_columnar"]
+__all__ = ["ColumnarRun", "Loaded", "SourceChanged", "load_folder", "wants_columnar"]

@@ -17,7 +17,15 @@ import attrs
 
 from kpidsl.model import PAYEE_TYPE, KindSchema
 
-from .sources import SourceFile, column_types, float_columns, literal, quote, relation_sql
+from .sources import (
+    SourceFile,
+    column_types,
+    file_stamp,
+    float_columns,
+    literal,
+    quote,
+    relation_sql,
+)
 
 
 def used_fields(model: Any) -> dict[str, set[str]]:
@@ -56,7 +64,10 @@ class FactTable:
     """A typed fact table in DuckDB: its SQL name, kind, source and decimal scale per field.
 
     ``fold`` is the order-independent sum of the rows' hashes over ``columns`` (the data
-    digest's part for this table, computed in the checking pass)."""
+    digest's part for this table, computed in the checking pass). A Parquet file whose
+    kept columns are natively typed is not copied: ``table`` is then a view over the file
+    (``view``: column and SQL, ``_row`` its row number), read again on each use, and
+    ``stamp`` (size, modification time) is the file's when it was checked."""
 
     table: str
     kind: KindSchema
@@ -65,6 +76,14 @@ class FactTable:
     rows: int
     columns: frozenset[str] = frozenset()
     fold: int = 0
+    view: tuple[tuple[str, str], ...] = ()
+    relation: str = ""
+    stamp: tuple[int, int] = (0, 0)
+
+    @property
+    def line(self) -> str:
+        """The SQL of a row's 0-based position in its file (line minus 2)."""
+        return "_row" if self.view else "rowid"
 
 
 def unsupported_fields(kind: KindSchema) -> list[str]:
@@ -96,7 +115,8 @@ def load_fact_table(con: Any, kind: KindSchema, src: SourceFile, optional: tuple
     missing = [f for f in kind.fields if f not in types and f not in optional]
     if missing:
         return None, [f"{src.display}: missing column(s) {', '.join(missing)}"]
-    selects, bads, scale_cols, fixed, helpers = [], [], [], {}, []
+    selects: list[tuple[str, str]] = []
+    bads, scale_cols, fixed, helpers = [], [], {}, []
     for n, (field, ftype) in enumerate(kind.fields.items()):
         native = types.get(field, "VARCHAR").upper()
         cell = quote(field) if field in types else "CAST(NULL AS VARCHAR)"
@@ -104,23 +124,41 @@ def load_fact_table(con: Any, kind: KindSchema, src: SourceFile, optional: tuple
                                     field in keep, src.format == "csv", f"__kpi_{n}")
         helpers.extend(helper)
         if field in keep:
-            selects.append(f"{typed} AS {quote(field)}")
+            selects.append((field, typed))
         bads.append(bad)
         if _value_type(kind, ftype) in ("money", "number") and field in keep:
             if native == "VARCHAR":  # the scale as written, per row (dropped after the checks)
                 scale_cols.append(field)
-                selects.append(f"CAST(least({_scale_expr(cell, native)}, 255) AS UTINYINT) "
-                               f"AS {quote('_sc_' + field)}")
+                selects.append(("_sc_" + field, f"CAST(least({_scale_expr(cell, native)}, 255) AS UTINYINT)"))
             else:  # the column type's own scale
                 fixed[field] = int(_scale_expr(cell, native))
-    table = f"f_{kind.name}"
+    kept = [f for f in kind.fields if f in keep]
+    c = Checking(f"f_{kind.name}", kind, src, scale_cols, kept, None, columns=tuple(types))
+    return _create(con, c, selects, ("_bad", f"({' OR '.join(bads)})"), helpers, fixed)
+
+
+def _create(con: Any, c: Checking, selects: list[tuple[str, str]], bad: tuple[str, str], helpers: Helpers,
+            fixed: dict[str, int]) -> tuple[FactTable | None, list[str]]:
+    """Natively typed Parquet: a view over the file (no copy); otherwise a typed table."""
+    src = c.source
+    if src.format == "parquet" and not helpers and not c.scale_cols and "file_row_number" not in c.columns:
+        src = attrs.evolve(src, path=src.path.resolve())  # read again later, whatever the directory
+        stamp, rel = file_stamp(src.path), relation_sql(src, rows=True)
+        view = (("_row", "file_row_number"), *selects)
+        define_view(con, c.table, rel, (*view, bad))
+        return _check(con, attrs.evolve(c, source=src, view=view, relation=rel, stamp=stamp), fixed)
     rel = relation_sql(src)
     if helpers:  # each parse once: the typed value and the row check both read it
         rel = f"(SELECT *, {', '.join(f'{e} AS {a}' for a, e in helpers)} FROM {rel})"
-    total = con.execute(f"CREATE OR REPLACE TABLE {quote(table)} AS SELECT {', '.join(selects)}, "
-                        f"({' OR '.join(bads)}) AS _bad FROM {rel}").fetchone()[0]
-    kept = [f for f in kind.fields if f in keep]
-    return _check(con, Checking(table, kind, src, scale_cols, kept, int(total)), fixed)
+    cols = ", ".join(f"{e} AS {quote(n)}" for n, e in (*selects, bad))
+    total = con.execute(f"CREATE OR REPLACE TABLE {quote(c.table)} AS SELECT {cols} FROM {rel}").fetchone()[0]
+    return _check(con, attrs.evolve(c, total=int(total)), fixed)
+
+
+def define_view(con: Any, name: str, relation: str, columns: tuple[tuple[str, str], ...]) -> None:
+    """``name`` as a view over ``relation`` with ``columns`` (name, SQL)."""
+    cols = ", ".join(f"{e} AS {quote(n)}" for n, e in columns)
+    con.execute(f"CREATE OR REPLACE VIEW {quote(name)} AS SELECT {cols} FROM {relation}")
 
 
 @attrs.frozen
@@ -132,10 +170,15 @@ class Checking:
     source: SourceFile
     scale_cols: list[str]
     kept: list[str]
-    total: int
+    total: int | None  # None: a view, counted in the checking pass
+    columns: tuple[str, ...] = ()  # the file's columns
+    view: tuple[tuple[str, str], ...] = ()
+    relation: str = ""
+    stamp: tuple[int, int] = (0, 0)
 
 
-PART_ROWS = 1_000_000  # the duplicate-key check counts distinct keys in parts of about this size
+PART_ROWS = 1_000_000  # when keys are counted themselves, in parts of about this size
+HASH_PART_ROWS = 1_000_000  # the first count, of the keys' 64-bit hashes, in parts of about this size
 
 
 def _check(con: Any, c: Checking, fixed: dict[str, int]) -> tuple[FactTable | None, list[str]]:
@@ -145,15 +188,15 @@ def _check(con: Any, c: Checking, fixed: dict[str, int]) -> tuple[FactTable | No
     items = ["count(*) FILTER (WHERE _bad)", *(f"max({quote('_sc_' + f)})" for f in c.scale_cols),
              *(f"count(*) FILTER (WHERE {quote(f)} IS NOT NULL AND {quote(f)} NOT IN "
                "(SELECT id FROM _payees))" for f in payee_fields),
-             fold_sql(c.kept)]
+             fold_sql(c.kept), "count(*)"]
     row = con.execute(f"SELECT {', '.join(items)} FROM {t}").fetchone()
-    bad, total = int(row[0]), c.total
+    bad, total = int(row[0]), int(row[-1]) if c.total is None else c.total
     got_varchar = row[1:1 + len(c.scale_cols)]
     unknown = row[1 + len(c.scale_cols):1 + len(c.scale_cols) + len(payee_fields)]
     distinct = _distinct(con, t, key, total)
     problems = []
     if bad:
-        first = con.execute(f"SELECT min(rowid) FROM {t} WHERE _bad").fetchone()[0]
+        first = con.execute(f"SELECT min({'_row' if c.view else 'rowid'}) FROM {t} WHERE _bad").fetchone()[0]
         problems.append(f"{src.display}: {bad} row(s) fail typed parsing (first on line {int(first) + 2})")
     if distinct != total:
         problems.append(f"{src.display}: {total - distinct} duplicate {kind.name} key(s)")
@@ -167,9 +210,12 @@ def _check(con: Any, c: Checking, fixed: dict[str, int]) -> tuple[FactTable | No
         problems.append(f"{src.display}: more than {SCALE} decimal places")
     if problems:
         return None, problems
-    for name in ("_bad", *(f"_sc_{f}" for f in c.scale_cols)):
+    if c.view:
+        define_view(con, c.table, c.relation, c.view)
+    for name in () if c.view else ("_bad", *(f"_sc_{f}" for f in c.scale_cols)):
         con.execute(f"ALTER TABLE {t} DROP COLUMN {quote(name)}")
-    return FactTable(c.table, kind, src, got, total, frozenset(c.kept), int(row[-1] or 0)), []
+    return FactTable(c.table, kind, src, got, total, frozenset(c.kept), int(row[-2] or 0),
+                     c.view, c.relation, c.stamp), []
 
 
 def fold_sql(columns: list[str]) -> str:
@@ -180,8 +226,23 @@ def fold_sql(columns: list[str]) -> str:
 
 
 def _distinct(con: Any, t: str, key: str, total: int) -> int:
-    """``count(DISTINCT key)``; on a large table, in parts by the key's hash (exact: equal
-    keys hash alike), which keeps the hash table of distinct keys small."""
+    """``count(DISTINCT key)``, exact. First the 64-bit hashes of the non-empty keys are
+    written once to a temporary column of integers and counted distinct in parts by value
+    (each part's hash table stays small): as many as rows means every key is present and
+    distinct. Otherwise (an empty key, a duplicate, or a hash collision) the keys themselves
+    are counted."""
+    parts = max(1, -(-total // HASH_PART_ROWS))
+    if parts == 1:
+        hashes = int(con.execute(f"SELECT count(DISTINCT hash({key})) FROM {t} WHERE {key} IS NOT NULL")
+                     .fetchone()[0])
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _kpi_hashes AS SELECT hash({key}) AS h FROM {t} "
+                    f"WHERE {key} IS NOT NULL")
+        hashes = sum(int(con.execute(f"SELECT count(DISTINCT h) FROM _kpi_hashes WHERE h % {parts} = {i}")
+                         .fetchone()[0]) for i in range(parts))
+        con.execute("DROP TABLE _kpi_hashes")
+    if hashes == total:
+        return total
     parts = max(1, -(-total // PART_ROWS))
     if parts == 1:
         return int(con.execute(f"SELECT count(DISTINCT {key}) FROM {t}").fetchone()[0])
@@ -209,9 +270,15 @@ def dangling(con: Any, tables: dict[str, FactTable]) -> list[str]:
 def drop_unread_references(con: Any, ft: FactTable, used: set[str]) -> FactTable:
     """After :func:`dangling`: drop reference columns the plan does not read (memory)."""
     gone = sorted(f for f in ft.kind.references() if f in ft.columns and f not in used)
+    if not gone:
+        return ft
+    if ft.view:
+        view = tuple(c for c in ft.view if c[0] not in gone)
+        define_view(con, ft.table, ft.relation, view)
+        return attrs.evolve(ft, columns=ft.columns - set(gone), view=view)
     for field in gone:
         con.execute(f"ALTER TABLE {quote(ft.table)} DROP COLUMN {quote(field)}")
-    return attrs.evolve(ft, columns=ft.columns - set(gone)) if gone else ft
+    return attrs.evolve(ft, columns=ft.columns - set(gone))
 
 
 def _value_type(kind: KindSchema, ftype: str) -> str:
@@ -248,18 +315,20 @@ def _typed(cell: str, vtype: str, native: str, required: bool, kept: bool = True
         return (f"CASE WHEN {ok} THEN {value} END",
                 f"({missing} OR (NOT {empty} AND (NOT coalesce({ok}, false) OR {value} IS NULL)))", helpers)
     if vtype == "date":
+        # the reference's dates are Python's: years 1 to 9999 (DuckDB's year 0 is 1 BC)
         if native == "DATE":
-            return cell, missing, []
+            return cell, f"({missing} OR NOT coalesce(year({cell}) BETWEEN 1 AND 9999, true))", []
         value = quote(tag + "_v")
-        ok = f"(regexp_full_match({cell}, {literal(DATE_RE)}) AND {value} IS NOT NULL)"
+        ok = f"(regexp_full_match({cell}, {literal(DATE_RE)}) AND {value} IS NOT NULL AND year({value}) >= 1)"
         return (f"CASE WHEN {ok} THEN {value} END", f"({missing} OR (NOT {empty} AND NOT coalesce({ok}, false)))",
                 [(value, f"TRY_CAST({cell} AS DATE)")])
     if vtype == "bool":
         if native == "BOOLEAN":
             return cell, missing, []
-        low = f"lower({cell})"
-        ok = f"{low} IN ('true', 'yes', '1', 'false', 'no', '0')"
-        return (f"CASE WHEN {ok} THEN {low} IN ('true', 'yes', '1') END",
+        low = f"lower({cell})"  # only for cells other than the common true/false
+        ok = f"CASE WHEN {cell} IN ('true', 'false') THEN true ELSE {low} IN ('true', 'yes', '1', 'false', 'no', '0') END"
+        return (f"CASE WHEN {cell} = 'true' THEN true WHEN {cell} = 'false' THEN false "
+                f"WHEN {low} IN ('true', 'yes', '1', 'false', 'no', '0') THEN {low} IN ('true', 'yes', '1') END",
                 f"({missing} OR (NOT {empty} AND NOT coalesce({ok}, false)))", [])
     text = cell if native == "VARCHAR" else f"CAST({cell} AS VARCHAR)"
     if not kept:

@@ -53,13 +53,25 @@ def connect(threads: int | None = None) -> Any:
     return con
 
 
-def relation_sql(src: SourceFile) -> str:
-    """The SQL table function reading ``src``; CSV is read as text, header on line 1."""
+def relation_sql(src: SourceFile, rows: bool = False) -> str:
+    """The SQL table function reading ``src``; CSV is read as text, header on line 1.
+
+    ``rows``: a Parquet file's rows also give ``file_row_number`` (0-based)."""
     path = str(src.path).replace("'", "''")
     if src.format == "parquet":
-        return f"read_parquet('{path}')"
+        return f"read_parquet('{path}', file_row_number = true)" if rows else f"read_parquet('{path}')"
     return (f"read_csv('{path}', all_varchar = true, header = true, strict_mode = true, "
             "quote = '\"', escape = '\"', delim = ',', null_padding = false)")
+
+
+class SourceChanged(RuntimeError):
+    """A fact file read in place (not copied) changed after it was checked: load the folder again."""
+
+
+def file_stamp(path: Path) -> tuple[int, int]:
+    """A file's size and modification time (ns): what says it has not changed since."""
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
 
 
 def column_types(con: Any, src: SourceFile) -> dict[str, str]:

@@ -28,7 +28,7 @@ from kpidsl.numbers import fmt
 from kpidsl.periods import Period
 
 from .facttable import FactTable
-from .sources import quote
+from .sources import SourceChanged, file_stamp, quote
 from .sqlgen import AggregateSQL, Unsupported, Windows, aggregates_of
 
 COLUMNAR_NOTE = "computed by the columnar fact stage; explain this payee to list the facts"
@@ -128,6 +128,7 @@ class ColumnarStage:
              built: list[tuple[ast.Aggregate, AggregateSQL, str]]) -> None:
         pf = payee_field(ft.kind) or "payee"
         where = self._as_of_filter(ft)
+        unchanged(ft)
         rel = self.con.execute(f"SELECT {quote(pf)}, {', '.join(items)} FROM {quote(ft.table)} {where} "
                                f"GROUP BY {quote(pf)}")
         rows = rel.fetchall()
@@ -144,6 +145,18 @@ class ColumnarStage:
         if self.as_of is None:
             return ""
         return f"WHERE {quote(ft.kind.date)} IS NULL OR {quote(ft.kind.date)} <= DATE '{self.as_of.isoformat()}'"
+
+
+def unchanged(ft: FactTable) -> None:
+    """A fact table read in place from its file: the file must be the one checked."""
+    if not ft.view:
+        return
+    try:
+        same = file_stamp(ft.source.path) == ft.stamp
+    except OSError:
+        same = False
+    if not same:
+        raise SourceChanged(f"{ft.source.display} changed after it was loaded; load the folder again")
 
 
 def _exact(v: object, scale: int | None, func: str) -> Decimal | None:
@@ -199,6 +212,7 @@ class LazyIndex(FactIndex):
         self.stage = stage
         self.by_key = _ByKey(self)
         self._indexed: set[tuple[str, str]] = set()
+        self._copies: dict[str, str] = {}
         self._cache: dict[tuple[str, str], list[Fact]] = {}
 
     def credited(self, kind: str, payees: Iterable[str], types: tuple[str, ...]) -> list[tuple[Fact, Decimal]]:
@@ -221,17 +235,29 @@ class LazyIndex(FactIndex):
             self._cache[key] = self.fetch(ft, field, [payee])
         return self._cache[key]
 
+    def _rows_table(self, ft: FactTable) -> str:
+        """The table to fetch from: a view over a Parquet file is copied on first use."""
+        if not ft.view:
+            return ft.table
+        if ft.table not in self._copies:
+            unchanged(ft)
+            copy = ft.table + "__rows"
+            self.stage.con.execute(f"CREATE OR REPLACE TABLE {quote(copy)} AS SELECT * FROM {quote(ft.table)}")
+            self._copies[ft.table] = copy
+        return self._copies[ft.table]
+
     def fetch(self, ft: FactTable, field: str, values: list[str]) -> list[Fact]:
         """Facts whose ``field`` is one of ``values`` (an ART index is built on first use)."""
-        if (ft.table, field) not in self._indexed:
-            self.stage.con.execute(f"CREATE INDEX IF NOT EXISTS {quote('ix_' + ft.table + '_' + field)} "
-                                   f"ON {quote(ft.table)} ({quote(field)})")
-            self._indexed.add((ft.table, field))
+        table = self._rows_table(ft)
+        if (table, field) not in self._indexed:
+            self.stage.con.execute(f"CREATE INDEX IF NOT EXISTS {quote('ix_' + table + '_' + field)} "
+                                   f"ON {quote(table)} ({quote(field)})")
+            self._indexed.add((table, field))
         names = [n for n in ft.kind.fields if n in ft.columns]
         cols = ", ".join(quote(n) for n in names)
         marks = ", ".join("?" for _ in values)
         cond = f"{quote(field)} IN ({marks})" if len(values) > 1 else f"{quote(field)} = ?"
-        rows = self.stage.con.execute(f"SELECT rowid, {cols} FROM {quote(ft.table)} WHERE {cond}",
+        rows = self.stage.con.execute(f"SELECT {ft.line}, {cols} FROM {quote(table)} WHERE {cond}",
                                       values).fetchall()
         out = []
         as_of = self.stage.as_of
