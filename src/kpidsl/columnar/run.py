@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -264,4 +265,8 @@ class _FactsOnly:
 
     def aggregate_value(self, agg: ast.Aggregate, payee: str, period: Period,
                         seg: Segment) -> AggResult | None:
+        return None
+
+    def aggregate_values(self, agg: ast.Aggregate, payees: list[str], period: Period,
+                         seg: Segment) -> list[Decimal | None] | None:
         return None

@@ -76,22 +76,43 @@ class ColumnarStage:
     def aggregate_value(self, agg: ast.Aggregate, payee: str, period: Period,
                         seg: Segment) -> AggResult | None:
         """The payee's aggregate (value and count, no rows), or None: use the reference fact stage."""
+        by_payee = self._by_payee(agg, period, seg)
+        if by_payee is None:
+            return None
+        value, count = by_payee.get(payee, (None, 0))
+        value = self._final(agg, value, count)
+        return AggResult(value, count, ()) if value is not None else None
+
+    def aggregate_values(self, agg: ast.Aggregate, payees: list[str], period: Period,
+                         seg: Segment) -> list[Decimal | None] | None:
+        """``aggregate_value``'s values for many payees (None for a payee: the reference computes
+        it), or None when the aggregate is not columnar."""
+        by_payee = self._by_payee(agg, period, seg)
+        if by_payee is None:
+            return None
+        out: list[Decimal | None] = []
+        for payee in payees:
+            value, count = by_payee.get(payee, (None, 0))
+            out.append(self._final(agg, value, count))
+        return out
+
+    def _by_payee(self, agg: ast.Aggregate, period: Period,
+                  seg: Segment) -> dict[str, tuple[Decimal | None, int]] | None:
         if agg.scope != "self" or seg.start != period.start or seg.end != period.end:
             return None
         key = (id(agg), period.label)
         if key not in self._results:
             self._compute(agg.kind, period)
-        by_payee = self._results.get(key)
-        if by_payee is None:
-            return None
-        value, count = by_payee.get(payee, (None, 0))
+        return self._results.get(key)
+
+    def _final(self, agg: ast.Aggregate, value: Decimal | None, count: int) -> Decimal | None:
+        """The aggregate's value from the grouped sum/count/min/max (None: min/max/avg of no facts,
+        which the reference reports)."""
         if agg.func in ("sum", "count", "count_distinct") and value is None:
-            value = Decimal(0) if agg.func == "sum" else Decimal(count)
-        if value is None:
-            return None  # min/max/avg of no facts: the reference reports the error
-        if agg.func == "avg":
-            value = self.ctx.divide(value, Decimal(count))
-        return AggResult(value, count, ())
+            return Decimal(0) if agg.func == "sum" else Decimal(count)
+        if value is not None and agg.func == "avg":
+            return self.ctx.divide(value, Decimal(count))
+        return value
 
     def _text(self, agg: ast.Aggregate) -> str:
         hit = self._texts.get(id(agg))

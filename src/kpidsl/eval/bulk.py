@@ -206,6 +206,10 @@ class Bulk:
     def aggregate(self, agg: ast.Aggregate, idx: list[int]) -> list[Value]:
         memo = self._aggs.setdefault(id(agg), {})
         stage = self.run.fact_stage
+        if stage is not None and not memo:  # the columnar stage's values for the whole group at once
+            column = stage.aggregate_values(agg, self.ids, self.period, self.seg)
+            if column is not None:
+                memo.update((i, v) for i, v in enumerate(column) if v is not None)
         out: list[Value] = []
         for i in idx:
             if i in memo:

@@ -51,6 +51,10 @@ class FactStage(Protocol):
                         seg: Segment) -> AggResult | None:
         """The payee's aggregate without an explanation node, or None (as ``aggregate``)."""
 
+    def aggregate_values(self, agg: ast.Aggregate, payees: list[str], period: Period,
+                         seg: Segment) -> list[Decimal | None] | None:
+        """``aggregate_value``'s values for many payees (None where the reference computes)."""
+
 
 class RunContext:
     """Indexes built once per evaluation: facts by payee, hierarchy, targets, inputs, payments."""
