@@ -148,15 +148,6 @@ def exact_sum(values: list[Decimal]) -> Decimal:
     return total.copy_abs() if total.is_zero() else total
 
 
-def exact_sum_ints(values: list[Decimal]) -> Decimal:
-    """:func:`exact_sum` in integer arithmetic (the definition its tests compare with)."""
-    if not values:
-        return ZERO
-    e = min(_exponent(v) for v in values)
-    total = sum(_as_int(v, e) for v in values)
-    return _from_int(total, e)
-
-
 def fmt(value: Decimal) -> str:
     """A decimal as a plain string, never in exponent notation; the scale is kept."""
     if not value.is_finite():

@@ -401,8 +401,8 @@ def _tiers_call(e: ast.Call, per_payee: VFn) -> VFn:
         scale: list[Value] = [None] * len(idx)
         if d.mode == "step":
             on = list(b.nums(idx, b.vexpr(d.on)(b, idx)))
-        elif d.mode == "marginal" and _attainment_of(d.on):
-            scale = b.target(_attainment_of(d.on), idx, span)
+        elif d.mode == "marginal" and defs.attainment_metric(d.on):
+            scale = b.target(defs.attainment_metric(d.on), idx, span)
         rate = defs.is_rate(b.run, d)
         return b.zipped(idx, lambda x, y, t: _tier_value(d, bands, x, y, t, above, rate, b.ctx, span),
                         arg, on, scale)
@@ -410,27 +410,18 @@ def _tiers_call(e: ast.Call, per_payee: VFn) -> VFn:
     return fn
 
 
-def _attainment_of(on: ast.Expr) -> str:
-    """``m`` for tiers ``on attainment(m)`` (their edges scale with m's target), else ""."""
-    if isinstance(on, ast.Call) and on.func == "attainment" and on.args and isinstance(on.args[0], ast.Name):
-        return on.args[0].name
-    return ""
-
-
 def _tier_value(d: ast.Tiers, bands: tuple[tiermath.EBand, ...], arg: Decimal, on: Value, target: Value,
                 above: Decimal | None, rate: bool, ctx: decimal.Context, span: Span) -> Decimal:
     """One payee's tiers value, as :func:`kpidsl.eval.defs.tier_outcome` computes it."""
-    units = tiermath.Units()
-    if d.mode == "lookup":
-        return tiermath.lookup(d.name, bands, arg, above, span, units, ctx).value
-    if d.mode == "marginal":
-        scale = None
-        if _attainment_of(d.on):
-            scale = num(target, span)
-            if scale.is_zero():
-                raise NeedsReference("a zero target")
-        return tiermath.marginal(d.name, bands, arg, scale, above, ctx, span, units, False).value
-    return tiermath.step(d.name, bands, num(on, span), arg if rate else None, above, ctx, span, units).value
+    scale = None
+    if d.mode == "marginal" and defs.attainment_metric(d.on):
+        scale = num(target, span)
+        if scale.is_zero():
+            raise NeedsReference("a zero target")  # the reference words it (attainment undefined)
+    if d.mode == "step":
+        return defs.banded(d, bands, arg if rate else None, num(on, span), None, above, ctx, span,
+                           tiermath.Units()).value
+    return defs.banded(d, bands, arg, None, scale, above, ctx, span, tiermath.Units(), False).value
 
 
 def _per_payee(e: ast.Expr) -> VFn:

@@ -172,21 +172,38 @@ def tier_outcome(env: Env, d: ast.Tiers, args: tuple[Value, ...], f: FactCtx | N
     above = num(_eval(env, d.above, f), span) if d.above is not None else None
     if d.mode == "interpolated":
         points = tuple((p.x.value, num(_eval(env, p.y, f), span)) for p in d.bands if isinstance(p, ast.Point))
-        x = arg if arg is not None else num(_eval(env, d.on, f), span)
-        return tiermath.interpolate(d.name, points, x, d.extend_flat, ctx, span)
+        at = arg if arg is not None else num(_eval(env, d.on, f), span)
+        return tiermath.interpolate(d.name, points, at, d.extend_flat, ctx, span)
     bands = _bands(env, d, f, span)
     # the units word error messages only; the quick stage's errors are the reference's to word
     units = _units(env, d) if detail else tiermath.Units()
+    scale: Decimal | None = None
+    x: Decimal | None = None
+    value: Decimal | None
+    if d.mode == "step":  # the input is `on`; the argument, when a rate applies, is the base
+        x = num(_eval(env, d.on, f), span)
+        value = arg if arg is not None and is_rate(env.run, d) else None
+    else:  # lookup and marginal: the argument, else `on`
+        value = arg if arg is not None else num(_eval(env, d.on, f), span)
+        if d.mode == "marginal":
+            scale = _attainment_scale(env, d.on, span)
+    return banded(d, bands, value, x, scale, above, ctx, span, units, detail)
+
+
+def banded(d: ast.Tiers, bands: tuple[tiermath.EBand, ...], value: Decimal | None, x: Decimal | None,
+           scale: Decimal | None, above: Decimal | None, ctx: decimal.Context, span: Span,
+           units: tiermath.Units, detail: bool = True) -> tiermath.TierOutcome:
+    """Lookup, marginal or step tiers on evaluated inputs (shared with the bulk stage):
+    ``value`` is the lookup input, the marginal base or the step's rate base (None: the band's
+    value is the amount), ``x`` the step's input, ``scale`` the marginal edges' multiplier."""
     if d.mode == "lookup":
-        x = arg if arg is not None else num(_eval(env, d.on, f), span)
-        return tiermath.lookup(d.name, bands, x, above, span, units, ctx)
+        assert value is not None
+        return tiermath.lookup(d.name, bands, value, above, span, units, ctx)
     if d.mode == "marginal":
-        base = arg if arg is not None else num(_eval(env, d.on, f), span)
-        scale = _attainment_scale(env, d.on, span)
-        return tiermath.marginal(d.name, bands, base, scale, above, ctx, span, units, detail)
-    x = num(_eval(env, d.on, f), span)
-    rate_base = arg if arg is not None and is_rate(env.run, d) else None
-    return tiermath.step(d.name, bands, x, rate_base, above, ctx, span, units)
+        assert value is not None
+        return tiermath.marginal(d.name, bands, value, scale, above, ctx, span, units, detail)
+    assert x is not None
+    return tiermath.step(d.name, bands, x, value, above, ctx, span, units)
 
 
 def _bands(env: Env, d: ast.Tiers, f: FactCtx | None, span: Span) -> tuple[tiermath.EBand, ...]:
@@ -227,9 +244,8 @@ def _units(env: Env, d: ast.Tiers) -> tiermath.Units:
     """The unit of the tiers' input for messages; for ``on attainment(m)`` its metric and target."""
     first = next((b for b in d.bands if isinstance(b, ast.Band)), None)
     percent = first is not None and first.lower.percent
-    on = d.on
-    if isinstance(on, ast.Call) and on.func == "attainment" and on.args and isinstance(on.args[0], ast.Name):
-        metric = on.args[0].name
+    metric = attainment_metric(d.on)
+    if metric:
         ok, value = env.memo.get(metric, (False, None))
         target_ok, target = env.memo.get(f"target({metric})", (False, None))
         return tiermath.Units(True, metric, value if ok and isinstance(value, Decimal) else None,
@@ -239,8 +255,8 @@ def _units(env: Env, d: ast.Tiers) -> tiermath.Units:
 
 def _attainment_scale(env: Env, on: ast.Expr, span: Span) -> Decimal | None:
     """For ``on attainment(m)`` the band edges are attainments: × target(m) in the base's unit."""
-    if isinstance(on, ast.Call) and on.func == "attainment" and on.args and isinstance(on.args[0], ast.Name):
-        metric = on.args[0].name
+    metric = attainment_metric(on)
+    if metric:
         target = env.target(metric, span)
         if target.is_zero():
             # the edges would all collapse to 0: attainment is undefined, as for `attainment(m)`
@@ -248,6 +264,13 @@ def _attainment_scale(env: Env, on: ast.Expr, span: Span) -> Decimal | None:
                               f"{env.period.label}: attainment is undefined", span)
         return target
     return None
+
+
+def attainment_metric(on: ast.Expr) -> str:
+    """``m`` for tiers ``on attainment(m)`` (their edges scale with m's target), else ""."""
+    if isinstance(on, ast.Call) and on.func == "attainment" and on.args and isinstance(on.args[0], ast.Name):
+        return on.args[0].name
+    return ""
 
 
 def is_rate(run: RunContext, d: ast.Tiers) -> bool:
