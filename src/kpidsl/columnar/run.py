@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -194,6 +194,7 @@ class ColumnarRun:
     evaluation: EvalResult | None = None
     stage: ColumnarStage | None = None
     _engines: dict[str, Engine] = attrs.field(factory=dict)
+    _batches: Any = None  # kpidsl.columnar.changes.BatchContext, from the first change
 
     def _stage(self) -> ColumnarStage | None:
         if self.loaded.engine == "columnar" and self.stage is None:
@@ -230,6 +231,40 @@ class ColumnarRun:
         result = _run(self._engine("explain"), self.period, [payee])
         pr = result.payees.get(payee)
         return pr.explanations.get(name) if pr is not None else None
+
+    def add_facts(self, table: str, records: Sequence[Mapping[str, object]], *,
+                  source: str | None = None) -> tuple[Diagnostic, ...]:
+        """A service's new facts (``table``: ``deals`` or ``deal``; cells as for
+        :func:`kpidsl.load_data`); the next evaluation counts them. All or nothing: any
+        rejected record (bad cell, unknown payee, a key already in the data, a reference
+        the plan reads through to a missing fact) raises
+        :class:`~kpidsl.data.batch.FactsRejected` listing every problem, and nothing
+        changes. Returns the warnings. ``source`` names the batch in diagnostics and
+        explanations (default ``<deals batch N>``; record ``n`` is line ``n``)."""
+        return self._change(table, records, False, source)
+
+    def replace_facts(self, table: str, records: Sequence[Mapping[str, object]], *,
+                      source: str | None = None) -> tuple[Diagnostic, ...]:
+        """As :meth:`add_facts`, for corrections: each record replaces the fact with its key
+        (a deal that was won, a corrected amount); a key not in the data is rejected."""
+        return self._change(table, records, True, source)
+
+    def _change(self, table: str, records: Sequence[Mapping[str, object]], replace: bool,
+                source: str | None) -> tuple[Diagnostic, ...]:
+        from .changes import BatchContext, change_facts
+
+        stage = self._stage()
+        if self._batches is None:
+            self._batches = BatchContext.of(self.model, self.loaded.dataset)
+        dataset, warnings = change_facts(self.model, self.loaded, stage, table, records,
+                                         replace=replace, source=source, context=self._batches)
+        self.loaded = attrs.evolve(self.loaded, dataset=dataset)
+        self.evaluation = None
+        if stage is None:  # the reference engine indexes the facts in memory: index again
+            self._engines.clear()
+        for engine in self._engines.values():
+            engine.forget()
+        return warnings
 
     @property
     def unsupported(self) -> dict[str, str]:

@@ -27,6 +27,7 @@ from kpidsl.model import PlanModel
 from kpidsl.numbers import fmt
 from kpidsl.periods import Period
 
+from .changes import Overlay
 from .facttable import FactTable
 from .sources import SourceChanged, file_stamp, quote
 from .sqlgen import AggregateSQL, Unsupported, Windows, aggregates_of
@@ -56,6 +57,7 @@ class ColumnarStage:
         self.con, self.tables, self.model, self.ctx = con, tables, model, ctx
         self.as_of, self.credits = as_of, credits
         self.aggs = plan_aggregates(model)
+        self.overlay = Overlay()  # facts added or replaced after loading (kpidsl.columnar.changes)
         self.index = LazyIndex(self)
         self.unsupported: dict[str, str] = {}
         self._results: dict[Key, dict[str, tuple[Decimal | None, int]] | None] = {}
@@ -77,7 +79,7 @@ class ColumnarStage:
                         seg: Segment) -> AggResult | None:
         """The payee's aggregate (value and count, no rows), or None: use the reference fact stage."""
         by_payee = self._by_payee(agg, period, seg)
-        if by_payee is None:
+        if by_payee is None or payee in self.overlay.dirty:
             return None
         value, count = by_payee.get(payee, (None, 0))
         value = self._final(agg, value, count)
@@ -91,9 +93,10 @@ class ColumnarStage:
         if by_payee is None:
             return None
         out: list[Decimal | None] = []
+        dirty = self.overlay.dirty
         for payee in payees:
             value, count = by_payee.get(payee, (None, 0))
-            out.append(self._final(agg, value, count))
+            out.append(None if payee in dirty else self._final(agg, value, count))
         return out
 
     def _by_payee(self, agg: ast.Aggregate, period: Period,
@@ -203,6 +206,9 @@ class _KeyLookup(dict[str, Fact]):
         self.index, self.kind = index, kind
 
     def get(self, key: str, default: Fact | None = None) -> Fact | None:  # type: ignore[override]
+        changed = self.index.stage.overlay.fact(self.kind, key)
+        if changed is not None:
+            return changed if not _later(changed, self.index.stage) else default
         if key not in self:
             ft = self.index.stage.tables.get(self.kind)
             facts = self.index.fetch(ft, ft.kind.key, [key]) if ft is not None else []
@@ -241,12 +247,18 @@ class LazyIndex(FactIndex):
         if "any" not in types and "split" not in types:
             return []
         ft = self.stage.tables.get(kind)
-        if ft is None:
+        schema = ft.kind if ft is not None else self.model.kinds.get(kind)
+        if schema is None:
             return []
-        field = payee_field(ft.kind) or "payee"
+        field = payee_field(schema) or "payee"
+        overlay = self.stage.overlay
         facts: dict[str, Fact] = {}
         for p in sorted(set(payees)):
-            for f in self._payee_facts(ft, field, p):
+            loaded = self._payee_facts(ft, field, p) if ft is not None else []
+            for f in loaded:
+                if not overlay.hides(kind, f.key):
+                    facts[f.key] = f
+            for f in overlay.of_payee(schema, field, p, self.stage.as_of):
                 facts[f.key] = f
         return [(facts[k], Decimal(1)) for k in sorted(facts)]
 
@@ -267,8 +279,9 @@ class LazyIndex(FactIndex):
             self._copies[ft.table] = copy
         return self._copies[ft.table]
 
-    def fetch(self, ft: FactTable, field: str, values: list[str]) -> list[Fact]:
-        """Facts whose ``field`` is one of ``values`` (an ART index is built on first use)."""
+    def fetch(self, ft: FactTable, field: str, values: list[str], every_day: bool = False) -> list[Fact]:
+        """Facts whose ``field`` is one of ``values`` (an ART index is built on first use), as
+        loaded (before any change); dated after ``as_of`` too when ``every_day``."""
         table = self._rows_table(ft)
         if (table, field) not in self._indexed:
             self.stage.con.execute(f"CREATE INDEX IF NOT EXISTS {quote('ix_' + table + '_' + field)} "
@@ -281,7 +294,7 @@ class LazyIndex(FactIndex):
         rows = self.stage.con.execute(f"SELECT {ft.line}, {cols} FROM {quote(table)} WHERE {cond}",
                                       values).fetchall()
         out = []
-        as_of = self.stage.as_of
+        as_of = None if every_day else self.stage.as_of
         for row in rows:
             vals = {n: None for n in ft.kind.fields}
             vals.update({n: _py(v, ft.scales.get(n)) for n, v in zip(names, row[1:], strict=True)})
@@ -291,6 +304,13 @@ class LazyIndex(FactIndex):
             ref = RowRef(ft.source.display, int(row[0]) + 2)
             out.append(Fact(ft.kind.name, str(vals[ft.kind.key]), vals, ref))
         return sorted(out, key=lambda f: f.key)
+
+
+def _later(fact: Fact, stage: ColumnarStage) -> bool:
+    """A fact dated after the run's ``as_of`` (left out, as ``fetch`` leaves it out)."""
+    schema = stage.model.kinds.get(fact.kind)
+    day = fact.values.get(schema.date) if schema is not None else None
+    return stage.as_of is not None and isinstance(day, dt.date) and day > stage.as_of
 
 
 def _py(v: object, scale: int | None) -> Any:

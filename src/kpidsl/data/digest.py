@@ -21,7 +21,7 @@ from json.encoder import encode_basestring
 
 import attrs
 
-from .model import Dataset, Value
+from .model import Dataset, Fact, Value
 
 
 def _value(value: Value) -> str:
@@ -58,6 +58,11 @@ def _mapping(values: Mapping[str, Value]) -> str:
 
 def _line(*parts: str) -> str:
     return "[" + ",".join(parts) + "]\n"
+
+
+def fact_line(fact: Fact) -> str:
+    """One fact's line of the canonical serialization."""
+    return _line('"fact"', _text(fact.kind), _text(fact.key), _mapping(fact.values))
 
 
 def _rows(data: Dataset) -> Iterator[str]:

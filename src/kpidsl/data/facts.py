@@ -64,7 +64,7 @@ def bind_facts(
         out.rejected_keys[name] = set()
         keys = KeyIndex()
         for table in tables.get(name, []):
-            _bind_table(kind, table, payees, keys, out, sink)
+            bind_table(kind, table, payees, keys, out, sink)
     for name in sorted(kinds):
         _check_references(kinds[name], out, sink, navigated or {}, set(tables))
     return out
@@ -92,10 +92,10 @@ def _columns(kind: KindSchema, view: View) -> list[_Column]:
     ]
 
 
-def _bind_table(
+def bind_table(
     kind: KindSchema,
     table: RawTable,
-    payees: dict[str, Payee],
+    payees: Mapping[str, Payee],
     keys: KeyIndex,
     out: FactsBound,
     sink: Sink,
@@ -129,7 +129,7 @@ def _bind_table(
 
 
 def _typed_columns(
-    view: View, rows: list[RawRow], columns: list[_Column], payees: dict[str, Payee]
+    view: View, rows: list[RawRow], columns: list[_Column], payees: Mapping[str, Payee]
 ) -> tuple[list[list[Value]], dict[int, list[Diagnostic]]]:
     """Each column's typed values, row by row, and each row's problems in column order.
 
@@ -161,7 +161,7 @@ def _typed_columns(
 
 
 def _field(
-    view: View, row: RawRow, col: _Column, payees: dict[str, Payee], problems: list[Diagnostic]
+    view: View, row: RawRow, col: _Column, payees: Mapping[str, Payee], problems: list[Diagnostic]
 ) -> Value:
     text = row.cells[col.index] if col.index is not None else ""
     if not text:

@@ -27,9 +27,12 @@ def case_mismatches(
     facts: Mapping[str, Mapping[str, Fact]],
     rows: Mapping[tuple[str, str], tuple[View, RawRow]],
     sink: Sink,
+    compared: Mapping[tuple[str, str], frozenset[str]] | None = None,
 ) -> None:
-    """Warn for every fact text value that equals a compared literal but for case or spaces."""
-    for (kind, field), literals in sorted(compared_literals(model).items()):
+    """Warn for every fact text value that equals a compared literal but for case or spaces
+    (``compared``: :func:`compared_literals` of the model, when already known)."""
+    compared = compared_literals(model) if compared is None else compared
+    for (kind, field), literals in sorted(compared.items()):
         folded = {_fold(lit): lit for lit in sorted(literals, reverse=True)}
         for key in sorted(facts.get(kind, {})):
             value = facts[kind][key].values.get(field)

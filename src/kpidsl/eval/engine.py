@@ -50,6 +50,10 @@ class Engine:
         self._cache: dict[tuple[str, str], PayeeResult] = {}
         self._busy: set[tuple[str, str]] = set()
 
+    def forget(self) -> None:
+        """Drop every payee's cached result (the data changed: kpidsl.columnar.changes)."""
+        self._cache.clear()
+
     def period(self, text: str) -> Period:
         h = self.model.header
         return parse_period(text, h.period, h.fiscal_year_start)

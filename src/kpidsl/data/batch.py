@@ -1,0 +1,152 @@
+"""Typing a batch of facts that arrives after the data was loaded (a service's new deal).
+
+The batch is typed by the same code as a fact table read from a file
+(:func:`kpidsl.data.facts.bind_table`): the same cell rules and wording, each
+rejected record reported with its position in the batch, column and value.
+Then it is checked against the data already loaded, through ``lookup``
+(where a fact of a kind and key is, or None):
+
+* adding a fact whose key is already in the data is a duplicate key (KPI0720),
+  with a hint to replace it instead; replacing one that is not there is
+  KPI0726;
+* a reference to a fact that is neither in the data nor in the batch is
+  KPI0722, an error when the plan reads through that reference, a warning
+  otherwise — as when the folder is loaded.
+
+A batch is all or nothing: :func:`bind_batch` returns the typed facts and the
+warnings, or raises :class:`FactsRejected` with every problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import attrs
+
+from kpidsl.diagnostics import Diagnostic, KpiError, error, has_errors, warning
+from kpidsl.model import KindSchema, PlanModel
+from kpidsl.source import Span
+
+from . import codes
+from .facts import FactsBound, bind_table
+from .literals import case_mismatches
+from .model import Fact, Payee, RawRow, RowRef
+from .navigation import compared_literals, navigated_references
+from .records import tables_from_records
+from .tableview import KeyIndex, Sink, View, located
+
+Lookup = Callable[[str, str], Fact | None]  # (kind, key) -> the fact already loaded, if any
+
+
+class FactsRejected(KpiError):
+    """A batch of facts that was not applied; ``diagnostics`` lists every problem."""
+
+
+@attrs.frozen
+class PlanRules:
+    """What the checks read of the plan, found once per plan rather than per batch."""
+
+    navigated: Mapping[tuple[str, str], Span]  # where the plan reads through a reference
+    compared: Mapping[tuple[str, str], frozenset[str]]  # text literals fields are compared to
+
+    @classmethod
+    def of(cls, model: PlanModel) -> PlanRules:
+        return cls(navigated_references(model), compared_literals(model))
+
+
+def bind_batch(model: PlanModel, table: str, records: Sequence[Mapping[str, object]],
+               payees: Mapping[str, Payee], lookup: Lookup, *, replace: bool,
+               source: str, rules: PlanRules | None = None) -> tuple[list[Fact], list[Diagnostic]]:
+    """The batch's facts (sorted by key) and warnings; raises :class:`FactsRejected`.
+
+    ``table`` is a fact kind (``deal``) or its file stem (``deals``); ``source``
+    names the batch in diagnostics and in the facts' row references (record
+    ``n`` is line ``n``). ``replace``: every key must already be in the data.
+    """
+    kind_name = fact_kind(model, table)
+    if kind_name is None:
+        known = ", ".join(sorted({k.file_stem or k.name for k in model.kinds.values()}))
+        raise FactsRejected([error(codes.UNUSED_TABLE, f"no fact table named {table!r} in the "
+                                   f"plan (fact tables: {known})", _where(source))])
+    kind = model.kinds[kind_name]
+    raw, diags = tables_from_records(kind.file_stem or kind.name, records, source)
+    sink = Sink(list(diags))
+    if raw is None or not records:
+        raise FactsRejected(sink.diagnostics or [error(codes.BAD_HEADER, "no records to add",
+                                                       _where(source))])
+    out = FactsBound()
+    out.facts[kind_name], out.rejected_keys[kind_name] = {}, set()
+    rules = PlanRules.of(model) if rules is None else rules
+    bind_table(kind, raw, payees, KeyIndex(), out, sink)
+    batch = out.facts[kind_name]
+    view = View(raw)
+    for row in raw.rows:  # rejected rows too: every problem of the batch at once
+        _against_data(kind, view, row, lookup, replace, sink)
+    _references(model, kind_name, out, lookup, sink, rules.navigated)
+    case_mismatches(model, out.facts, out.rows, sink, rules.compared)
+    problems = sorted(sink.diagnostics, key=Diagnostic.sort_key)
+    if has_errors(problems):
+        raise FactsRejected(problems)
+    return [batch[k] for k in sorted(batch)], problems
+
+
+def fact_kind(model: PlanModel, table: str) -> str | None:
+    """The fact kind named ``table`` (``deal``) or read from it (``deals``), if any."""
+    for name, kind in sorted(model.kinds.items()):
+        if table in (name, kind.file_stem):
+            return name
+    return None
+
+
+def _where(source: str) -> Span:
+    return Span(source, 1, 1, 1, 1)
+
+
+def _against_data(schema: KindSchema, view: View, row: RawRow, lookup: Lookup, replace: bool,
+                  sink: Sink) -> None:
+    kind, key_field = schema.name, schema.key
+    key = view.text(row, key_field)
+    if not key:
+        return
+    there = lookup(kind, key)
+    if there is not None and not replace:
+        msg = (f"duplicate {kind} {key_field} '{key}' in {view.where(row, key_field)}: already "
+               f"in the data at {there.ref.file} line {there.ref.line}; the batch was rejected")
+        sink.reject(row, error(codes.DUPLICATE_KEY, msg, view.span(row, key_field),
+                               secondary=(located(_span(there.ref), "already here"),),
+                               help="to correct a fact already loaded, replace it "
+                                    "(ColumnarRun.replace_facts)"))
+    elif there is None and replace:
+        msg = (f"no {kind} '{key}' to replace ({view.where(row, key_field)}): the data has no "
+               f"{kind} with this {key_field}; the batch was rejected")
+        sink.reject(row, error(codes.NOTHING_TO_REPLACE, msg, view.span(row, key_field),
+                               help="add it as a new fact (ColumnarRun.add_facts)"))
+
+
+def _span(ref: RowRef) -> Span:
+    return Span(ref.file, ref.line, 1, ref.line, 1)
+
+
+def _references(model: PlanModel, kind_name: str, out: FactsBound, lookup: Lookup,
+                sink: Sink, navigated: Mapping[tuple[str, str], Span]) -> None:
+    """A reference to a fact neither in the batch nor in the data: KPI0722, as at loading."""
+    kind = model.kinds[kind_name]
+    batch = out.facts[kind_name]
+    for field, target in sorted(kind.references().items()):
+        used_at = navigated.get((kind_name, field))
+        for key in sorted(batch):
+            value = batch[key].values.get(field)
+            if not isinstance(value, str) or (target == kind_name and value in batch):
+                continue
+            if lookup(target, value) is not None:
+                continue
+            view, row = out.rows[kind_name, key]
+            msg = (f"{kind_name} '{key}' in {view.where(row, field)} refers to {target} '{value}': "
+                   f"no {target} has this key")
+            if used_at is None:
+                sink.add(warning(codes.DANGLING_REFERENCE, msg, view.span(row, field)))
+                continue
+            sink.reject(row, error(codes.DANGLING_REFERENCE, msg, view.span(row, field),
+                                   notes=(f"the plan navigates through {kind_name}.{field} "
+                                          f"(at {used_at})",),
+                                   help=f"add {target} '{value}' first, or correct the key"))
