@@ -266,3 +266,35 @@ def test_a_fact_file_replaced_while_running_is_an_error_not_a_traceback(
     monkeypatch.setattr(cli, "build_parser", lambda features=True: parser)
     assert cli.main(["check", "plan.kpi"]) == cli.EXIT_ERRORS
     assert "deals.parquet changed after it was loaded" in capsys.readouterr().err
+
+
+EVAL = ("eval", str(EAST / "plan.kpi"), "--data", str(EAST / "data"), "--period", "2026-Q3")
+
+
+def test_engine_columnar_without_duckdb_is_a_usage_error_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # as if kpidsl[fast] were not installed
+    code, out, err = run(capsys, *EVAL, "--engine", "columnar")
+    assert code == 2 and out == ""
+    assert 'needs DuckDB: pip install "kpidsl[fast]"' in err
+    import kpidsl
+
+    with pytest.raises(ModuleNotFoundError, match=r"kpidsl\[fast\]"):
+        kpidsl.load(EAST / "plan.kpi").evaluate(EAST / "data", "2026-Q3", engine="columnar")
+
+
+def test_auto_on_a_large_folder_without_duckdb_says_it_uses_the_slower_engine(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from kpidsl.columnar import run as columnar_run
+
+    code, _, err = run(capsys, *EVAL, "--engine", "auto")
+    assert code == 0 and "note:" not in err  # a small folder: nothing to say
+    monkeypatch.setattr(columnar_run, "LARGE_BYTES", 1)
+    monkeypatch.setitem(sys.modules, "duckdb", None)
+    code, out, err = run(capsys, *EVAL, "--engine", "auto")
+    assert code == 0 and "lina" in out
+    assert "evaluated by the pure-Python engine" in err and 'pip install "kpidsl[fast]"' in err

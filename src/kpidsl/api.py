@@ -147,6 +147,10 @@ class Plan:
 
         if engine == "auto" and not wants_columnar(self.model, folder):
             return None
+        try:
+            import duckdb  # noqa: F401
+        except ImportError as e:
+            raise ModuleNotFoundError('engine="columnar" needs DuckDB: pip install "kpidsl[fast]"') from e
         if not folder.is_dir():
             raise FileNotFoundError(f"data folder not found: {folder}")
         loaded = load_folder(self.model, folder, engine="columnar")

@@ -116,14 +116,39 @@ def _evaluate(args: argparse.Namespace) -> tuple[api.Plan, api.Result] | int:
     if period is None:
         return EXIT_USAGE
     payee = getattr(args, "payee", None)
+    engine = getattr(args, "engine", "reference")
+    if engine != "reference" and not _has_duckdb():
+        if engine == "columnar":
+            print('error: --engine columnar needs DuckDB: pip install "kpidsl[fast]"', file=sys.stderr)
+            return EXIT_USAGE
+        _note_large_without_duckdb(Path(args.data))
     result = plan.evaluate(
-        args.data, period, as_of=args.as_of, payees=[payee] if payee else None,
-        engine=getattr(args, "engine", "reference"),
+        args.data, period, as_of=args.as_of, payees=[payee] if payee else None, engine=engine,
     )
     if payee and result.evaluation is not None and payee not in result.payees:
         print(f"error: --payee: no payee {payee!r} in {args.data}/payees.csv", file=sys.stderr)
         return EXIT_USAGE
     return plan, result
+
+
+def _has_duckdb() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("duckdb") is not None
+    except (ImportError, ValueError):  # a module entry set to None
+        return False
+
+
+def _note_large_without_duckdb(folder: Path) -> None:
+    """``--engine auto`` on a large folder without DuckDB: the reference engine, slower; say so."""
+    from kpidsl.columnar.run import LARGE_BYTES
+
+    size = sum(p.stat().st_size for p in folder.iterdir()
+               if p.is_file() and p.suffix.lower() in (".csv", ".parquet"))
+    if size >= LARGE_BYTES:
+        print(f"note: {size / 1e6:.0f} MB of data evaluated by the pure-Python engine; "
+              'pip install "kpidsl[fast]" to evaluate large folders with DuckDB', file=sys.stderr)
 
 
 def canonical_period(plan: api.Plan, text: str) -> str | None:
