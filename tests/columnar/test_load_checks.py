@@ -75,6 +75,16 @@ def test_clean_parts_and_scales(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert deals.rows == 3
     assert deals.scales == {"amount": 3}  # the widest scale as written
     assert "_bad" not in deals.columns and "_sc_amount" not in deals.columns
+    # amounts written with 2 and 3 decimals: each row's own is kept, as the reference keeps it
+    assert deals.row_scales == {"amount"}
+    cols = {r[0] for r in loaded.con.execute("DESCRIBE f_deal").fetchall()}
+    assert cols == {*deals.columns, "_sc_amount"}
+
+
+def test_a_column_written_with_one_scale_keeps_no_scale_column(tmp_path: Path) -> None:
+    loaded = load_folder(PLAN.model, folder(tmp_path, [*GOOD, "D3,b,7.12,lost,2026-08-01,c,P,0"]))
+    deals = loaded.tables["deal"]
+    assert deals.scales == {"amount": 2} and deals.row_scales == frozenset()
     cols = {r[0] for r in loaded.con.execute("DESCRIBE f_deal").fetchall()}
     assert cols == set(deals.columns)
 

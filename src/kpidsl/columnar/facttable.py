@@ -11,6 +11,7 @@ and reason exactly as without DuckDB.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import attrs
@@ -53,6 +54,7 @@ def used_fields(model: Any) -> dict[str, set[str]]:
 SCALE = 12  # money is held as DECIMAL(38, 12): sums stay exact up to 10**26
 NUMBER_RE = r"^[+-]?(?:\d+(?:_\d+)*|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$"
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+PY_DATES = "DATE '0001-01-01' AND DATE '9999-12-31'"  # Python's dates
 # code points Python's str.strip() removes (the reference strips every cell)
 SPACE_POINTS = (9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, *range(8192, 8203), 8232, 8233,
                 8239, 8287, 12288)
@@ -79,6 +81,7 @@ class FactTable:
     view: tuple[tuple[str, str], ...] = ()
     relation: str = ""
     stamp: tuple[int, int] = (0, 0)
+    row_scales: frozenset[str] = frozenset()  # fields with a ``_sc_<field>`` column: each row's scale
 
     @property
     def line(self) -> str:
@@ -178,7 +181,7 @@ class Checking:
 
 
 PART_ROWS = 1_000_000  # when keys are counted themselves, in parts of about this size
-HASH_PART_ROWS = 1_000_000  # the first count, of the keys' 64-bit hashes, in parts of about this size
+KEY_HASH = "hash({key})"  # the 64-bit hash of a key (SQL; tests fake hash collisions with it)
 
 
 def _check(con: Any, c: Checking, fixed: dict[str, int]) -> tuple[FactTable | None, list[str]]:
@@ -186,13 +189,15 @@ def _check(con: Any, c: Checking, fixed: dict[str, int]) -> tuple[FactTable | No
     t, key, src, kind = quote(c.table), quote(c.kind.key), c.source, c.kind
     payee_fields = [f for f, ftype in kind.fields.items() if ftype == PAYEE_TYPE]
     items = ["count(*) FILTER (WHERE _bad)", *(f"max({quote('_sc_' + f)})" for f in c.scale_cols),
+             *(f"min({quote('_sc_' + f)}) FILTER (WHERE {quote(f)} IS NOT NULL)" for f in c.scale_cols),
              *(f"count(*) FILTER (WHERE {quote(f)} IS NOT NULL AND {quote(f)} NOT IN "
                "(SELECT id FROM _payees))" for f in payee_fields),
              fold_sql(c.kept), "count(*)"]
     row = con.execute(f"SELECT {', '.join(items)} FROM {t}").fetchone()
     bad, total = int(row[0]), int(row[-1]) if c.total is None else c.total
-    got_varchar = row[1:1 + len(c.scale_cols)]
-    unknown = row[1 + len(c.scale_cols):1 + len(c.scale_cols) + len(payee_fields)]
+    n_sc = len(c.scale_cols)
+    got_varchar, fewest = row[1:1 + n_sc], row[1 + n_sc:1 + 2 * n_sc]
+    unknown = row[1 + 2 * n_sc:1 + 2 * n_sc + len(payee_fields)]
     distinct = _distinct(con, t, key, total)
     problems = []
     if bad:
@@ -212,42 +217,46 @@ def _check(con: Any, c: Checking, fixed: dict[str, int]) -> tuple[FactTable | No
         return None, problems
     if c.view:
         define_view(con, c.table, c.relation, c.view)
-    for name in () if c.view else ("_bad", *(f"_sc_{f}" for f in c.scale_cols)):
+    # a column whose cells were written with different numbers of decimals keeps each row's
+    # (the reference keeps each cell's own: ``50000`` and ``49999.5``)
+    mixed = frozenset(f for f, lo, hi in zip(c.scale_cols, fewest, got_varchar, strict=True)
+                      if lo is not None and lo != hi)
+    for name in () if c.view else ("_bad", *(f"_sc_{f}" for f in c.scale_cols if f not in mixed)):
         con.execute(f"ALTER TABLE {t} DROP COLUMN {quote(name)}")
     return FactTable(c.table, kind, src, got, total, frozenset(c.kept), int(row[-2] or 0),
-                     c.view, c.relation, c.stamp), []
+                     c.view, c.relation, c.stamp, mixed), []
 
 
 def fold_sql(columns: list[str]) -> str:
-    """The digest's fold of a table: the sum (as HUGEINT: exact, no overflow) of DuckDB's
-    ``hash()`` of each row's values over ``columns`` in name order. Independent of row
-    order; unlike XOR, a row given twice does not cancel out."""
-    return f"sum(hash({', '.join(quote(f) for f in sorted(columns))})::HUGEINT)"
+    """The digest's fold of a table: the sum of DuckDB's ``hash()`` (an unsigned 64-bit
+    integer) of each row's values over ``columns`` in name order; DuckDB sums 64-bit
+    integers into a HUGEINT, so the sum is exact (no overflow, no cast per row). Independent
+    of row order; unlike XOR, a row given twice does not cancel out."""
+    return f"sum(hash({', '.join(quote(f) for f in sorted(columns))}))"
 
 
 def _distinct(con: Any, t: str, key: str, total: int) -> int:
     """``count(DISTINCT key)``, exact. First the 64-bit hashes of the non-empty keys are
-    written once to a temporary column of integers and counted distinct in parts by value
-    (each part's hash table stays small): as many as rows means every key is present and
-    distinct. Otherwise (an empty key, a duplicate, or a hash collision) the keys themselves
-    are counted."""
-    parts = max(1, -(-total // HASH_PART_ROWS))
-    if parts == 1:
-        hashes = int(con.execute(f"SELECT count(DISTINCT hash({key})) FROM {t} WHERE {key} IS NOT NULL")
-                     .fetchone()[0])
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _kpi_hashes AS SELECT hash({key}) AS h FROM {t} "
-                    f"WHERE {key} IS NOT NULL")
-        hashes = sum(int(con.execute(f"SELECT count(DISTINCT h) FROM _kpi_hashes WHERE h % {parts} = {i}")
-                         .fetchone()[0]) for i in range(parts))
-        con.execute("DROP TABLE _kpi_hashes")
-    if hashes == total:
+    checked for repeats (:func:`_distinct_hashes`): as many distinct hashes as rows means
+    every key is present and distinct. Otherwise (an empty key, a duplicate, or a hash
+    collision) the keys themselves are counted."""
+    if _distinct_hashes(con, t, key) == total:
         return total
     parts = max(1, -(-total // PART_ROWS))
     if parts == 1:
         return int(con.execute(f"SELECT count(DISTINCT {key}) FROM {t}").fetchone()[0])
     return sum(int(con.execute(f"SELECT count(DISTINCT {key}) FROM {t} WHERE hash({key}) % {parts} = {i}")
                    .fetchone()[0]) for i in range(parts))
+
+
+def _distinct_hashes(con: Any, t: str, key: str) -> int:
+    """The number of distinct 64-bit hashes of the non-empty keys: the hashes are sorted
+    and each one equal to the one before it is a repeat (one statement; a sort of 8-byte
+    integers is cheaper than a hash table of them, in time and in memory)."""
+    h = KEY_HASH.format(key=key)
+    return int(con.execute(f"SELECT count(*) - count(*) FILTER (WHERE h = p) FROM (SELECT h, lag(h) OVER "
+                           f"(ORDER BY h) AS p FROM (SELECT {h} AS h FROM {t} WHERE {key} IS NOT NULL))")
+               .fetchone()[0])
 
 
 def dangling(con: Any, tables: dict[str, FactTable]) -> list[str]:
@@ -265,6 +274,35 @@ def dangling(con: Any, tables: dict[str, FactTable]) -> list[str]:
             if n:
                 problems.append(f"{ft.source.display}: {n} reference(s) in {field} to a missing {target}")
     return problems
+
+
+def load_facts(con: Any, model: Any, facts: dict[str, SourceFile], types: dict[str, dict[str, str]],
+               payee_ids: Collection[str]) -> tuple[dict[str, FactTable], list[str]]:
+    """Every fact table of ``facts`` (kind -> file) typed and checked against ``payee_ids``,
+    then the references between them; problems (as text) mean: use the reference binder.
+    ``types`` are each file's column types (:func:`column_types`)."""
+    from kpidsl.data.facts import optional_fields
+
+    con.execute("CREATE OR REPLACE TABLE _payees AS SELECT unnest(CAST(? AS VARCHAR[])) AS id",
+                [sorted(payee_ids)])
+    loaded: dict[str, FactTable] = {}
+    problems: list[str] = []
+    used = used_fields(model)
+    for kind_name, src in facts.items():
+        kind = model.kinds[kind_name]
+        odd = unsupported_fields(kind)
+        if odd:
+            problems.append(f"{src.display}: field(s) {', '.join(odd)} are typed by the reference")
+            continue
+        try:
+            ft, why = load_fact_table(con, kind, src, optional_fields(kind), used.get(kind_name, set()),
+                                      types[kind_name])
+        except Exception as exc:  # a DuckDB read error (ragged row, encoding...): the reference words it
+            ft, why = None, [f"{src.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"]
+        problems.extend(why)
+        if ft is not None:
+            loaded[kind_name] = ft
+    return loaded, problems or dangling(con, loaded)
 
 
 def drop_unread_references(con: Any, ft: FactTable, used: set[str]) -> FactTable:
@@ -315,9 +353,10 @@ def _typed(cell: str, vtype: str, native: str, required: bool, kept: bool = True
         return (f"CASE WHEN {ok} THEN {value} END",
                 f"({missing} OR (NOT {empty} AND (NOT coalesce({ok}, false) OR {value} IS NULL)))", helpers)
     if vtype == "date":
-        # the reference's dates are Python's: years 1 to 9999 (DuckDB's year 0 is 1 BC)
+        # the reference's dates are Python's: years 1 to 9999 (DuckDB's year 0 is 1 BC; its
+        # 'infinity' dates have no year, and the reference refuses them)
         if native == "DATE":
-            return cell, f"({missing} OR NOT coalesce(year({cell}) BETWEEN 1 AND 9999, true))", []
+            return cell, f"({missing} OR NOT coalesce({cell} BETWEEN {PY_DATES}, true))", []
         value = quote(tag + "_v")
         ok = f"(regexp_full_match({cell}, {literal(DATE_RE)}) AND {value} IS NOT NULL AND year({value}) >= 1)"
         return (f"CASE WHEN {ok} THEN {value} END", f"({missing} OR (NOT {empty} AND NOT coalesce({ok}, false)))",
@@ -335,7 +374,8 @@ def _typed(cell: str, vtype: str, native: str, required: bool, kept: bool = True
         return "NULL", f"({missing})", []
     points = ", ".join(str(p) for p in SPACE_POINTS)
     # a cheap superset: an ASCII control or space at either end, or any non-ASCII character
-    maybe = f"(unicode({text}) < 33 OR {text}[-1] < '!' OR strlen({text}) <> length({text}))"
+    # (strings compare bytewise: ``< '!'`` is a first byte below 33)
+    maybe = f"({text} < '!' OR {text}[-1] < '!' OR strlen({text}) <> length({text}))"
     exact = f"(unicode({text}) IN ({points}) OR unicode({text}[-1]) IN ({points}))"
     odd = f"(CASE WHEN {maybe} THEN {exact} ELSE false END"
     odd += f" OR contains({text}, chr(10)))" if csv else ")"

@@ -31,18 +31,20 @@ from kpidsl.model import PlanModel
 from kpidsl.numbers import plan_context
 from kpidsl.periods import Period
 
-from .facttable import (
-    FactTable,
-    dangling,
-    drop_unread_references,
-    load_fact_table,
-    unsupported_fields,
-    used_fields,
+from .facttable import FactTable, drop_unread_references, load_facts, used_fields
+from .sources import (
+    SourceFile,
+    column_cells,
+    column_types,
+    connect,
+    csv_header,
+    find_sources,
+    raw_table,
+    unread,
 )
-from .sources import SourceFile, column_types, connect, find_sources, raw_table
 from .stage import ColumnarStage
 
-LARGE_BYTES = 8_000_000  # fact files at least this big use the columnar stage under engine="auto"
+LARGE_BYTES = 1_000_000  # fact files at least this big use the columnar stage under engine="auto"
 
 
 @attrs.define
@@ -84,40 +86,42 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     aux, facts = _split(model, sources)
     if any(s.name == "credits" for s in aux.values()):
         return _reference(model, folder, sources, ("credit rows (splits) are bound by the reference",), con)
-    tables = {n: raw_table(con, s) if s.format == "parquet" else _csv(s) for n, s in aux.items()}
+    read_diags = unread(folder, sources)
+    tables = {n: raw_table(con, s) if s.format == "parquet" else _csv(s, read_diags) for n, s in aux.items()}
     types = {name: column_types(con, src) for name, src in facts.items()}
+    odd_header = [src.display for name, src in facts.items()
+                  if src.format == "csv" and csv_header(src.path) != tuple(types[name])]
+    if odd_header:
+        return _reference(model, folder, sources, tuple(f"{d}: a header the CSV reader words (empty, "
+                                                        "quoted or repeated names)" for d in odd_header), con)
     for name, src in facts.items():
         tables[src.name] = RawTable(src.name, src.display, tuple(types[name]), (), 1)
-    from kpidsl.data.bind import bind
+    from concurrent.futures import ThreadPoolExecutor
 
-    dataset, diags = bind(model, tables)
-    if has_errors(diags):
+    from kpidsl.data.bind import bind, route
+
+    # the fact tables are checked in DuckDB (on a cursor of its own) while the small tables
+    # are bound in Python, against the payee ids as read; if the bound ids differ, again
+    guess = column_cells([t for n, t in tables.items() if route(model, n) == "payees"], "id")
+    cursor = con.cursor()
+    with ThreadPoolExecutor(1) as pool:
+        work = pool.submit(load_facts, cursor, model, facts, types, guess)
+        dataset, diags = bind(model, tables)
+    cursor.close()
+    if has_errors(diags) or has_errors(read_diags):
         return _reference(model, folder, sources, ("errors in the small tables or headers",), con)
-    con.execute("CREATE TABLE _payees AS SELECT unnest(CAST(? AS VARCHAR[])) AS id",
-                [[p.id for p in dataset.payees]])
-    loaded: dict[str, FactTable] = {}
-    problems: list[str] = []
-    used = used_fields(model)
-    for kind_name, src in facts.items():
-        kind = model.kinds[kind_name]
-        odd = unsupported_fields(kind)
-        if odd:
-            problems.append(f"{src.display}: field(s) {', '.join(odd)} are typed by the reference")
-            continue
-        from kpidsl.data.facts import optional_fields
-
-        try:
-            ft, why = load_fact_table(con, kind, src, optional_fields(kind), used.get(kind_name, set()),
-                                      types[kind_name])
-        except Exception as exc:  # a DuckDB read error (ragged row, encoding...): the reference words it
-            ft, why = None, [f"{src.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"]
-        problems.extend(why)
-        if ft is not None:
-            loaded[kind_name] = ft
-    if not problems:
-        problems = dangling(con, loaded)
+    loaded, problems = work.result()
+    ids = {p.id for p in dataset.payees}
+    if ids != guess:
+        loaded, problems = load_facts(con, model, facts, types, ids)
     if problems:
         return _reference(model, folder, sources, tuple(problems), con)
+    from .warnings import case_mismatch_warnings
+
+    diags = sorted([*read_diags, *diags,
+                    *case_mismatch_warnings(con, model, loaded, {k: tuple(t) for k, t in types.items()})],
+                   key=Diagnostic.sort_key)
+    used = used_fields(model)
     loaded = {n: drop_unread_references(con, ft, used.get(n, set())) for n, ft in loaded.items()}
     dataset = attrs.evolve(dataset, digest=_digest(dataset.digest, loaded))
     return Loaded(dataset, tuple(diags), "columnar", (), con, loaded)
@@ -152,10 +156,12 @@ def _split(model: PlanModel, sources: dict[str, SourceFile]) -> tuple[dict[str, 
     return aux, facts
 
 
-def _csv(src: SourceFile) -> RawTable:
+def _csv(src: SourceFile, diags: list[Diagnostic]) -> RawTable:
+    """A small CSV table, read by the reference reader; its diagnostics go to ``diags``."""
     from kpidsl.data.csvread import read_csv
 
-    table, _ = read_csv(src.path, src.name, src.display)
+    table, found = read_csv(src.path, src.name, src.display)
+    diags.extend(found)
     return table if table is not None else RawTable(src.name, src.display, (), ())
 
 
@@ -169,6 +175,7 @@ def _reference(model: PlanModel, folder: Path, sources: dict[str, SourceFile],
     if sources and next(iter(sources.values())).format == "parquet":
         con = con or connect()
         tables = {n: raw_table(con, s) for n, s in sources.items()}
+        diags.extend(unread(folder, sources))
     else:
         from kpidsl.data.csvread import read_folder
 

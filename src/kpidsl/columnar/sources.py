@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from kpidsl.data.model import RawRow, RawTable, RowRef
+from kpidsl.diagnostics import Diagnostic
 
 FORMATS = ("csv", "parquet")
 FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
@@ -40,6 +41,42 @@ def find_sources(folder: Path, fmt: str = "auto") -> dict[str, SourceFile]:
         fmt = "parquet" if pq_names and csv_names <= pq_names else "csv"
     chosen = by_format[fmt]
     return {n: SourceFile(n, p, fmt, f"{folder.name}/{p.name}") for n, p in sorted(chosen.items())}
+
+
+def unread(folder: Path, sources: Mapping[str, SourceFile]) -> list[Diagnostic]:
+    """KPI0715 for each entry of ``folder`` that is not one of ``sources`` (as the CSV reader
+    reports them); hidden files, and a CSV file read from its Parquet twin, are passed over."""
+    from kpidsl.data.csvread import not_read
+
+    fmt = next(iter(sources.values())).format if sources else "csv"
+    chosen = {s.path.name for s in sources.values()}
+    twins = {s.name for s in sources.values()} if fmt == "parquet" else set()
+    out = []
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.startswith(".") or entry.name in chosen:
+            continue
+        if entry.is_file() and entry.suffix.lower() == ".csv" and entry.stem in twins:
+            continue
+        out.append(not_read(entry, f"{folder.name}/{entry.name}", fmt))
+    return out
+
+
+def csv_header(path: Path) -> tuple[str, ...] | None:
+    """A CSV file's header as written (UTF-8, the first record), or None when it cannot be
+    read so: DuckDB names an empty header cell ``column8``, where the reference reader
+    reports it, so the two must agree before the columnar stage reads the file."""
+    import csv
+    import io
+
+    with path.open("rb") as f:
+        head = f.read(1 << 16)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    for record in csv.reader(io.StringIO(text, newline="")):
+        return tuple(record)
+    return None
 
 
 def connect(threads: int | None = None) -> Any:
@@ -91,6 +128,16 @@ def raw_table(con: Any, src: SourceFile) -> RawTable:
     out = tuple(RawRow(RowRef(display, line), tuple(["" if c is None else c.strip() for c in row]), width)
                 for line, row in enumerate(rows, 2))  # every cell is VARCHAR (see _as_text)
     return RawTable(src.name, src.display, header, out, 1)
+
+
+def column_cells(tables: list[RawTable], column: str) -> set[str]:
+    """The non-empty cells (stripped) of ``column`` in ``tables`` that have it."""
+    out: set[str] = set()
+    for table in tables:
+        if column in table.header:
+            i = table.header.index(column)
+            out.update(c for row in table.rows if len(row.cells) > i and (c := row.cells[i].strip()))
+    return out
 
 
 def _as_text(name: str, type_name: str) -> str:

@@ -45,9 +45,10 @@ class AggregateSQL:
     """The SQL of one aggregate: its value expression and FILTER condition over ``f_<kind>``."""
 
     def __init__(self, agg: ast.Aggregate, kind: KindSchema, windows: Windows, credits: bool,
-                 scales: dict[str, int] | None = None) -> None:
+                 scales: dict[str, int] | None = None, row_scales: frozenset[str] = frozenset()) -> None:
         self.agg, self.kind, self.windows = agg, kind, windows
         self.scales = scales or {}
+        self.row_scales = row_scales
         if agg.scope != "self":
             raise Unsupported(f"scope `over {agg.scope}`")
         if agg.func not in ("sum", "count", "count_distinct", "min", "max", "avg"):
@@ -58,6 +59,11 @@ class AggregateSQL:
         self.where = self.cond(agg.where) if agg.where is not None else "true"
         self.value = self.expr(agg.expr) if agg.expr is not None else "1"
         self.scale = self.scale_of(agg.expr) if agg.expr is not None else None
+        # the value's decimal places row by row, when a field's cells were written with
+        # different numbers of them (``50000`` and ``49999.5``): the reference keeps each
+        # cell's own, so a sum has the most of its rows', a min or max its row's
+        self.row_scale = self.scale_sql(agg.expr) if agg.expr is not None and \
+            agg.func in ("sum", "avg", "min", "max") else None
 
     def scale_of(self, e: ast.Expr) -> int | None:
         """Decimal places of the exact per-fact value (sums keep them), None if not a number."""
@@ -75,16 +81,42 @@ class AggregateSQL:
             return a + b if e.op == "*" else max(a, b)
         return None
 
+    def scale_sql(self, e: ast.Expr) -> str | None:
+        """SQL of the per-row decimal places of ``e``, or None when they are the same on every
+        row (:attr:`scale` then holds them)."""
+        if isinstance(e, ast.Field):
+            return quote("_sc_" + e.path[0]) if len(e.path) == 1 and e.path[0] in self.row_scales else None
+        if isinstance(e, ast.Unary):
+            return self.scale_sql(e.operand)
+        if isinstance(e, ast.Binary) and e.op in ("+", "-", "*"):
+            a, b = self.scale_sql(e.left), self.scale_sql(e.right)
+            if a is None and b is None:
+                return None
+            a = a if a is not None else str(self.scale_of(e.left) or 0)
+            b = b if b is not None else str(self.scale_of(e.right) or 0)
+            return f"({a} + {b})" if e.op == "*" else f"greatest({a}, {b})"
+        return None
+
     def select(self, alias: str) -> list[str]:
-        """The SELECT items: ``<alias>_v`` (value) and ``<alias>_n`` (facts counted)."""
+        """The SELECT items: ``<alias>_v`` (value) and ``<alias>_n`` (facts counted), and with
+        per-row scales ``<alias>_s``: the decimal places of the value (a sum's widest, or
+        those of the row a min or max comes from: the first in key order among equals)."""
         cond = self.where if self.counted else "false"
         func = {"count": "count", "count_distinct": "count", "sum": "sum", "min": "min", "max": "max",
                 "avg": "sum"}[self.agg.func]
         arg = f"DISTINCT {self.value}" if self.agg.func == "count_distinct" else self.value
         if self.agg.func == "count":
             arg = "*"
-        return [f"{func}({arg}) FILTER (WHERE {cond}) AS {quote(alias + '_v')}",
-                f"count(*) FILTER (WHERE {cond}) AS {quote(alias + '_n')}"]
+        items = [f"{func}({arg}) FILTER (WHERE {cond}) AS {quote(alias + '_v')}",
+                 f"count(*) FILTER (WHERE {cond}) AS {quote(alias + '_n')}"]
+        if self.row_scale is not None:
+            if self.agg.func in ("min", "max"):
+                way = "ASC" if self.agg.func == "min" else "DESC"
+                pick = f"first({self.row_scale} ORDER BY {self.value} {way}, {quote(self.kind.key)} ASC)"
+            else:
+                pick = f"max({self.row_scale})"
+            items.append(f"{pick} FILTER (WHERE {cond}) AS {quote(alias + '_s')}")
+        return items
 
     # ---- expressions --------------------------------------------------------------
 

@@ -136,7 +136,7 @@ class ColumnarStage:
             try:
                 if ft is None:
                     raise Unsupported(f"no {kind} table")
-                sql = AggregateSQL(agg, ft.kind, windows, self.credits, ft.scales)
+                sql = AggregateSQL(agg, ft.kind, windows, self.credits, ft.scales, ft.row_scales)
             except Unsupported as e:
                 self.unsupported[_text(agg)] = str(e)
                 self._results[(id(agg), period.label)] = None
@@ -156,14 +156,17 @@ class ColumnarStage:
         rel = self.con.execute(f"SELECT {quote(pf)}, {', '.join(items)} FROM {quote(ft.table)} {where} "
                                f"GROUP BY {quote(pf)}")
         rows = rel.fetchall()
-        for j, (agg, sql, _) in enumerate(built):
-            scale = sql.scale
+        at = 1
+        for agg, sql, _ in built:
+            scale, per_row = sql.scale, sql.row_scale is not None
             out: dict[str, tuple[Decimal | None, int]] = {}
             for row in rows:
-                v = row[1 + 2 * j]
-                n = int(row[2 + 2 * j])
+                v, n = row[at], int(row[at + 1])
+                if per_row:  # the decimal places of this payee's value (None: no rows)
+                    scale = int(row[at + 2]) if row[at + 2] is not None else sql.scale
                 out[str(row[0])] = (_exact(v, scale, agg.func), n)
             self._results[(id(agg), period.label)] = out
+            at += 3 if per_row else 2
 
     def _as_of_filter(self, ft: FactTable) -> str:
         if self.as_of is None:
@@ -288,7 +291,8 @@ class LazyIndex(FactIndex):
                                    f"ON {quote(table)} ({quote(field)})")
             self._indexed.add((table, field))
         names = [n for n in ft.kind.fields if n in ft.columns]
-        cols = ", ".join(quote(n) for n in names)
+        own = [n for n in names if n in ft.row_scales]  # cells keep their own decimal places
+        cols = ", ".join([*(quote(n) for n in names), *(quote("_sc_" + n) for n in own)])
         marks = ", ".join("?" for _ in values)
         cond = f"{quote(field)} IN ({marks})" if len(values) > 1 else f"{quote(field)} = ?"
         rows = self.stage.con.execute(f"SELECT {ft.line}, {cols} FROM {quote(table)} WHERE {cond}",
@@ -297,7 +301,9 @@ class LazyIndex(FactIndex):
         as_of = None if every_day else self.stage.as_of
         for row in rows:
             vals = {n: None for n in ft.kind.fields}
-            vals.update({n: _py(v, ft.scales.get(n)) for n, v in zip(names, row[1:], strict=True)})
+            scales = {**ft.scales, **{n: int(sc) for n, sc in zip(own, row[1 + len(names):], strict=True)
+                                      if sc is not None}}
+            vals.update({n: _py(v, scales.get(n)) for n, v in zip(names, row[1:1 + len(names)], strict=True)})
             day = vals.get(ft.kind.date)
             if as_of is not None and isinstance(day, dt.date) and day > as_of:
                 continue

@@ -202,7 +202,7 @@ def read_folder(path: Path, display: str | None = None) -> tuple[FolderTables, l
         if entry.name.startswith("."):
             continue
         if entry.suffix.lower() != ".csv" or not entry.is_file():
-            diags.append(_not_read(entry, shown))
+            diags.append(not_read(entry, shown))
             continue
         table, ds = read_csv(entry, entry.stem, shown)
         diags.extend(ds)
@@ -211,14 +211,18 @@ def read_folder(path: Path, display: str | None = None) -> tuple[FolderTables, l
     return tables, diags
 
 
-def _not_read(entry: Path, shown: str) -> Diagnostic:
+def not_read(entry: Path, shown: str, fmt: str = "csv") -> Diagnostic:
+    """KPI0715 for a file or folder of the data folder that is not one of its ``fmt`` tables."""
     span = _at(shown, 0)
-    if entry.is_dir() and entry.suffix.lower() == ".csv":
-        msg = f"{shown} is a folder, not a CSV file: its contents were not read"
-        return error(codes.NOT_READ, msg, span, help="put the CSV file itself in the data folder")
+    if entry.is_dir() and entry.suffix.lower() == f".{fmt}":
+        msg = f"{shown} is a folder, not a {fmt.upper()} file: its contents were not read"
+        return error(codes.NOT_READ, msg, span, help=f"put the {fmt.upper()} file itself in the data folder")
     if entry.is_dir():
-        msg = f"{shown} is a folder and was not read: kpidsl reads the .csv files of the data folder"
+        msg = f"{shown} is a folder and was not read: kpidsl reads the .{fmt} files of the data folder"
         return warning(codes.NOT_READ, msg, span)
+    if fmt != "csv":
+        msg = f"{shown} was not read: the tables of this data folder are read from its .{fmt} files"
+        return warning(codes.NOT_READ, msg, span, help="or move it out of the data folder")
     msg = (
         f"{shown} was not read: kpidsl reads .csv files from a data folder; "
         "convert it with `kpidsl import`"

@@ -18,7 +18,8 @@ from .navigation import compared_literals
 from .tableview import Sink, View
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """A text as compared for KPI0717: without surrounding space, case-folded."""
     return text.strip().casefold()
 
 
@@ -33,12 +34,12 @@ def case_mismatches(
     (``compared``: :func:`compared_literals` of the model, when already known)."""
     compared = compared_literals(model) if compared is None else compared
     for (kind, field), literals in sorted(compared.items()):
-        folded = {_fold(lit): lit for lit in sorted(literals, reverse=True)}
+        by_fold = {fold(lit): lit for lit in sorted(literals, reverse=True)}
         for key in sorted(facts.get(kind, {})):
             value = facts[kind][key].values.get(field)
             if not isinstance(value, str) or value in literals:
                 continue
-            literal = folded.get(_fold(value))
+            literal = by_fold.get(fold(value))
             if literal is None or (kind, key) not in rows:
                 continue
             view, row = rows[kind, key]

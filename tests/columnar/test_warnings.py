@@ -1,0 +1,85 @@
+"""Warnings about fact rows on the columnar path: the reference binder's, row for row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kpidsl
+
+pytest.importorskip("duckdb")
+
+from kpidsl.columnar import load_folder
+
+from .test_changes import to_parquet
+from .test_differential import WIDE_PLAN, write
+from .test_stage import DATA
+
+ODD = {**DATA, "deals": [*DATA["deals"],
+                         ("a", "10.00", "Won", dt.date(2026, 7, 3), "x", "p1", False),
+                         ("b", "20.00", "WON", dt.date(2026, 7, 4), "y", "P3", True),
+                         ("c", "30.00", "won", dt.date(2026, 7, 5), "z", "p3", True)]}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_text_that_differs_from_a_compared_literal_only_in_case_warns_as_on_the_reference(
+        tmp_path: Path, fmt: str) -> None:
+    write(tmp_path, ODD)
+    if fmt == "parquet":
+        to_parquet(tmp_path)
+    plan = kpidsl.loads(WIDE_PLAN)
+    loaded = load_folder(plan.model, tmp_path, fmt=fmt)
+    assert loaded.engine == "columnar", loaded.reasons
+    reference = load_folder(plan.model, tmp_path, fmt=fmt, engine="reference")
+    mine = [d for d in loaded.diagnostics if d.code == "KPI0717"]
+    theirs = [d for d in reference.diagnostics if d.code == "KPI0717"]
+    assert len(theirs) == 4  # Won, WON (stage); p1, p3 (product)
+    assert mine == theirs
+    assert {d.primary.span.line for d in mine} == {5, 6, 7}
+
+
+def test_no_warning_when_every_text_matches(tmp_path: Path) -> None:
+    write(tmp_path, DATA)
+    plan = kpidsl.loads(WIDE_PLAN)
+    assert [d for d in load_folder(plan.model, tmp_path).diagnostics if d.code == "KPI0717"] == []
+
+
+def _stray_file(folder: Path) -> None:
+    (folder / "deals-2026Q3.xlsx").write_bytes(b"PK\x03\x04")
+
+
+def _subfolder(folder: Path) -> None:
+    (folder / "archive").mkdir()
+
+
+def _unused_table(folder: Path) -> None:
+    (folder / "notes.csv").write_text("note\nhello\n", encoding="utf-8")
+
+
+def _extra_column(folder: Path) -> None:
+    path = folder / "deals.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",comment", *(line + ",x" for line in lines[1:])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _empty_trailing_columns(folder: Path) -> None:
+    path = folder / "deals.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(line + ",," for line in lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", [_stray_file, _subfolder, _unused_table, _extra_column,
+                                    _empty_trailing_columns])
+def test_the_columnar_path_gives_the_reference_warnings_about_the_folder(tmp_path: Path, change: Any) -> None:
+    write(tmp_path, DATA)
+    change(tmp_path)
+    plan = kpidsl.loads(WIDE_PLAN)
+    reference = load_folder(plan.model, tmp_path, engine="reference")
+    assert reference.diagnostics and all(d.severity == "warning" for d in reference.diagnostics)
+    loaded = load_folder(plan.model, tmp_path)
+    assert [(d.code, d.message) for d in loaded.diagnostics] == \
+        [(d.code, d.message) for d in reference.diagnostics]
