@@ -83,3 +83,20 @@ def test_the_columnar_path_gives_the_reference_warnings_about_the_folder(tmp_pat
     loaded = load_folder(plan.model, tmp_path)
     assert [(d.code, d.message) for d in loaded.diagnostics] == \
         [(d.code, d.message) for d in reference.diagnostics]
+
+
+def _gb18030_deals(folder: Path) -> None:
+    """A spreadsheet's export in the Chinese Windows encoding: DuckDB cannot read it."""
+    path = folder / "deals.csv"
+    text = path.read_text(encoding="utf-8").replace(",x,", ",华东客户,", 1)
+    path.write_bytes(text.encode("gb18030"))
+
+
+def test_a_fact_file_duckdb_cannot_read_goes_to_the_reference_reader(tmp_path: Path) -> None:
+    write(tmp_path, DATA)
+    _gb18030_deals(tmp_path)
+    plan = kpidsl.loads(WIDE_PLAN)
+    loaded = load_folder(plan.model, tmp_path)
+    assert loaded.engine == "reference" and loaded.reasons
+    assert [d.code for d in loaded.diagnostics] == ["KPI0702"]  # read as GB18030: a warning
+    assert loaded.diagnostics == load_folder(plan.model, tmp_path, engine="reference").diagnostics

@@ -88,7 +88,10 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
         return _reference(model, folder, sources, ("credit rows (splits) are bound by the reference",), con)
     read_diags = unread(folder, sources)
     tables = {n: raw_table(con, s) if s.format == "parquet" else _csv(s, read_diags) for n, s in aux.items()}
-    types = {name: column_types(con, src) for name, src in facts.items()}
+    try:
+        types = {name: column_types(con, src) for name, src in facts.items()}
+    except Exception as exc:  # DuckDB cannot read a fact file (not UTF-8, say): the reference words it
+        return _reference(model, folder, sources, (f"{type(exc).__name__}: {str(exc).splitlines()[0]}",), con)
     odd_header = [src.display for name, src in facts.items()
                   if src.format == "csv" and csv_header(src.path) != tuple(types[name])]
     if odd_header:

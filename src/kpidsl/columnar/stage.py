@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -186,13 +187,21 @@ def unchanged(ft: FactTable) -> None:
         raise SourceChanged(f"{ft.source.display} changed after it was loaded; load the folder again")
 
 
+_WIDE = decimal.Context(prec=60)  # quantizing a DuckDB decimal to its scale: exact (38 digits at most)
+
+
+@functools.cache
+def _quantum(scale: int) -> Decimal:
+    return Decimal(1).scaleb(-scale)
+
+
 def _exact(v: object, scale: int | None, func: str) -> Decimal | None:
     if v is None:
         return None
     d = v if isinstance(v, Decimal) else Decimal(int(v))  # type: ignore[call-overload]
     if func in ("count", "count_distinct") or scale is None:
         return d if func not in ("count", "count_distinct") else Decimal(int(d))
-    return d.quantize(Decimal(1).scaleb(-scale), context=decimal.Context(prec=60))
+    return d.quantize(_quantum(scale), context=_WIDE)
 
 
 def _text(agg: ast.Aggregate) -> str:
@@ -321,5 +330,5 @@ def _later(fact: Fact, stage: ColumnarStage) -> bool:
 
 def _py(v: object, scale: int | None) -> Any:
     if isinstance(v, Decimal) and scale is not None:
-        return v.quantize(Decimal(1).scaleb(-scale), context=decimal.Context(prec=60))
+        return v.quantize(_quantum(scale), context=_WIDE)
     return v
