@@ -20,6 +20,7 @@ import duckdb
 
 from kpidsl.columnar import ColumnarRun, facttable, load_folder
 from kpidsl.columnar.sources import SourceChanged, connect
+from kpidsl.columnar.stage import DIRECT_READS
 from kpidsl.explain.render import render_json
 
 from .test_differential import WIDE_PLAN, write
@@ -78,11 +79,17 @@ def test_facts_fetched_from_a_view_keep_their_file_and_line(typed: Path) -> None
     ref = load_folder(plan.model, typed, fmt="parquet", engine="reference")
     stage = ColumnarRun(plan.model, loaded, "2026-Q3")._stage()
     assert stage is not None
-    for kind in ("deal", "collection"):
-        got = stage.index.fetch(loaded.tables[kind], "payee", ["a", "b"])
-        want = sorted((f for f in ref.dataset.facts[kind] if f.values["payee"] in ("a", "b")), key=lambda f: f.key)
-        assert [(f.key, f.ref) for f in got] == [(f.key, f.ref) for f in want] and got
-    assert "f_deal__rows" in relations(loaded.con)[1]  # copied once, when first fetched
+    # the first fetches read the file; then it is copied once, sorted by payee: the same facts
+    for n in range(1, DIRECT_READS + 3):
+        for kind in ("deal", "collection"):
+            for field, values in (("payee", ["a", "b"]), (loaded.tables[kind].kind.key, ["D000", "C001"])):
+                got = stage.index.fetch(loaded.tables[kind], field, values)
+                want = sorted((f for f in ref.dataset.facts[kind] if f.values[field] in values),
+                              key=lambda f: f.key)
+                assert [(f.key, f.ref, f.values) for f in got] == [(f.key, f.ref, f.values) for f in want]
+                assert got or field != "payee"
+        copied = "f_deal__rows" in relations(loaded.con)[1]
+        assert copied == (2 * n > DIRECT_READS), n
 
 
 def test_a_bad_row_in_typed_parquet_names_its_line_and_the_reference_reports_it(tmp_path: Path) -> None:
@@ -204,3 +211,37 @@ def test_a_parquet_file_with_its_own_file_row_number_column_is_copied(typed: Pat
     loaded = load_folder(kpidsl.loads(WIDE_PLAN).model, typed, fmt="parquet")
     assert loaded.engine == "columnar" and loaded.tables["deal"].view == ()
     assert loaded.tables["collection"].view
+
+
+def test_index_facts_copies_each_view_sorted_by_payee_and_explanations_stay_the_same(typed: Path) -> None:
+    plan = kpidsl.loads(WIDE_PLAN)
+    loaded = load_folder(plan.model, typed, fmt="parquet")
+    ref = ColumnarRun(plan.model, load_folder(plan.model, typed, fmt="parquet", engine="reference"), "2026-Q3")
+    run = ColumnarRun(plan.model, loaded, "2026-Q3")
+    run.index_facts()  # a service, before its first request
+    assert {"f_deal__rows", "f_collection__rows"} <= relations(loaded.con)[1]
+    rows = loaded.con.execute("SELECT payee FROM f_deal__rows").fetchall()
+    assert rows == sorted(rows)
+    for pid in ("a", "b", "c"):
+        mine, theirs = run.explain(pid, "total"), ref.explain(pid, "total")
+        assert mine is not None and theirs is not None and render_json(mine) == render_json(theirs), pid
+
+
+def test_a_managers_team_facts_are_fetched_in_one_query(typed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = kpidsl.loads(WIDE_PLAN)
+    run = ColumnarRun(plan.model, load_folder(plan.model, typed, fmt="parquet"), "2026-Q3")
+    stage = run._stage()
+    assert stage is not None
+    calls: list[tuple[str, str, tuple[str, ...]]] = []
+    fetch = stage.index.fetch
+
+    def counted(ft: Any, field: str, values: list[str], every_day: bool = False) -> Any:
+        calls.append((ft.kind.name, field, tuple(values)))
+        return fetch(ft, field, values, every_day)
+
+    monkeypatch.setattr(stage.index, "fetch", counted)
+    node = run.explain("a", "team_bookings")  # a manages b and c
+    assert node is not None
+    # a's own deals (bookings...), then the rest of the team at once (not one query per person)
+    assert [c for c in calls if c[0] == "deal" and c[1] == "payee"] == [("deal", "payee", ("a",)),
+                                                                         ("deal", "payee", ("b", "c"))]

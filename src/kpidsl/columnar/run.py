@@ -242,6 +242,15 @@ class ColumnarRun:
         pr = result.payees.get(payee)
         return pr.explanations.get(name) if pr is not None else None
 
+    def index_facts(self) -> None:
+        """Make per-payee fetches fast before the first request (a service): each Parquet file
+        read in place is copied once, sorted by payee, and the facts' keys are indexed. Without
+        it, the first few explanations read the files (~0.1 s each at 5M deals) and the next
+        one makes the copy. Evaluations need neither: they use the grouped aggregates."""
+        stage = self._stage()
+        if stage is not None:
+            stage.index.prepare()
+
     def add_facts(self, table: str, records: Sequence[Mapping[str, object]], *,
                   source: str | None = None) -> tuple[Diagnostic, ...]:
         """A service's new facts (``table``: ``deals`` or ``deal``; cells as for
