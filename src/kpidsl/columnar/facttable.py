@@ -350,8 +350,11 @@ def _typed(cell: str, vtype: str, native: str, required: bool, kept: bool = True
                  f"THEN replace(replace({cell}, ',', ''), '_', '') ELSE {cell} END")
         helpers = [(ok, f"regexp_full_match({cell}, {literal(NUMBER_RE)})"),
                    (value, f"TRY_CAST({plain} AS DECIMAL(38,{SCALE}))")]
+        # DuckDB's decimals have no negative zero: ``-0.00`` (kept as written by the reference) is left to it
+        minus_zero = f"({value} = 0 AND starts_with({cell}, '-'))"
         return (f"CASE WHEN {ok} THEN {value} END",
-                f"({missing} OR (NOT {empty} AND (NOT coalesce({ok}, false) OR {value} IS NULL)))", helpers)
+                f"({missing} OR (NOT {empty} AND (NOT coalesce({ok}, false) OR {value} IS NULL OR {minus_zero})))",
+                helpers)
     if vtype == "date":
         # the reference's dates are Python's: years 1 to 9999 (DuckDB's year 0 is 1 BC; its
         # 'infinity' dates have no year, and the reference refuses them)

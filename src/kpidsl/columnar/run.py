@@ -38,7 +38,9 @@ from .sources import (
     column_types,
     connect,
     csv_header,
+    csv_lines,
     find_sources,
+    layout_problem,
     raw_table,
     unread,
 )
@@ -104,11 +106,13 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     from kpidsl.data.bind import bind, route
 
     # the fact tables are checked in DuckDB (on a cursor of its own) while the small tables
-    # are bound in Python, against the payee ids as read; if the bound ids differ, again
+    # are bound in Python, against the payee ids as read; if the bound ids differ, again.
+    # Meanwhile each CSV fact file's lines are counted: DuckDB's row n must be on line n + 2
     guess = column_cells([t for n, t in tables.items() if route(model, n) == "payees"], "id")
     cursor = con.cursor()
-    with ThreadPoolExecutor(1) as pool:
+    with ThreadPoolExecutor(2) as pool:
         work = pool.submit(load_facts, cursor, model, facts, types, guess)
+        lines = {n: pool.submit(csv_lines, s.path) for n, s in facts.items() if s.format == "csv"}
         dataset, diags = bind(model, tables)
     cursor.close()
     if has_errors(diags) or has_errors(read_diags):
@@ -117,6 +121,8 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     ids = {p.id for p in dataset.payees}
     if ids != guess:
         loaded, problems = load_facts(con, model, facts, types, ids)
+    problems = [*problems, *(why for n, f in lines.items() if n in loaded
+                             and (why := layout_problem(facts[n].display, f.result(), loaded[n].rows)))]
     if problems:
         return _reference(model, folder, sources, tuple(problems), con)
     from .warnings import case_mismatch_warnings

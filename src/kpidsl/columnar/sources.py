@@ -20,6 +20,7 @@ from kpidsl.diagnostics import Diagnostic
 
 FORMATS = ("csv", "parquet")
 FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
+FIELD_LIMIT = 131_072  # the csv module's default field_size_limit(): a longer line is left to it
 
 
 @attrs.frozen
@@ -79,6 +80,49 @@ def csv_header(path: Path) -> tuple[str, ...] | None:
     return None
 
 
+CHUNK = 1 << 23
+QUOTE_SPACES = (b' "', b'" ')
+
+
+def csv_lines(path: Path) -> int | str:
+    """A CSV file's number of lines up to its last non-blank one, counted as the reference
+    reader counts them (line ends CR LF, LF or CR); or why DuckDB may read its cells differently.
+
+    DuckDB's row ``n`` is cited as line ``n + 2`` (warnings, explanations): that holds when
+    the file has one line per row and the header, i.e. no blank line (the reference counts
+    it, DuckDB skips it) and no line break inside a cell. DuckDB also drops the spaces
+    between a quoted cell and its comma, where the reference reads ``, "x"`` as the text
+    ``"x"`` and refuses ``"x" ,``: a space next to a quote is left to the reference."""
+    lf = cr = crlf = 0
+    content, prev, tail = False, b"", b""
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            if prev + chunk[:1] in QUOTE_SPACES or (b'"' in chunk and any(q in chunk for q in QUOTE_SPACES)):
+                return "a space next to a quote (the reference keeps it, DuckDB drops it)"
+            lf += chunk.count(b"\n")
+            if b"\r" in chunk or prev == b"\r":
+                cr += chunk.count(b"\r")
+                crlf += chunk.count(b"\r\n") + (prev + chunk[:1] == b"\r\n")
+            end = len(chunk)
+            while end and chunk[end - 1] in (10, 13):  # the trailing line ends (few)
+                end -= 1
+            tail = chunk[end:] if end else tail + chunk
+            content, prev = content or end > 0, chunk[-1:]
+    inner = lf + cr - crlf - (tail.count(b"\n") + tail.count(b"\r") - tail.count(b"\r\n"))
+    return inner + 1 if content else 0
+
+
+def layout_problem(display: str, lines: int | str, rows: int) -> str | None:
+    """Why a CSV fact file of ``lines`` (:func:`csv_lines`) read as ``rows`` rows goes to the
+    reference reader, or None."""
+    if isinstance(lines, str):
+        return f"{display}: {lines}"
+    if lines != rows + 1:
+        return (f"{display}: {lines} lines for {rows} rows and a header (blank lines, or line "
+                "breaks in cells: line numbers would differ)")
+    return None
+
+
 def connect(threads: int | None = None) -> Any:
     """A fresh in-memory DuckDB connection (imported here, never at module import)."""
     import duckdb
@@ -93,12 +137,18 @@ def connect(threads: int | None = None) -> Any:
 def relation_sql(src: SourceFile, rows: bool = False) -> str:
     """The SQL table function reading ``src``; CSV is read as text, header on line 1.
 
+    CSV options as the reference reader reads: no comment lines, no skipped lines, and no
+    line longer than the CSV module's cell limit (a longer cell stops the reference's read).
+
     ``rows``: a Parquet file's rows also give ``file_row_number`` (0-based)."""
+    import csv
+
     path = str(src.path).replace("'", "''")
     if src.format == "parquet":
         return f"read_parquet('{path}', file_row_number = true)" if rows else f"read_parquet('{path}')"
     return (f"read_csv('{path}', all_varchar = true, header = true, strict_mode = true, "
-            "quote = '\"', escape = '\"', delim = ',', null_padding = false)")
+            "quote = '\"', escape = '\"', delim = ',', null_padding = false, comment = '', skip = 0, "
+            f"max_line_size = {min(csv.field_size_limit(), FIELD_LIMIT)})")
 
 
 class SourceChanged(RuntimeError):
