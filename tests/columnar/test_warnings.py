@@ -100,3 +100,25 @@ def test_a_fact_file_duckdb_cannot_read_goes_to_the_reference_reader(tmp_path: P
     assert loaded.engine == "reference" and loaded.reasons
     assert [d.code for d in loaded.diagnostics] == ["KPI0702"]  # read as GB18030: a warning
     assert loaded.diagnostics == load_folder(plan.model, tmp_path, engine="reference").diagnostics
+
+
+@pytest.mark.parametrize(("table", "column"), [("deals", "amount"), ("targets", "value")])
+def test_a_floating_point_parquet_column_the_plan_reads_is_an_error_on_both_engines(
+        tmp_path: Path, table: str, column: str) -> None:
+    import duckdb
+
+    write(tmp_path, DATA)
+    to_parquet(tmp_path)
+    path = tmp_path / f"{table}.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * REPLACE (CAST({column} AS DOUBLE) AS {column}) FROM read_parquet('{path}')) "
+                f"TO '{tmp_path / 'x.parquet'}' (FORMAT PARQUET)")
+    (tmp_path / "x.parquet").replace(path)
+    plan = kpidsl.loads(WIDE_PLAN)
+    for engine in ("columnar", "reference"):
+        loaded = load_folder(plan.model, tmp_path, engine=engine)
+        errors = [d for d in loaded.diagnostics if d.severity == "error"]
+        assert [d.code for d in errors] == ["KPI0753"], engine
+        assert f"{table}.parquet column {column} is DOUBLE" in errors[0].message
+        assert errors[0].help is not None and "DECIMAL" in errors[0].help
+    assert plan.evaluate(tmp_path, "2026-Q3", engine="columnar").evaluation is None  # nothing is paid

@@ -40,6 +40,7 @@ from .sources import (
     csv_header,
     csv_lines,
     find_sources,
+    float_problems,
     layout_problem,
     raw_table,
     unread,
@@ -88,6 +89,8 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     aux, facts = _split(model, sources)
     if any(s.name == "credits" for s in aux.values()):
         return _reference(model, folder, sources, ("credit rows (splits) are bound by the reference",), con)
+    if float_problems(con, model, sources):  # the reference reports each such column
+        return _reference(model, folder, sources, ("floating-point columns",), con)
     read_diags = unread(folder, sources)
     tables = {n: raw_table(con, s) if s.format == "parquet" else _csv(s, read_diags) for n, s in aux.items()}
     try:
@@ -185,6 +188,7 @@ def _reference(model: PlanModel, folder: Path, sources: dict[str, SourceFile],
         con = con or connect()
         tables = {n: raw_table(con, s) for n, s in sources.items()}
         diags.extend(unread(folder, sources))
+        diags.extend(float_problems(con, model, sources))
     else:
         from kpidsl.data.csvread import read_folder
 
