@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -50,6 +51,17 @@ class RawData:
     tables: Mapping[str, Any]
     diagnostics: tuple[Diagnostic, ...] = ()
     sources: Mapping[str, SourceFile] = attrs.field(factory=dict)
+    # tables read from typed files (Parquet): table -> (shown name, column -> type), so that
+    # a floating-point column the plan reads as a number is refused (KPI0753)
+    types: Mapping[str, tuple[str, Mapping[str, str]]] = attrs.field(factory=dict)
+
+    def diagnostics_for(self, model: PlanModel) -> list[Diagnostic]:
+        """The reading diagnostics, and those that depend on what the plan reads."""
+        if not self.types:
+            return list(self.diagnostics)
+        from kpidsl.columnar.sources import float_errors
+
+        return [*self.diagnostics, *float_errors(model, self.types)]
 
 
 def load_data(source: str | Path | Mapping[str, Any]) -> RawData:
@@ -77,8 +89,25 @@ def load_data(source: str | Path | Mapping[str, Any]) -> RawData:
     folder = Path(source)
     if not folder.exists():
         raise FileNotFoundError(f"data folder not found: {folder}")
+    if _parquet_folder(folder):
+        return _parquet_data(folder)
     tables_read, diags = csvread.read_folder(folder)
     return RawData(tables_read, tuple(diags))
+
+
+def _parquet_data(folder: Path) -> RawData:
+    """A folder of Parquet files, read through DuckDB (cells as text, as from a CSV file)."""
+    try:
+        import duckdb  # noqa: F401
+    except ImportError as e:
+        raise ModuleNotFoundError('reading Parquet data needs DuckDB: pip install "kpidsl[fast]"') from e
+    from kpidsl.columnar.sources import column_types, connect, find_sources, raw_table, unread
+
+    con = connect()
+    sources = find_sources(folder)
+    tables = {n: raw_table(con, s) for n, s in sources.items()}
+    types = {n: (s.display, column_types(con, s)) for n, s in sources.items()}
+    return RawData(tables, tuple(unread(folder, sources)), types=types)
 
 
 @attrs.frozen
@@ -125,35 +154,40 @@ class Plan:
 
         if engine not in ("reference", "columnar", "auto"):
             raise ValueError(f"engine must be reference, columnar or auto, not {engine!r}")
-        if engine != "reference" and isinstance(data, (str, Path)):
-            columnar = self._evaluate_columnar(Path(data), period, as_of, payees, engine, explain)
-            if columnar is not None:
-                return columnar
+        if isinstance(data, (str, Path)) and (engine != "reference" or _parquet_folder(Path(data))):
+            folder = self._evaluate_folder(Path(data), period, as_of, payees, engine, explain)
+            if folder is not None:
+                return folder
         raw = data if isinstance(data, RawData) else load_data(data)
         dataset, bind_diags = bind(self.model, raw.tables)
-        data_diags = sorted([*raw.diagnostics, *bind_diags], key=Diagnostic.sort_key)
+        data_diags = sorted([*raw.diagnostics_for(self.model), *bind_diags], key=Diagnostic.sort_key)
         names = {p.id: p.name for p in dataset.payees}
         if has_errors(data_diags):
             return Result(self, None, period, tuple(data_diags), dataset.digest, names)
         evaluated = evaluate(self.model, dataset, period, as_of=as_of, payees=payees, explain=explain)
         return Result(self, evaluated, period, tuple(data_diags), dataset.digest, names)
 
-    def _evaluate_columnar(
+    def _evaluate_folder(
         self, folder: Path, period: str, as_of: dt.date | None,
         payees: Iterable[str] | None, engine: str, explain: bool = False,
     ) -> Result | None:
-        """The columnar path, or None when ``auto`` chose the reference for this folder."""
+        """A data folder loaded through DuckDB: on the columnar stage, or (a folder of Parquet
+        files, which only DuckDB reads) on the reference; None: read the CSV folder in Python."""
         from kpidsl.columnar import ColumnarRun, load_folder, wants_columnar
 
-        if engine == "auto" and not wants_columnar(self.model, folder):
+        parquet = _parquet_folder(folder)
+        if engine == "auto":
+            engine = "columnar" if wants_columnar(self.model, folder) else "reference"
+        if engine == "reference" and not parquet:
             return None
         try:
             import duckdb  # noqa: F401
         except ImportError as e:
-            raise ModuleNotFoundError('engine="columnar" needs DuckDB: pip install "kpidsl[fast]"') from e
+            what = 'engine="columnar"' if engine == "columnar" else "reading Parquet data"
+            raise ModuleNotFoundError(f'{what} needs DuckDB: pip install "kpidsl[fast]"') from e
         if not folder.is_dir():
             raise FileNotFoundError(f"data folder not found: {folder}")
-        loaded = load_folder(self.model, folder, engine="columnar")
+        loaded = load_folder(self.model, folder, engine=engine)
         diags = tuple(sorted(loaded.diagnostics, key=Diagnostic.sort_key))
         names = {p.id: p.name for p in loaded.dataset.payees}
         digest = loaded.dataset.digest
@@ -161,6 +195,16 @@ class Plan:
             return Result(self, None, period, diags, digest, names)
         evaluated = ColumnarRun(self.model, loaded, period, as_of=as_of).evaluate(payees, explain=explain)
         return Result(self, evaluated, period, diags, digest, names)
+
+
+def _parquet_folder(folder: Path) -> bool:
+    """A data folder whose tables are Parquet files (every CSV file has a Parquet twin)."""
+    from kpidsl.columnar.sources import find_sources
+
+    if not folder.is_dir():
+        return False
+    sources = find_sources(folder)
+    return bool(sources) and next(iter(sources.values())).format == "parquet"
 
 
 def _from_modules(
@@ -219,7 +263,8 @@ class Result:
 
     @property
     def payees(self) -> Mapping[str, Any]:
-        return {} if self.evaluation is None else dict(self.evaluation.payees)
+        """Each payee's result, by id (read-only; not copied: reading it in a loop is cheap)."""
+        return MappingProxyType({} if self.evaluation is None else self.evaluation.payees)
 
     def _repr_html_(self) -> str:
         """Rich display in Jupyter: the result as a table of payees."""

@@ -116,12 +116,9 @@ def _evaluate(args: argparse.Namespace) -> tuple[api.Plan, api.Result] | int:
     if period is None:
         return EXIT_USAGE
     payee = getattr(args, "payee", None)
-    engine = getattr(args, "engine", "reference")
-    if engine != "reference" and not _has_duckdb():
-        if engine == "columnar":
-            print('error: --engine columnar needs DuckDB: pip install "kpidsl[fast]"', file=sys.stderr)
-            return EXIT_USAGE
-        _note_large_without_duckdb(Path(args.data))
+    engine = engine_or_error(getattr(args, "engine", "reference"), Path(args.data))
+    if engine is None:
+        return EXIT_USAGE
     result = plan.evaluate(
         args.data, period, as_of=args.as_of, payees=[payee] if payee else None, engine=engine,
     )
@@ -129,6 +126,17 @@ def _evaluate(args: argparse.Namespace) -> tuple[api.Plan, api.Result] | int:
         print(f"error: --payee: no payee {payee!r} in {args.data}/payees.csv", file=sys.stderr)
         return EXIT_USAGE
     return plan, result
+
+
+def engine_or_error(engine: str, folder: Path) -> str | None:
+    """``--engine`` as given, or None after saying why not (columnar without DuckDB);
+    ``auto`` on a large folder without DuckDB gets a note (the slower engine is used)."""
+    if engine != "reference" and not _has_duckdb():
+        if engine == "columnar":
+            print('error: --engine columnar needs DuckDB: pip install "kpidsl[fast]"', file=sys.stderr)
+            return None
+        _note_large_without_duckdb(folder)
+    return engine
 
 
 def _has_duckdb() -> bool:

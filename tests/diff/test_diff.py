@@ -193,3 +193,14 @@ def test_cli_evaluation_errors_exit_1(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 1
     assert "Errors only in the new plan:" in captured.out
     assert "(new plan): guoxia" in captured.err
+
+
+def test_the_columnar_engine_gives_the_same_comparison(tmp_path: Path, old_plan: kpidsl.Plan) -> None:
+    pytest.importorskip("duckdb")
+    new_plan = kpidsl.load(_variant(tmp_path, PLAN_TEXT.replace(H2_WEIGHTS_OLD, H2_WEIGHTS_NEW)))
+    ref = compare(old_plan, new_plan, DATA, "2026-Q3")
+    col = compare(old_plan, new_plan, DATA, "2026-Q3", engine="columnar")
+    assert ref.ok and col.ok and ref.payees and col.payees == ref.payees
+    got, want = col.to_dict(5), ref.to_dict(5)
+    assert got["summary"] == want["summary"] and got["movers"] == want["movers"]
+    assert got["payees"] == want["payees"]

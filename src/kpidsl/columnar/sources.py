@@ -202,26 +202,32 @@ NUMBER_COLUMNS = {"targets": ("value",), "inputs": ("value",), "payments": ("amo
 
 
 def float_problems(con: Any, model: Any, sources: Mapping[str, SourceFile]) -> list[Diagnostic]:
-    """KPI0753 for each Parquet column the plan reads as a number (a fact field, a target,
-    input, payment or share) that is stored as binary floating point: its values cannot
-    carry most cent amounts exactly, so they are not read as if they were decimals."""
+    """KPI0753 for each Parquet column the plan reads as a number (see :func:`float_errors`)."""
+    typed = {n: (s.display, column_types(con, s)) for n, s in sources.items() if s.format == "parquet"}
+    return float_errors(model, typed)
+
+
+def float_errors(model: Any, typed: Mapping[str, tuple[str, Mapping[str, str]]]) -> list[Diagnostic]:
+    """KPI0753 for each column of a typed file (table -> (shown name, column types)) that the
+    plan reads as a number (a fact field, a target, input, payment or share) and that is
+    stored as binary floating point: its values cannot carry most cent amounts exactly, so
+    they are not read as if they were decimals."""
     from kpidsl.data.bind import route
     from kpidsl.diagnostics import error
     from kpidsl.importer.codes import FLOAT_COLUMN
     from kpidsl.source import Span
 
     out = []
-    for name, src in sorted(sources.items()):
+    for name, (display, types) in sorted(typed.items()):
         role = route(model, name)
-        if src.format != "parquet" or role is None:
+        if role is None:
             continue
         read = tuple(model.kinds[role[5:]].fields) if role.startswith("fact:") else NUMBER_COLUMNS.get(role, ())
-        types = column_types(con, src)
         for col, (column, type_name) in enumerate(types.items(), start=1):
             if column in read and type_name.upper() in FLOAT_TYPES:
-                msg = (f"{src.display} column {column} is {type_name} (binary floating point): most cent "
+                msg = (f"{display} column {column} is {type_name} (binary floating point): most cent "
                        "amounts cannot be held exactly, so its values were not read as decimals")
-                out.append(error(FLOAT_COLUMN, msg, Span(src.display, 1, col, 1, col + len(column)),
+                out.append(error(FLOAT_COLUMN, msg, Span(display, 1, col, 1, col + len(column)),
                                  help="store it as DECIMAL (e.g. DECIMAL(18,2)) or as text; `kpidsl import` "
                                       "can convert it (floats = \"convert\")"))
     return out

@@ -30,6 +30,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--period", required=True, help="e.g. 2026-Q3")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--top", type=int, default=10, help="how many largest movers to show")
+    p.add_argument(
+        "--engine", choices=("auto", "reference", "columnar"), default="auto",
+        help="fact stage: columnar (DuckDB, kpidsl[fast]) for large folders under auto",
+    )
     p.set_defaults(func=run)
 
 
@@ -63,7 +67,12 @@ def run(args: argparse.Namespace) -> int:
     period = canonical_period(plans[1], args.period)
     if period is None or canonical_period(plans[0], period) is None:
         return EXIT_USAGE
-    comparison = compare(plans[0], plans[1], api.load_data(args.data), period)
+    from kpidsl.cli import engine_or_error
+
+    engine = engine_or_error(args.engine, Path(args.data))
+    if engine is None:
+        return EXIT_USAGE
+    comparison = compare(plans[0], plans[1], args.data, period, engine=engine)
     if args.format == "json":
         sys.stdout.write(json.dumps(comparison.to_dict(args.top), ensure_ascii=False, indent=2) + "\n")
     else:

@@ -187,13 +187,21 @@ def _payee_delta(pid: str, old: Result, new: Result, components: list[str]) -> P
 
 def compare(
     old: Plan, new: Plan, data: RawData | str | Path | Mapping[str, Any], period: str,
-    *, as_of: Any = None, payees: Iterable[str] | None = None,
+    *, as_of: Any = None, payees: Iterable[str] | None = None, engine: str = "reference",
 ) -> Comparison:
-    """Evaluate both plans on the same data and period and compare them payee by payee."""
-    raw = data if isinstance(data, RawData) else load_data(data)
+    """Evaluate both plans on the same data and period and compare them payee by payee.
+
+    ``engine`` as for :meth:`Plan.evaluate`: with a data folder and ``auto`` or
+    ``columnar``, each version evaluates the folder on the columnar fact stage (when
+    large), rather than both on the folder read once by the reference reader."""
+    source: RawData | str | Path
+    if isinstance(data, (str, Path)) and engine != "reference":
+        source = data  # each version loads the folder on its engine
+    else:
+        source, engine = (data if isinstance(data, RawData) else load_data(data)), "reference"
     wanted = list(payees) if payees is not None else None
-    r_old = old.evaluate(raw, period, as_of=as_of, payees=wanted)
-    r_new = new.evaluate(raw, period, as_of=as_of, payees=wanted)
+    r_old = old.evaluate(source, period, as_of=as_of, payees=wanted, engine=engine)
+    r_new = new.evaluate(source, period, as_of=as_of, payees=wanted, engine=engine)
     components = list(old.model.payouts)
     components += [c for c in new.model.payouts if c not in components]
     ids = sorted(set(r_old.payees) | set(r_new.payees))

@@ -93,7 +93,7 @@ class Probe:
 def _dataset(plan: Plan, data: RawData | str | Path | Mapping[str, Any]) -> Dataset:
     raw = data if isinstance(data, RawData) else load_data(data)
     dataset, diags = bind(plan.model, raw.tables)
-    diags = [*raw.diagnostics, *diags]
+    diags = [*raw.diagnostics_for(plan.model), *diags]
     if has_errors(diags):
         raise KpiError([d for d in diags if d.severity == "error"])
     return dataset
