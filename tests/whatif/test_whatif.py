@@ -223,3 +223,23 @@ def test_cli_text_json_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["what-it-takes", *base, "--payee", "lina", "--metric", "bookings",
                  "--next-tier", "--component", "bonus"]) == 2
     capsys.readouterr()
+
+
+QUESTIONS = [("chenjing", "bookings", {"next_tier": True}),
+             ("chenjing", "bookings", {"payout": Decimal(50_000)}),
+             ("chenjing", "bookings", {"payout": Decimal(5_000), "component": "commission"}),
+             ("lina", "bookings", {"next_tier": True}),
+             ("chenzhiqiang", "bookings", {"next_tier": True}),
+             ("luojuan", "bookings", {"payout": Decimal(3_000), "component": "spiff"}),
+             ("chenjing", "new_logos", {"next_tier": True})]
+
+
+@pytest.mark.parametrize(("payee", "metric", "goal"), QUESTIONS, ids=[f"{q[0]}-{q[1]}-{i}" for i, q in
+                                                                      enumerate(QUESTIONS)])
+def test_the_columnar_engine_gives_the_same_answer(plan: kpidsl.Plan, payee: str, metric: str,
+                                                   goal: dict[str, Any]) -> None:
+    """Trials on the columnar stage add the trial deal to the loaded data and take it back."""
+    pytest.importorskip("duckdb")
+    ref = what_it_takes(plan, EXAMPLE / "data", "2026-Q3", payee, metric, **goal)
+    col = what_it_takes(plan, EXAMPLE / "data", "2026-Q3", payee, metric, engine="columnar", **goal)
+    assert col.to_dict() == ref.to_dict()

@@ -68,14 +68,22 @@ class Overlay:
                        if any(f.values.get(field) == key for field in fields))
         return out
 
-    def accept(self, facts: list[Fact], touched: set[str]) -> None:
+    def accept(self, facts: list[Fact], touched: set[str], digested: bool = True) -> None:
+        """Keep ``facts`` (replacing any with their keys); ``digested``: they count in the data
+        digest (what-it-takes' trial facts do not: they are taken back)."""
         for f in facts:
             old = self.facts.setdefault(f.kind, {}).get(f.key)
-            if old is not None:
+            if old is not None and digested:
                 self.fold -= _fact_hash(old)
             self.facts[f.kind][f.key] = f
-            self.fold += _fact_hash(f)
+            if digested:
+                self.fold += _fact_hash(f)
         self.dirty |= touched
+
+    def discard(self, kind: str, key: str) -> None:
+        """Take back a trial fact (``accept(..., digested=False)``: what-it-takes); its payee
+        stays dirty."""
+        self.facts.get(kind, {}).pop(key, None)
 
     def digest(self, base: str) -> str:
         """The data digest after the changes: the loaded data's and the sum (mod 2**256) of the

@@ -45,6 +45,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--component", default=None, help="with --payout: this component instead of the total")
     p.add_argument("--tiers", default=None, help="with --next-tier: which tiers (default: the first)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--engine", choices=("auto", "reference", "columnar"), default="auto",
+        help="fact stage: columnar (DuckDB, kpidsl[fast]) for large folders under auto",
+    )
     p.set_defaults(func=run)
 
 
@@ -73,10 +77,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: --tiers: the plan has no tiers {args.tiers!r} (it has: {', '.join(tiers)})",
               file=sys.stderr)
         return EXIT_USAGE
+    from kpidsl.cli import engine_or_error
+
+    engine = engine_or_error(args.engine, Path(args.data))
+    if engine is None:
+        return EXIT_USAGE
     try:
-        answer = what_it_takes(plan, api.load_data(args.data), args.period, args.payee, args.metric,
+        answer = what_it_takes(plan, args.data, args.period, args.payee, args.metric,
                                next_tier=args.next_tier, payout=args.payout,
-                               component=args.component, tiers=args.tiers)
+                               component=args.component, tiers=args.tiers, engine=engine)
     except KpiError as e:
         sys.stderr.write(render_text(e.diagnostics, {}, color=_use_color(sys.stderr)))
         return EXIT_ERRORS
