@@ -163,7 +163,6 @@ def change_facts(model: PlanModel, loaded: Loaded, stage: ColumnarStage | None, 
     dataset = loaded.dataset
     kind = fact_kind(model, table)
     stem = (model.kinds[kind].file_stem or kind) if kind is not None else table
-    overlay = stage.overlay if stage is not None else Overlay()
     label = source or f"<{stem} batch {context.batches + 1}>"
     if stage is None:  # the reference engine's data set: facts in memory
         by_key = {k: {f.key: f for f in fs} for k, fs in dataset.facts.items()}
@@ -189,6 +188,7 @@ def change_facts(model: PlanModel, loaded: Loaded, stage: ColumnarStage | None, 
                                  replace=replace, source=label, rules=context.rules)
     before = {f.key: old for f in facts if (old := lookup(f.kind, f.key)) is not None}
     touched = touched_payees(model, stage, facts, before)
+    overlay = stage.overlay
     if not overlay.base:
         overlay.base = dataset.digest
     overlay.accept(facts, touched)
