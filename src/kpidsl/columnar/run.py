@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from kpidsl import ast
-from kpidsl.data.model import Dataset, RawTable
+from kpidsl.data.model import Dataset, Fact, RawTable
 from kpidsl.diagnostics import Diagnostic, has_errors
 from kpidsl.eval.context import FactStage
 from kpidsl.eval.engine import Engine
@@ -42,6 +42,7 @@ from .sources import (
     find_sources,
     float_problems,
     layout_problem,
+    quote,
     raw_table,
     unread,
 )
@@ -288,12 +289,37 @@ class ColumnarRun:
         dataset, warnings = change_facts(self.model, self.loaded, stage, table, records,
                                          replace=replace, source=source, context=self._batches)
         self.loaded = attrs.evolve(self.loaded, dataset=dataset)
-        self.evaluation = None
         if stage is None:  # the reference engine indexes the facts in memory: index again
             self._engines.clear()
+        self._forget()
+        return warnings
+
+    def swap_trial_facts(self, old: Sequence[Fact], new: Sequence[Fact], payee: str) -> None:
+        """what-it-takes: take back the trial facts ``old`` and add ``new``, credited to
+        ``payee``. Trial facts are not checked and do not count in the data digest."""
+        stage = self._stage()
+        if stage is None:
+            raise ValueError("trial facts need the columnar stage")
+        for f in old:
+            stage.overlay.discard(f.kind, f.key)
+        stage.overlay.accept(list(new), {payee}, digested=False)
+        self._forget()
+
+    def keys_starting(self, kind: str, prefix: str) -> set[str]:
+        """The loaded facts' keys of ``kind`` that start with ``prefix``."""
+        stage = self._stage()
+        ft = stage.tables.get(kind) if stage is not None else None
+        if stage is None or ft is None:
+            return {f.key for f in self.loaded.dataset.facts.get(kind, ()) if f.key.startswith(prefix)}
+        key = quote(ft.kind.key)
+        rows = stage.con.execute(f"SELECT {key} FROM {quote(ft.table)} WHERE starts_with({key}, ?)", [prefix])
+        return {str(r[0]) for r in rows.fetchall()}
+
+    def _forget(self) -> None:
+        """The data changed: no cached result is current any more."""
+        self.evaluation = None
         for engine in self._engines.values():
             engine.forget()
-        return warnings
 
     @property
     def unsupported(self) -> dict[str, str]:

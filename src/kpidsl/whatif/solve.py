@@ -98,34 +98,17 @@ class ColumnarProbe(Probe):
     def __init__(self, plan: Plan, run: Any, period: str, payee: str, recipe: Recipe):
         super().__init__(plan, run.loaded.dataset, period, payee, recipe)
         self.run = run
-        self.taken = _taken_keys(run, recipe.kind.name)
+        self.taken = run.keys_starting(recipe.kind.name, "WHATIF-")  # the keys a trial could take
         self._trial: list[Any] = []
 
     def at(self, amount: Decimal) -> PayeeResult:
         if amount not in self._cache:
-            stage = self.run._stage()
-            for f in self._trial:
-                stage.overlay.discard(f.kind, f.key)
-            self._trial = self.recipe.facts(amount, self.taken) if amount > 0 else []
-            stage.overlay.accept(self._trial, {self.payee}, digested=False)
-            for engine in self.run._engines.values():
-                engine.forget()
+            trial = self.recipe.facts(amount, self.taken) if amount > 0 else []
+            self.run.swap_trial_facts(self._trial, trial, self.payee)
+            self._trial = trial
             result = self.run.evaluate([self.payee])
             self._cache[amount] = result.payees[self.payee]
         return self._cache[amount]
-
-
-def _taken_keys(run: Any, kind: str) -> set[str]:
-    """The loaded facts' keys of ``kind`` that a trial fact could take (``WHATIF-<n>``)."""
-    from kpidsl.columnar.sources import quote
-
-    stage = run._stage()
-    ft = stage.tables.get(kind)
-    if ft is None:
-        return set()
-    key = quote(ft.kind.key)
-    rows = stage.con.execute(f"SELECT {key} FROM {quote(ft.table)} WHERE starts_with({key}, 'WHATIF-')")
-    return {str(r[0]) for r in rows.fetchall()}
 
 
 def _columnar_run(plan: Plan, data: Any, period: str, engine: str) -> Any:
