@@ -95,13 +95,13 @@ def test_unknown_payees_are_found_in_the_checking_pass(tmp_path: Path) -> None:
     assert any(r.endswith("deals.csv: 1 row(s) name an unknown payee in payee") for r in loaded.reasons)
 
 
-def test_a_reference_the_plan_does_not_read_is_dropped_after_the_check(tmp_path: Path) -> None:
+def test_a_reference_the_plan_does_not_read_is_kept_for_later_changes(tmp_path: Path) -> None:
+    # a service that changes or removes a deal must find the collections that refer to it
     kept = load_folder(NAVIGATING, folder(tmp_path / "n", GOOD))
     assert kept.engine == "columnar" and "deal" in kept.tables["collection"].columns
     loaded = load_folder(PLAN.model, folder(tmp_path, GOOD))
     assert loaded.engine == "columnar"
-    colls = loaded.tables["collection"]
-    assert "deal" not in colls.columns
-    assert "deal" not in {r[0] for r in loaded.con.execute("DESCRIBE f_collection").fetchall()}
+    assert "deal" in loaded.tables["collection"].columns
+    assert "deal" in {r[0] for r in loaded.con.execute("DESCRIBE f_collection").fetchall()}
     dangling = load_folder(PLAN.model, folder(tmp_path / "d", GOOD, ["C1,D9,a,10.01,2026-08-01"]))
     assert any("reference(s) in deal to a missing deal" in r for r in dangling.reasons)

@@ -305,20 +305,6 @@ def load_facts(con: Any, model: Any, facts: dict[str, SourceFile], types: dict[s
     return loaded, problems or dangling(con, loaded)
 
 
-def drop_unread_references(con: Any, ft: FactTable, used: set[str]) -> FactTable:
-    """After :func:`dangling`: drop reference columns the plan does not read (memory)."""
-    gone = sorted(f for f in ft.kind.references() if f in ft.columns and f not in used)
-    if not gone:
-        return ft
-    if ft.view:
-        view = tuple(c for c in ft.view if c[0] not in gone)
-        define_view(con, ft.table, ft.relation, view)
-        return attrs.evolve(ft, columns=ft.columns - set(gone), view=view)
-    for field in gone:
-        con.execute(f"ALTER TABLE {quote(ft.table)} DROP COLUMN {quote(field)}")
-    return attrs.evolve(ft, columns=ft.columns - set(gone))
-
-
 def _value_type(kind: KindSchema, ftype: str) -> str:
     if ftype == PAYEE_TYPE or ftype in _kind_names(kind):
         return "text"

@@ -31,7 +31,7 @@ from kpidsl.model import PlanModel
 from kpidsl.numbers import plan_context
 from kpidsl.periods import Period
 
-from .facttable import FactTable, drop_unread_references, load_facts, used_fields
+from .facttable import FactTable, load_facts
 from .sources import (
     SourceFile,
     column_cells,
@@ -134,8 +134,6 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     diags = sorted([*read_diags, *diags,
                     *case_mismatch_warnings(con, model, loaded, {k: tuple(t) for k, t in types.items()})],
                    key=Diagnostic.sort_key)
-    used = used_fields(model)
-    loaded = {n: drop_unread_references(con, ft, used.get(n, set())) for n, ft in loaded.items()}
     dataset = attrs.evolve(dataset, digest=_digest(dataset.digest, loaded))
     return Loaded(dataset, tuple(diags), "columnar", (), con, loaded)
 
