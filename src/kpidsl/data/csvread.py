@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
+
+import attrs
 
 from kpidsl.diagnostics import Diagnostic, error, warning
 from kpidsl.source import Span
@@ -78,6 +81,9 @@ def _records(text: str, display: str) -> tuple[list[tuple[int, list[str]]], list
         except StopIteration:
             return out, []
         except csv.Error as exc:
+            if str(exc).startswith(_FIELD_LIMIT_ERROR):
+                header = out[0][1] if out else None
+                return out, [_overlong(text, last + 1, display, header)]
             line = reader.line_num
             msg = f"{display} line {line}: malformed CSV ({exc}); the rest of the file was not read"
             return out, [error(codes.MALFORMED_CSV, msg, _at(display, line))]
@@ -85,6 +91,99 @@ def _records(text: str, display: str) -> tuple[list[tuple[int, list[str]]], list
         stripped = [c.strip() for c in cells]
         if any(stripped):
             out.append((first, stripped))
+
+
+_FIELD_LIMIT_ERROR = "field larger than field limit"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@attrs.frozen
+class _LongCell:
+    """Where the CSV module gave up on a cell longer than its limit."""
+
+    column: int  # CSV column number
+    quoted: bool
+    stop_line: int  # physical line holding the character beyond the limit
+
+
+def _line_offset(text: str, line: int) -> int:
+    """Character offset where physical ``line`` (1-based) starts; lines end as the CSV module
+    reads them (``\\r\\n``, ``\\r`` or ``\\n``)."""
+    if line <= 1:
+        return 0
+    for n, m in enumerate(_LINE_BREAK.finditer(text), start=2):
+        if n == line:
+            return m.end()
+    return len(text)
+
+
+def _line_count(text: str) -> int:
+    """Physical lines of ``text`` as an editor shows them."""
+    breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return breaks + (1 if text and not text.endswith(("\n", "\r")) else 0)
+
+
+def _find_long_cell(text: str, line: int, limit: int) -> _LongCell | None:
+    """The first cell of the record starting on ``line`` that grows beyond ``limit`` characters,
+    following the CSV module's rules (a ``"`` opens a quoted cell only as its first character,
+    ``""`` inside it is one character, every character of a quoted line break counts)."""
+    pos, n, column = _line_offset(text, line), len(text), 1
+    while True:
+        size = 0
+        quoted = text.startswith('"', pos)
+        if quoted:
+            pos += 1
+            while pos < n:
+                c = text[pos]
+                if c == '"':
+                    if not text.startswith('"', pos + 1):
+                        pos += 1
+                        break
+                    pos += 1
+                elif c == "\n" or (c == "\r" and not text.startswith("\n", pos + 1)):
+                    line += 1
+                size, pos = size + 1, pos + 1
+                if size > limit:
+                    return _LongCell(column, True, line)
+        else:
+            while pos < n and text[pos] not in ",\r\n":
+                size, pos = size + 1, pos + 1
+                if size > limit:
+                    return _LongCell(column, False, line)
+        if not text.startswith(",", pos):
+            return None
+        pos, column = pos + 1, column + 1
+
+
+def _overlong(text: str, line: int, display: str, header: list[str] | None) -> Diagnostic:
+    """KPI0713 for a cell beyond the CSV module's field limit, in the record starting on ``line``
+    (located like every bad cell: the row's first line and the cell's CSV column). The read
+    stops there: the limit is kept, such a cell is a broken file rather than a value."""
+    limit = csv.field_size_limit()
+    end = _line_count(text)
+    cell = _find_long_cell(text, line, limit)
+    if cell is None:  # not expected: the CSV module's count and ours differ; say what is known
+        cell = _LongCell(1, False, line)
+    named = f" ({header[cell.column - 1]})" if header and cell.column <= len(header) else ""
+    rest = f"line {line}" if line == end else f"lines {line} to {end}"
+    where = f"{display} line {line}, column {cell.column}{named}"
+    if cell.quoted and cell.stop_line > line:
+        msg = (
+            f"{where}: a quoted cell is still open on line {cell.stop_line}, after more than "
+            f"{limit:,} characters (the limit for one cell); the rest of the file "
+            f"({rest}) was not read"
+        )
+        hint = (
+            'the `"` that opens this cell is probably never closed, so the cell swallowed the '
+            'lines after it: close it (a quote inside a quoted cell is written `""`)'
+        )
+    else:
+        msg = (
+            f"{where}: a cell of more than {limit:,} characters (the limit for one cell); "
+            f"the rest of the file ({rest}) was not read"
+        )
+        hint = "a cell this long is not a value a plan can use: shorten it or leave the text out"
+    return error(codes.MALFORMED_CSV, msg, _at(display, line, cell.column), help=hint)
 
 
 def _check_header(header: list[str], line: int, display: str, rows: int) -> list[Diagnostic]:
@@ -132,6 +231,8 @@ def _trim_unnamed(
 def parse_text(text: str, name: str, display: str) -> tuple[RawTable | None, list[Diagnostic]]:
     """A raw table from decoded CSV text (see the module docstring for the rules)."""
     records, diags = _records(text, display)
+    if not records and diags:  # the read stopped before the header line: KPI0713 says where
+        return None, diags
     if not records:
         msg = f"{display} is empty: a CSV file needs a header line naming its columns"
         return None, [*diags, error(codes.BAD_HEADER, msg, _at(display, 1))]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -20,8 +21,10 @@ from kpidsl.periods import GRANULARITIES, PeriodError, parse_period
 from .model import Value
 
 # Digits grouped by underscores anywhere (1_000_000, 1_0000) or by commas in groups of three.
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:_\d+)*|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+# re.ASCII: \d is 0-9 only (a data folder is the exact format; see foreign_digits).
+_NUMBER = re.compile(r"^[+-]?(?:\d+(?:_\d+)*|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$", re.ASCII)
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
+_FULL_WIDTH_DIGITS = frozenset("０１２３４５６７８９")
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
 NUMBER_TYPES = ("money", "number", "percent", "count")
@@ -29,6 +32,46 @@ NUMBER_TYPES = ("money", "number", "percent", "count")
 
 class ValueProblem(ValueError):
     """A cell's text is not a value of the wanted type; the message says why."""
+
+
+def _ascii_spelling(text: str) -> str:
+    """``text`` with full-width forms (NFKC) and every decimal digit of any script made ASCII."""
+    out = []
+    for c in unicodedata.normalize("NFKC", text):
+        digit = unicodedata.decimal(c, None) if not c.isascii() else None
+        out.append(str(digit) if digit is not None else c)
+    return "".join(out)
+
+
+def foreign_digits(text: str, parse: Callable[[str], object] | None = None) -> str | None:
+    """The reason a cell written with digits other than ASCII 0-9 is refused, or None.
+
+    ``\\d`` in Python's ``re``, ``int()`` and ``Decimal()`` all accept any Unicode decimal
+    digit (``１２３``, ``١٢٣``); a data folder holds ASCII digits only (full-width text
+    from spreadsheets is normalized by ``kpidsl import``). The reason spells the cell
+    with ASCII digits when that spelling is accepted by ``parse``."""
+    found = [c for c in text if c.isdecimal() and not c.isascii()]
+    if not found:
+        return None
+    fix = _ascii_spelling(text)
+    try:
+        if parse is not None:
+            parse(fix)
+        write = f"write {fix}"
+    except ValueProblem:
+        write = "write it with ASCII digits"
+    if all(c in _FULL_WIDTH_DIGITS for c in found):
+        return (
+            "full-width digits: a data folder takes ASCII digits 0-9 only "
+            f"({write}, or convert the spreadsheet with `kpidsl import`)"
+        )
+    return f"digits other than ASCII 0-9 ({write})"
+
+
+def _check_digits(text: str, parse: Callable[[str], object]) -> None:
+    reason = foreign_digits(text, parse)
+    if reason is not None:
+        raise ValueProblem(reason)
 
 
 def _number_reason(text: str) -> str:
@@ -47,6 +90,7 @@ def _number_reason(text: str) -> str:
 def parse_decimal(text: str) -> Decimal:
     """A plain decimal number: ``-1234.50``, ``1,234.50``, ``1_000``; exact, any scale."""
     if not _NUMBER.match(text):
+        _check_digits(text, parse_decimal)
         raise ValueProblem(_number_reason(text))
     return Decimal(text.replace(",", "").replace("_", ""))
 
@@ -60,9 +104,13 @@ def shift(value: Decimal, places: int) -> Decimal:
 
 def parse_percent(text: str) -> Decimal:
     """A ratio: ``90%`` is 0.90, a plain decimal ``0.9`` is taken as the ratio itself."""
-    if text.endswith("%"):
-        return shift(parse_decimal(text[:-1].rstrip()), -2)
-    return parse_decimal(text)
+    try:
+        if text.endswith("%"):
+            return shift(parse_decimal(text[:-1].rstrip()), -2)
+        return parse_decimal(text)
+    except ValueProblem:
+        _check_digits(text, parse_percent)  # suggest the whole cell, its % included
+        raise
 
 
 def ambiguous_percent(text: str, value: Decimal) -> bool:
@@ -85,6 +133,7 @@ def parse_date(text: str) -> dt.date:
     """An ISO calendar date ``YYYY-MM-DD``."""
     m = _DATE.match(text)
     if m is None:
+        _check_digits(text, parse_date)
         raise ValueProblem("dates are written YYYY-MM-DD (e.g. 2026-07-10)")
     try:
         return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -99,11 +148,13 @@ def parse_bool(text: str) -> bool:
         return True
     if low in _FALSE:
         return False
+    _check_digits(text, parse_bool)
     raise ValueProblem("not a boolean (write true/false, yes/no or 1/0)")
 
 
 def period_granularity(text: str) -> str:
     """The granularity a period text names (``2026-Q3`` → quarter), or a problem."""
+    _check_digits(text, period_granularity)  # kpidsl.periods' \d and int() take any digits
     for granularity in GRANULARITIES:
         try:
             parse_period(text.upper(), granularity)
