@@ -277,6 +277,27 @@ class ColumnarRun:
         (a deal that was won, a corrected amount); a key not in the data is rejected."""
         return self._change(table, records, True, source)
 
+    def remove_facts(self, table: str, keys: Sequence[str], *,
+                     source: str | None = None) -> tuple[Diagnostic, ...]:
+        """Remove the facts of ``table`` with ``keys`` (a deal created by mistake), loaded or
+        changed since; the next evaluation and explanation no longer count them. All or
+        nothing: a key not in the data (KPI0727) or given twice (KPI0720), or a fact left
+        referring to a removed one through a reference the plan reads (KPI0722) raises
+        :class:`~kpidsl.data.batch.FactsRejected` and nothing changes. Returns the warnings
+        (a fact left referring to a removed one the plan does not read through)."""
+        from .changes import BatchContext, remove_facts
+
+        stage = self._stage()
+        if self._batches is None:
+            self._batches = BatchContext.of(self.model, self.loaded.dataset)
+        dataset, warnings = remove_facts(self.model, self.loaded, stage, table, keys,
+                                         source=source, context=self._batches)
+        self.loaded = attrs.evolve(self.loaded, dataset=dataset)
+        if stage is None:  # the reference engine indexes the facts in memory: index again
+            self._engines.clear()
+        self._forget()
+        return warnings
+
     def _change(self, table: str, records: Sequence[Mapping[str, object]], replace: bool,
                 source: str | None) -> tuple[Diagnostic, ...]:
         from .changes import BatchContext, change_facts

@@ -222,6 +222,8 @@ class _KeyLookup(dict[str, Fact]):
         changed = self.index.stage.overlay.fact(self.kind, key)
         if changed is not None:
             return changed if not _later(changed, self.index.stage) else default
+        if self.index.stage.overlay.is_removed(self.kind, key):  # ColumnarRun.remove_facts
+            return default
         if key not in self:
             ft = self.index.stage.tables.get(self.kind)
             facts = self.index.fetch(ft, ft.kind.key, [key]) if ft is not None else []
@@ -293,12 +295,16 @@ class LazyIndex(FactIndex):
 
     def prepare(self) -> None:
         """Make every later fetch fast now (a service, before its first request): each Parquet
-        view copied sorted by payee, and the facts' keys indexed (see :meth:`_rows_table`)."""
+        view copied sorted by payee, and the facts' keys and references indexed (see
+        :meth:`_rows_table`): a change then finds the facts referring to a changed one at once."""
         for ft in self.stage.tables.values():
             if ft.table not in self._ready:
                 unchanged(ft)
                 self._make_ready(ft)
             self._rows_table(ft, ft.kind.key)
+            for field in sorted(ft.kind.references()):
+                if field in ft.columns:
+                    self._rows_table(ft, field)
 
     def _rows_table(self, ft: FactTable, field: str) -> str:
         """The table to fetch ``ft``'s facts by ``field`` from.

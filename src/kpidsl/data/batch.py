@@ -15,6 +15,12 @@ Then it is checked against the data already loaded, through ``lookup``
 
 A batch is all or nothing: :func:`bind_batch` returns the typed facts and the
 warnings, or raises :class:`FactsRejected` with every problem.
+
+A removal (:func:`check_removal`: a CRM deleted a deal created by mistake) is
+checked the same way: a key not in the data is KPI0727, a key given twice in
+one removal is KPI0720, and a fact left referring to a removed one dangles as
+if the rows were deleted from the files (KPI0722: an error where the plan
+reads through that reference, then nothing is removed; a warning otherwise).
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ from .records import tables_from_records
 from .tableview import KeyIndex, Sink, View, located
 
 Lookup = Callable[[str, str], Fact | None]  # (kind, key) -> the fact already loaded, if any
+# (kind, keys) -> the facts, of any kind, whose reference fields name one of ``keys`` of ``kind``
+Referring = Callable[[str, Sequence[str]], list[Fact]]
 
 
 class FactsRejected(KpiError):
@@ -150,3 +158,106 @@ def _references(model: PlanModel, kind_name: str, out: FactsBound, lookup: Looku
                                    notes=(f"the plan navigates through {kind_name}.{field} "
                                           f"(at {used_at})",),
                                    help=f"add {target} '{value}' first, or correct the key"))
+
+
+@attrs.frozen
+class Removal:
+    """A removal that was accepted: what it removes and what it leaves dangling."""
+
+    kind: str
+    facts: tuple[Fact, ...]  # the removed facts, as the data has them now, by key
+    referrers: tuple[Fact, ...]  # facts left referring to a removed one (by kind and key)
+    warnings: tuple[Diagnostic, ...]
+
+
+def check_removal(model: PlanModel, table: str, keys: Sequence[object], lookup: Lookup,
+                  referring: Referring, *, source: str,
+                  rules: PlanRules | None = None) -> Removal:
+    """Check that the facts of ``table`` with ``keys`` can be removed; raises
+    :class:`FactsRejected` listing every problem (see the module docstring).
+
+    ``source`` names the removal in diagnostics; the ``n``-th key is its line ``n``.
+    ``lookup`` finds a fact as the data has it now (changes included, removed facts
+    not); ``referring`` the facts still in the data that refer to some of the keys."""
+    kind_name = fact_kind(model, table)
+    if kind_name is None:
+        known = ", ".join(sorted({k.file_stem or k.name for k in model.kinds.values()}))
+        raise FactsRejected([error(codes.UNUSED_TABLE, f"no fact table named {table!r} in the "
+                                   f"plan (fact tables: {known})", _where(source))])
+    if not keys:
+        raise FactsRejected([error(codes.BAD_HEADER, "no keys to remove", _where(source))])
+    schema = model.kinds[kind_name]
+    problems: list[Diagnostic] = []
+    first: dict[str, int] = {}
+    found: dict[str, Fact] = {}
+    for line, raw in enumerate(keys, start=1):
+        key = _key_text(raw)
+        if key is None:
+            msg = (f"invalid {schema.key} in {source} record {line}: {type(raw).__name__} value "
+                   f"{raw!r}: a key is text (str); the removal was rejected")
+            problems.append(error(codes.UNSUPPORTED_PYTHON_VALUE, msg, _at(source, line, "?")))
+            continue
+        if key in first:
+            msg = (f"duplicate {kind_name} {schema.key} '{key}' in {source} line {line}: already "
+                   f"given at line {first[key]}; the removal was rejected")
+            problems.append(error(codes.DUPLICATE_KEY, msg, _at(source, line, key),
+                                  secondary=(located(_at(source, first[key], key), "first given here"),)))
+            continue
+        first[key] = line
+        fact = lookup(kind_name, key)
+        if fact is None:
+            msg = (f"no {kind_name} '{key}' to remove ({source} line {line}): the data has no "
+                   f"{kind_name} with this {schema.key}; the removal was rejected")
+            problems.append(error(codes.NOTHING_TO_REMOVE, msg, _at(source, line, key),
+                                  help="correct the key (a fact removed earlier is no longer "
+                                       "in the data)"))
+            continue
+        found[key] = fact
+    referrers = [f for f in (referring(kind_name, sorted(found)) if found else [])
+                 if not (f.kind == kind_name and f.key in found)]  # removed too: no dangling
+    referrers = sorted({(f.kind, f.key): f for f in referrers}.values(), key=lambda f: (f.kind, f.key))
+    rules = PlanRules.of(model) if rules is None else rules
+    for f in referrers:
+        problems.extend(_left_dangling(model, kind_name, f, first, source, rules.navigated))
+    problems.sort(key=Diagnostic.sort_key)
+    if has_errors(problems):
+        raise FactsRejected(problems)
+    return Removal(kind_name, tuple(found[k] for k in sorted(found)), tuple(referrers), tuple(problems))
+
+
+def _key_text(raw: object) -> str | None:
+    """A key as the binder reads it (cells are stripped); an int is written as text."""
+    if isinstance(raw, str):
+        return raw.strip()
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    return None
+
+
+def _at(source: str, line: int, text: str) -> Span:
+    return Span(source, line, 1, line, 1 + max(len(text), 1))
+
+
+def _left_dangling(model: PlanModel, kind_name: str, fact: Fact, lines: Mapping[str, int],
+                   source: str, navigated: Mapping[tuple[str, str], Span]) -> list[Diagnostic]:
+    """KPI0722 for each reference of ``fact`` to a removed fact, as loading would say it."""
+    out: list[Diagnostic] = []
+    for field, target in sorted(model.kinds[fact.kind].references().items()):
+        value = fact.values.get(field)
+        if target != kind_name or not isinstance(value, str) or value not in lines:
+            continue
+        line = lines[value]
+        msg = (f"removing {target} '{value}' ({source} line {line}) leaves {fact.kind} '{fact.key}' "
+               f"in {fact.ref.file} line {fact.ref.line}, column {field} referring to {target} "
+               f"'{value}': no {target} has this key")
+        span = _at(source, line, value)
+        here = (located(_span(fact.ref), f"{fact.kind} '{fact.key}' refers to it"),)
+        used_at = navigated.get((fact.kind, field))
+        if used_at is None:
+            out.append(warning(codes.DANGLING_REFERENCE, msg, span, secondary=here,
+                               notes=(f"an error if the plan reads {fact.kind}.{field}.<field>",)))
+            continue
+        out.append(error(codes.DANGLING_REFERENCE, msg, span, secondary=here,
+                         notes=(f"the plan navigates through {fact.kind}.{field} (at {used_at})",),
+                         help=f"remove {fact.kind} '{fact.key}' first, or correct its {field}"))
+    return out

@@ -27,6 +27,7 @@ UNKNOWN_MANAGER = "KPI0723"
 MANAGER_CYCLE = "KPI0724"
 BAD_HISTORY_ATTRIBUTE = "KPI0725"
 NOTHING_TO_REPLACE = "KPI0726"
+NOTHING_TO_REMOVE = "KPI0727"
 UNKNOWN_METRIC = "KPI0730"
 WRONG_GRANULARITY = "KPI0731"
 UNKNOWN_INPUT = "KPI0732"
@@ -62,6 +63,7 @@ TITLES: dict[str, str] = {
     MANAGER_CYCLE: "cycle in the manager hierarchy",
     BAD_HISTORY_ATTRIBUTE: "attribute cannot have a history",
     NOTHING_TO_REPLACE: "replaced fact not in the data",
+    NOTHING_TO_REMOVE: "removed fact not in the data",
     UNKNOWN_METRIC: "target for an unknown metric",
     WRONG_GRANULARITY: "period of the wrong granularity",
     UNKNOWN_INPUT: "value for an undeclared input",
