@@ -137,9 +137,15 @@ def test_distinct_keys_are_exact_whatever_the_hashes_say(monkeypatch: pytest.Mon
 def test_text_typed_parquet_is_copied_once_typed(tmp_path: Path) -> None:
     write(tmp_path, DATA)
     path = to_parquet(tmp_path, typed=False)
-    loaded = load_folder(kpidsl.loads(WIDE_PLAN).model, path, fmt="parquet")
+    loaded = load_folder(kpidsl.loads(WIDE_PLAN).model, path, fmt="parquet", cache=False)
     assert loaded.engine == "columnar" and loaded.tables["deal"].view == ()
     assert "f_deal" in relations(loaded.con)[1]
+    # with a cache, the typed copy is a Parquet file there, read in place
+    cached = load_folder(kpidsl.loads(WIDE_PLAN).model, path, fmt="parquet", cache=tmp_path / "cache")
+    deal = cached.tables["deal"]
+    assert cached.engine == "columnar" and deal.view and deal.file is not None
+    assert deal.file.is_relative_to(tmp_path / "cache") and deal.source.path.name == "deals.parquet"
+    assert "f_deal" in relations(cached.con)[0]
 
 
 def test_a_file_changed_after_loading_is_refused(typed: Path) -> None:
@@ -208,9 +214,11 @@ def test_a_parquet_file_with_its_own_file_row_number_column_is_copied(typed: Pat
     con.execute(f"COPY (SELECT *, 7 AS file_row_number FROM read_parquet('{deals}')) TO '{typed}/d.parquet' "
                 "(FORMAT PARQUET)")
     (typed / "d.parquet").replace(deals)
-    loaded = load_folder(kpidsl.loads(WIDE_PLAN).model, typed, fmt="parquet")
+    loaded = load_folder(kpidsl.loads(WIDE_PLAN).model, typed, fmt="parquet", cache=False)
     assert loaded.engine == "columnar" and loaded.tables["deal"].view == ()
     assert loaded.tables["collection"].view
+    cached = load_folder(kpidsl.loads(WIDE_PLAN).model, typed, fmt="parquet")  # its typed copy is read
+    assert cached.tables["deal"].file is not None and cached.tables["collection"].file is None
 
 
 def test_index_facts_copies_each_view_sorted_by_payee_and_explanations_stay_the_same(typed: Path) -> None:

@@ -25,6 +25,7 @@ def test_a_load_whose_key_hashes_collide_counts_the_keys_and_stays_columnar(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [*GOOD, *(f"D{i},a,1.00,won,2026-07-0{1 + i % 9},c,P,true" for i in range(3, 30))]
     path = folder(tmp_path, rows)
+    monkeypatch.setenv("KPIDSL_CACHE", "off")  # the second load must check the keys again
     clean = load_folder(PLAN.model, path)
     monkeypatch.setattr(facttable, "KEY_HASH", COLLIDING)
     colliding = load_folder(PLAN.model, path)
@@ -37,6 +38,7 @@ def test_duplicate_keys_are_reported_alike_whether_or_not_hashes_collide(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [*GOOD, "D1,b,3.00,won,2026-07-02,c,P,no", "D7,b,3.00,won,2026-07-02,c,P,no"]
     path = folder(tmp_path, rows)
+    monkeypatch.setenv("KPIDSL_CACHE", "off")  # the second load must check the keys again
     honest = load_folder(PLAN.model, path)
     monkeypatch.setattr(facttable, "KEY_HASH", COLLIDING)
     colliding = load_folder(PLAN.model, path)

@@ -11,13 +11,16 @@ and reason exactly as without DuckDB.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import functools
+from collections.abc import Callable, Collection
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from kpidsl.model import PAYEE_TYPE, KindSchema
 
+from .cache import Cache, content_of
 from .sources import (
     SourceFile,
     column_types,
@@ -82,6 +85,13 @@ class FactTable:
     relation: str = ""
     stamp: tuple[int, int] = (0, 0)
     row_scales: frozenset[str] = frozenset()  # fields with a ``_sc_<field>`` column: each row's scale
+    content: str = ""  # what the table holds, as a cache key part ("" when not known)
+    file: Path | None = None  # the file a view reads when it is not the source: its typed copy
+
+    @property
+    def read_path(self) -> Path:
+        """The file a view reads (the source, or its typed copy in the cache)."""
+        return self.file or self.source.path
 
     @property
     def line(self) -> str:
@@ -100,13 +110,15 @@ def _kind_names(kind: KindSchema) -> tuple[str, ...]:
 
 
 def load_fact_table(con: Any, kind: KindSchema, src: SourceFile, optional: tuple[str, ...],
-                    used: set[str] | None = None,
-                    types: dict[str, str] | None = None) -> tuple[FactTable | None, list[str]]:
+                    used: set[str] | None = None, types: dict[str, str] | None = None,
+                    memo: Memo | None = None) -> tuple[FactTable | None, list[str]]:
     """Create ``f_<kind>`` typed from ``src``; problems (as text) mean: use the reference binder.
 
     Only ``used`` fields (with the key, payee and reference fields) are kept; every
     field is still checked, text fields that are kept also for surrounding space.
     ``types`` are the source's column types when already known (:func:`column_types`).
+    With a ``memo`` that knows the file's content, the typed table and the checks' results
+    are kept in (and found again in) its cache.
     """
     keep = set(kind.fields) if used is None else {*used, kind.key, *kind.references(),
                                                    *(f for f, t in kind.fields.items() if t == PAYEE_TYPE)}
@@ -137,25 +149,74 @@ def load_fact_table(con: Any, kind: KindSchema, src: SourceFile, optional: tuple
                 fixed[field] = int(_scale_expr(cell, native))
     kept = [f for f in kind.fields if f in keep]
     c = Checking(f"f_{kind.name}", kind, src, scale_cols, kept, None, columns=tuple(types))
-    return _create(con, c, selects, ("_bad", f"({' OR '.join(bads)})"), helpers, fixed)
+    return _create(con, c, selects, ("_bad", f"({' OR '.join(bads)})"), helpers, fixed, memo or Memo())
+
+
+@attrs.frozen
+class Memo:
+    """Where checking results are kept: a cache, the fact files' contents (kind -> SHA-256)
+    and the payee ids' digest (the checks that read ``_payees`` depend on them)."""
+
+    cache: Cache | None = None
+    contents: dict[str, str | None] = attrs.field(factory=dict)
+    payees: str = ""
+
+    def __call__(self, parts: tuple[str, ...], compute: Callable[[], list[Any]]) -> list[Any]:
+        """``compute()``, or its result kept under ``parts`` (computed when any part is unknown)."""
+        if self.cache is None or "" in parts:
+            return compute()
+        return self.cache.result(self.cache.key(*parts), compute)
+
+    def content(self, src: SourceFile) -> str:
+        return (self.contents.get(src.name) or "") if self.cache is not None else ""
+
+    def lines(self, src: SourceFile, count: Callable[[Path], int | str]) -> int | str:
+        """``count(src.path)`` (a CSV file's lines, :func:`~.sources.csv_lines`), kept."""
+        got = self(("lines", self.content(src)), lambda: [count(src.path)])[0]
+        return got if isinstance(got, (int, str)) else str(got)
 
 
 def _create(con: Any, c: Checking, selects: list[tuple[str, str]], bad: tuple[str, str], helpers: Helpers,
-            fixed: dict[str, int]) -> tuple[FactTable | None, list[str]]:
-    """Natively typed Parquet: a view over the file (no copy); otherwise a typed table."""
+            fixed: dict[str, int], memo: Memo) -> tuple[FactTable | None, list[str]]:
+    """Natively typed Parquet: a view over the file (no copy); otherwise a typed table, or
+    with a cache a typed copy in Parquet, read as a view like a natively typed file."""
     src = c.source
     if src.format == "parquet" and not helpers and not c.scale_cols and "file_row_number" not in c.columns:
         src = attrs.evolve(src, path=src.path.resolve())  # read again later, whatever the directory
-        stamp, rel = file_stamp(src.path), relation_sql(src, rows=True)
-        view = (("_row", "file_row_number"), *selects)
-        define_view(con, c.table, rel, (*view, bad))
-        return _check(con, attrs.evolve(c, source=src, view=view, relation=rel, stamp=stamp), fixed)
+        return _as_view(con, c, src, src.path, (("_row", "file_row_number"), *selects), bad, fixed, memo,
+                        memo.content(c.source))
     rel = relation_sql(src)
     if helpers:  # each parse once: the typed value and the row check both read it
         rel = f"(SELECT *, {', '.join(f'{e} AS {a}' for a, e in helpers)} FROM {rel})"
     cols = ", ".join(f"{e} AS {quote(n)}" for n, e in (*selects, bad))
-    total = con.execute(f"CREATE OR REPLACE TABLE {quote(c.table)} AS SELECT {cols} FROM {rel}").fetchone()[0]
-    return _check(con, attrs.evolve(c, total=int(total)), fixed)
+    typing = f"SELECT {cols} FROM {rel}"
+    if memo.content(src) and memo.cache is not None and "file_row_number" not in dict(selects):
+        # the key: the file's bytes and the typing SQL, whatever the file's name or folder
+        nameless = typing.replace(relation_sql(src), relation_sql(attrs.evolve(src, path=Path("<file>"))))
+        key = memo.cache.key("typed", memo.content(src), nameless)
+        got = memo.cache.typed(key, lambda out: con.execute(
+            f"COPY ({typing}) TO {literal(str(out))} (FORMAT parquet, COMPRESSION zstd)"))
+        if got is not None:
+            copy = got[0]
+            columns = (("_row", "file_row_number"), *((n, quote(n)) for n, _ in selects))
+            return _as_view(con, c, SourceFile(src.name, copy, "parquet", src.display), copy, columns,
+                            ("_bad", quote("_bad")), fixed, memo, "typed:" + key)
+    total = con.execute(f"CREATE OR REPLACE TABLE {quote(c.table)} AS {typing}").fetchone()[0]
+    return _check(con, attrs.evolve(c, total=int(total)), fixed, memo)
+
+
+def _as_view(con: Any, c: Checking, read: SourceFile, path: Path, view: tuple[tuple[str, str], ...],
+             bad: tuple[str, str], fixed: dict[str, int], memo: Memo, content: str) -> tuple[FactTable | None,
+                                                                                             list[str]]:
+    """``c.table`` as a view over the Parquet file ``read`` (the source, or its typed copy at
+    ``path``), checked; ``content`` names what the view holds (a cache key part, or "")."""
+    stamp, rel = file_stamp(path), relation_sql(read, rows=True)
+    define_view(con, c.table, rel, (*view, bad))
+    if content:
+        content = memo.cache.key("view", content, repr(view), bad[1]) if memo.cache is not None else ""
+    file = path if path != c.source.path.resolve() else None
+    return _check(con, attrs.evolve(c, view=view, relation=rel, stamp=stamp, content=content, file=file,
+                                    source=c.source if file else read), fixed, memo)
 
 
 def define_view(con: Any, name: str, relation: str, columns: tuple[tuple[str, str], ...]) -> None:
@@ -178,14 +239,17 @@ class Checking:
     view: tuple[tuple[str, str], ...] = ()
     relation: str = ""
     stamp: tuple[int, int] = (0, 0)
+    content: str = ""  # what the table holds, as a cache key part ("" when not known)
+    file: Path | None = None  # the file the view reads, when not the source (its typed copy)
 
 
 PART_ROWS = 1_000_000  # when keys are counted themselves, in parts of about this size
 KEY_HASH = "hash({key})"  # the 64-bit hash of a key (SQL; tests fake hash collisions with it)
 
 
-def _check(con: Any, c: Checking, fixed: dict[str, int]) -> tuple[FactTable | None, list[str]]:
-    """One aggregate pass (bad rows, scales, unknown payees, the digest fold), then the keys."""
+def _check(con: Any, c: Checking, fixed: dict[str, int], memo: Memo) -> tuple[FactTable | None, list[str]]:
+    """One aggregate pass (bad rows, scales, unknown payees, the digest fold), then the keys
+    (their results kept in ``memo``'s cache when what the table holds is known)."""
     t, key, src, kind = quote(c.table), quote(c.kind.key), c.source, c.kind
     payee_fields = [f for f, ftype in kind.fields.items() if ftype == PAYEE_TYPE]
     items = ["count(*) FILTER (WHERE _bad)", *(f"max({quote('_sc_' + f)})" for f in c.scale_cols),
@@ -193,12 +257,14 @@ def _check(con: Any, c: Checking, fixed: dict[str, int]) -> tuple[FactTable | No
              *(f"count(*) FILTER (WHERE {quote(f)} IS NOT NULL AND {quote(f)} NOT IN "
                "(SELECT id FROM _payees))" for f in payee_fields),
              fold_sql(c.kept), "count(*)"]
-    row = con.execute(f"SELECT {', '.join(items)} FROM {t}").fetchone()
+    query = f"SELECT {', '.join(items)} FROM {t}"
+    row = memo(("check", c.content, memo.payees, query), functools.partial(_row, con, query))
     bad, total = int(row[0]), int(row[-1]) if c.total is None else c.total
     n_sc = len(c.scale_cols)
     got_varchar, fewest = row[1:1 + n_sc], row[1 + n_sc:1 + 2 * n_sc]
     unknown = row[1 + 2 * n_sc:1 + 2 * n_sc + len(payee_fields)]
-    distinct = _distinct(con, t, key, total)
+    distinct = int(memo(("distinct", c.content, t, key, str(total)),
+                        lambda: [_distinct(con, t, key, total)])[0])
     problems = []
     if bad:
         first = con.execute(f"SELECT min({'_row' if c.view else 'rowid'}) FROM {t} WHERE _bad").fetchone()[0]
@@ -215,16 +281,22 @@ def _check(con: Any, c: Checking, fixed: dict[str, int]) -> tuple[FactTable | No
         problems.append(f"{src.display}: more than {SCALE} decimal places")
     if problems:
         return None, problems
-    if c.view:
-        define_view(con, c.table, c.relation, c.view)
     # a column whose cells were written with different numbers of decimals keeps each row's
     # (the reference keeps each cell's own: ``50000`` and ``49999.5``)
     mixed = frozenset(f for f, lo, hi in zip(c.scale_cols, fewest, got_varchar, strict=True)
                       if lo is not None and lo != hi)
+    if c.view:
+        c = attrs.evolve(c, view=tuple(v for v in c.view if not v[0].startswith("_sc_") or v[0][4:] in mixed))
+        define_view(con, c.table, c.relation, c.view)
     for name in () if c.view else ("_bad", *(f"_sc_{f}" for f in c.scale_cols if f not in mixed)):
         con.execute(f"ALTER TABLE {t} DROP COLUMN {quote(name)}")
     return FactTable(c.table, kind, src, got, total, frozenset(c.kept), int(row[-2] or 0),
-                     c.view, c.relation, c.stamp, mixed), []
+                     c.view, c.relation, c.stamp, mixed, c.content, c.file), []
+
+
+def _row(con: Any, query: str) -> list[Any]:
+    """A query's one result row."""
+    return list(con.execute(query).fetchone())
 
 
 def fold_sql(columns: list[str]) -> str:
@@ -259,32 +331,38 @@ def _distinct_hashes(con: Any, t: str, key: str) -> int:
                .fetchone()[0])
 
 
-def dangling(con: Any, tables: dict[str, FactTable]) -> list[str]:
+def dangling(con: Any, tables: dict[str, FactTable], memo: Memo | None = None) -> list[str]:
     """References to facts that are not in the data (a warning or error the binder words)."""
     problems = []
+    memo = memo or Memo()
     for ft in tables.values():
         for field, target in sorted(ft.kind.references().items()):
             other = tables.get(target)
             if other is None:
                 continue
-            n = con.execute(
-                f"SELECT count(*) FROM {quote(ft.table)} f ANTI JOIN {quote(other.table)} o "
-                f"ON f.{quote(field)} = o.{quote(other.kind.key)} WHERE f.{quote(field)} IS NOT NULL"
-            ).fetchone()[0]
+            query = (f"SELECT count(*) FROM {quote(ft.table)} f ANTI JOIN {quote(other.table)} o "
+                     f"ON f.{quote(field)} = o.{quote(other.kind.key)} WHERE f.{quote(field)} IS NOT NULL")
+            n = memo(("dangling", ft.content, other.content, query), functools.partial(_row, con, query))[0]
             if n:
                 problems.append(f"{ft.source.display}: {n} reference(s) in {field} to a missing {target}")
     return problems
 
 
 def load_facts(con: Any, model: Any, facts: dict[str, SourceFile], types: dict[str, dict[str, str]],
-               payee_ids: Collection[str]) -> tuple[dict[str, FactTable], list[str]]:
+               payee_ids: Collection[str], memo: Memo | None = None) -> tuple[dict[str, FactTable], list[str]]:
     """Every fact table of ``facts`` (kind -> file) typed and checked against ``payee_ids``,
     then the references between them; problems (as text) mean: use the reference binder.
-    ``types`` are each file's column types (:func:`column_types`)."""
+    ``types`` are each file's column types (:func:`column_types`); ``memo`` keeps the work
+    in a cache (see :func:`file_memo`)."""
+    import hashlib
+
     from kpidsl.data.facts import optional_fields
 
+    ids = sorted(payee_ids)
+    memo = attrs.evolve(memo or Memo(), payees=hashlib.sha256("\0".join(ids).encode()).hexdigest())
+
     con.execute("CREATE OR REPLACE TABLE _payees AS SELECT unnest(CAST(? AS VARCHAR[])) AS id",
-                [sorted(payee_ids)])
+                [ids])
     loaded: dict[str, FactTable] = {}
     problems: list[str] = []
     used = used_fields(model)
@@ -296,13 +374,25 @@ def load_facts(con: Any, model: Any, facts: dict[str, SourceFile], types: dict[s
             continue
         try:
             ft, why = load_fact_table(con, kind, src, optional_fields(kind), used.get(kind_name, set()),
-                                      types[kind_name])
+                                      types[kind_name], memo)
         except Exception as exc:  # a DuckDB read error (ragged row, encoding...): the reference words it
             ft, why = None, [f"{src.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"]
         problems.extend(why)
         if ft is not None:
             loaded[kind_name] = ft
-    return loaded, problems or dangling(con, loaded)
+    return loaded, problems or dangling(con, loaded, memo)
+
+
+def file_memo(cache: Cache | None, facts: dict[str, SourceFile]) -> Memo:
+    """A memo over ``cache`` knowing each fact file's content (SHA-256 of its bytes, read
+    two files at a time); without a cache, a memo that keeps nothing."""
+    if cache is None:
+        return Memo()
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        sums = dict(zip(facts, pool.map(content_of, [s.path for s in facts.values()]), strict=True))
+    return Memo(cache, {facts[k].name: v for k, v in sums.items()})
 
 
 def _value_type(kind: KindSchema, ftype: str) -> str:

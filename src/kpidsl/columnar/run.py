@@ -79,8 +79,12 @@ def wants_columnar(model: PlanModel, folder: Path, fmt: str = "auto") -> bool:
 
 
 def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: str = "columnar",
-                threads: int | None = None) -> Loaded:
-    """Load ``folder`` for ``model``; ``engine`` is columnar, reference or auto (large data only)."""
+                threads: int | None = None, cache: bool | str | Path | None = None) -> Loaded:
+    """Load ``folder`` for ``model``; ``engine`` is columnar, reference or auto (large data only).
+
+    ``cache``: where the columnar stage keeps typed fact files and check results between
+    runs, found again by the files' content (:mod:`kpidsl.columnar.cache`): None or True for
+    the environment's default, False or ``"off"`` for none, or a folder."""
     sources = find_sources(folder, fmt)
     if engine == "auto":
         engine = "columnar" if wants_columnar(model, folder, fmt) else "reference"
@@ -113,18 +117,28 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     # are bound in Python, against the payee ids as read; if the bound ids differ, again.
     # Meanwhile each CSV fact file's lines are counted: DuckDB's row n must be on line n + 2
     guess = column_cells([t for n, t in tables.items() if route(model, n) == "payees"], "id")
+    # With a cache, the fact files are hashed first: what is known of their content is reused
     cursor = con.cursor()
-    with ThreadPoolExecutor(2) as pool:
-        work = pool.submit(load_facts, cursor, model, facts, types, guess)
-        lines = {n: pool.submit(csv_lines, s.path) for n, s in facts.items() if s.format == "csv"}
+    from .cache import open_cache
+    from .facttable import file_memo
+
+    def check_facts() -> tuple[dict[str, FactTable], list[str]]:
+        return load_facts(cursor, model, facts, types, guess, memo_at.result())
+
+    with ThreadPoolExecutor(4) as pool:
+        memo_at = pool.submit(file_memo, open_cache(cache), facts)
+        work = pool.submit(check_facts)
+        lines = {n: pool.submit(lambda s: memo_at.result().lines(s, csv_lines), s)
+                 for n, s in facts.items() if s.format == "csv"}
         dataset, diags = bind(model, tables)
     cursor.close()
+    memo = memo_at.result()
     if has_errors(diags) or has_errors(read_diags):
         return _reference(model, folder, sources, ("errors in the small tables or headers",), con)
     loaded, problems = work.result()
     ids = {p.id for p in dataset.payees}
     if ids != guess:
-        loaded, problems = load_facts(con, model, facts, types, ids)
+        loaded, problems = load_facts(con, model, facts, types, ids, memo)
     problems = [*problems, *(why for n, f in lines.items() if n in loaded
                              and (why := layout_problem(facts[n].display, f.result(), loaded[n].rows)))]
     if problems:

@@ -181,7 +181,7 @@ def unchanged(ft: FactTable) -> None:
     if not ft.view:
         return
     try:
-        same = file_stamp(ft.source.path) == ft.stamp
+        same = file_stamp(ft.read_path) == ft.stamp
     except OSError:
         same = False
     if not same:

@@ -1,0 +1,219 @@
+"""Checked fact tables kept between runs, found again by the content of the files.
+
+Revenue operations re-run a quarter many times a day on the same files while
+they settle disputes. Typing a CSV fact file and checking a fact table (bad
+cells, duplicate keys, unknown payees, dangling references, the digest fold)
+is most of a columnar run's time, and its outcome depends only on the bytes of
+the files, the plan's schema and the code. So it is kept:
+
+* a **typed copy**: a CSV fact file (or a Parquet one with text columns) typed
+  by the plan's schema, written once as Parquet; later runs read it in place,
+  as they read a natively typed Parquet file;
+* a **check result**: the figures a checking query returned (counts, scales,
+  the digest fold), found again by the query's text and the content of what it
+  reads.
+
+Every key is a SHA-256 of the files' **bytes** (never their names, sizes or
+dates), DuckDB's version, this package's typing and checking code, and the SQL
+that types or checks them; a typed copy's own SHA-256 is checked before it is
+read. A changed byte, an upgrade or a different schema is a different key, and
+the work is done again. Entries used least recently are removed when the cache
+grows past its size (never one used in the last hour: a service may be reading
+it). Nothing here decides a figure: with the cache off (``KPIDSL_CACHE=off``)
+every run types and checks its files itself, with the same results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+FORMAT = "kpidsl-cache-1"
+DEFAULT_MAX_MB = 2048
+KEEP_SECONDS = 3600  # an entry used this recently is never removed
+CODE_FILES = ("cache.py", "facttable.py", "sources.py")  # the code whose output is kept
+
+
+@attrs.frozen
+class Cache:
+    """A cache folder and the salt (versions, code) every key includes."""
+
+    root: Path
+    salt: str
+    max_bytes: int = DEFAULT_MAX_MB << 20
+
+    def key(self, *parts: str) -> str:
+        """The key of an entry: a SHA-256 of the salt and ``parts``."""
+        h = hashlib.sha256(self.salt.encode())
+        for p in parts:
+            h.update(b"\0" + p.encode("utf-8"))
+        return h.hexdigest()
+
+    def typed(self, key: str, write: Callable[[Path], None]) -> tuple[Path, bool] | None:
+        """The typed copy for ``key`` and whether it was already there (its SHA-256 checked);
+        otherwise ``write(path)`` makes it. None when the cache folder cannot be written."""
+        folder = self.root / "typed"
+        final, meta = folder / f"{key}.parquet", folder / f"{key}.json"
+        if _intact(final, meta):
+            _touch(final, meta)
+            return final, True
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        tmp = folder / f"{key}.{os.getpid()}.{time.monotonic_ns()}.tmp"
+        try:
+            write(tmp)
+            digest, size = _sha256(tmp), tmp.stat().st_size
+            os.replace(tmp, final)
+            _write_json(meta, {"sha256": digest, "bytes": size})
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            return None
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.evict()
+        return final, False
+
+    def result(self, key: str, compute: Callable[[], list[Any]]) -> list[Any]:
+        """A checking query's result row, kept under ``key`` (ints, texts and None only)."""
+        path = self.root / "checks" / f"{key}.json"
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(kept, dict) and isinstance(kept.get("row"), list):
+                _touch(path)
+                return list(kept["row"])
+        except (OSError, ValueError):
+            pass
+        row = compute()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_json(path, {"row": row})
+        except OSError:
+            pass
+        return row
+
+    def evict(self) -> None:
+        """Remove the entries used least recently until the cache fits ``max_bytes`` (never
+        one used in the last hour), and temporary files left by a stopped process."""
+        now = time.time()
+        entries: list[tuple[float, int, list[Path]]] = []  # (last used, bytes, files)
+        total = 0
+        for path in _files(self.root):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            if path.suffix == ".tmp":
+                if now - st.st_mtime > KEEP_SECONDS:
+                    path.unlink(missing_ok=True)
+                continue
+            total += st.st_size
+            if path.suffix == ".parquet":  # a typed copy goes with its .json
+                entries.append((max(st.st_atime, st.st_mtime), st.st_size, [path, path.with_suffix(".json")]))
+            elif path.parent.name == "checks":
+                entries.append((max(st.st_atime, st.st_mtime), st.st_size, [path]))
+        for used, size, paths in sorted(entries, key=lambda e: (e[0], str(e[2][0]))):
+            if total <= self.max_bytes:
+                break
+            if now - used < KEEP_SECONDS:
+                continue
+            for p in paths:
+                p.unlink(missing_ok=True)
+            total -= size
+
+
+def open_cache(setting: bool | str | Path | None = None) -> Cache | None:
+    """The cache to use: ``setting`` False or ``"off"`` for none, a folder, or None/True for
+    the environment's (``KPIDSL_CACHE=off`` turns it off; ``KPIDSL_CACHE_DIR`` names the
+    folder, else ``$XDG_CACHE_HOME/kpidsl``, else ``~/.cache/kpidsl``; ``KPIDSL_CACHE_MAX_MB``
+    its size, default 2048)."""
+    if setting is False or (isinstance(setting, str) and setting.lower() == "off"):
+        return None
+    if setting in (None, True) and os.environ.get("KPIDSL_CACHE", "").lower() in ("off", "0", "no", "false"):
+        return None
+    if isinstance(setting, (str, Path)):
+        base = Path(setting)
+    elif os.environ.get("KPIDSL_CACHE_DIR"):
+        base = Path(os.environ["KPIDSL_CACHE_DIR"])
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = (Path(xdg) if xdg else Path.home() / ".cache") / "kpidsl"
+    try:
+        max_mb = int(os.environ.get("KPIDSL_CACHE_MAX_MB", DEFAULT_MAX_MB))
+    except ValueError:
+        max_mb = DEFAULT_MAX_MB
+    return Cache(base / "v1", _salt(), max_mb << 20)
+
+
+def content_of(path: Path) -> str | None:
+    """``sha256:<hex>`` of a file's bytes; None if it changed while it was read (or cannot be)."""
+    try:
+        before = path.stat()
+        digest = _sha256(path)
+        after = path.stat()
+    except OSError:
+        return None
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+        return None
+    return "sha256:" + digest
+
+
+def _salt() -> str:
+    import duckdb
+
+    h = hashlib.sha256(f"{FORMAT}\0duckdb {duckdb.__version__}".encode())
+    here = Path(__file__).parent
+    for name in CODE_FILES:
+        h.update(b"\0" + (here / name).read_bytes())
+    return h.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _intact(final: Path, meta: Path) -> bool:
+    """A typed copy whose bytes are the ones written (size, then SHA-256)."""
+    try:
+        kept = json.loads(meta.read_text(encoding="utf-8"))
+        if final.stat().st_size != kept["bytes"]:
+            return False
+        return bool(_sha256(final) == kept["sha256"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _touch(*paths: Path) -> None:
+    """Mark an entry used: its access time (its modification time is a view's stamp)."""
+    for p in paths:
+        try:
+            os.utime(p, ns=(time.time_ns(), p.stat().st_mtime_ns))
+        except OSError:
+            pass
+
+
+def _write_json(path: Path, data: object) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    try:
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _files(root: Path) -> Iterable[Path]:
+    for sub in ("typed", "checks"):
+        folder = root / sub
+        try:
+            yield from (p for p in folder.iterdir() if p.is_file())
+        except OSError:
+            continue

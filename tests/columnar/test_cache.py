@@ -1,0 +1,184 @@
+"""The columnar stage's cache: a re-run on the same files reuses their typed copy and the
+checks' results, and gives byte for byte what a run without the cache gives; a changed
+byte, a changed payee list, a damaged copy or an unwritable folder never give a stale or
+wrong figure."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("duckdb")
+
+from kpidsl.columnar import ColumnarRun, cache, facttable, load_folder
+from kpidsl.columnar.run import Loaded
+
+from .test_validation import GOOD, PLAN, diag_keys, folder
+
+ROWS = [GOOD[0], "D2,b,1234.50,won,2026-09-30,c,P,no", "D3,a,7.125,won,2026-08-01,c,P,0",
+        "D4,b,50000,won,2026-08-02,c,P,yes"]
+COLLS = ["C1,D1,a,10.01,2026-08-01", "C2,D4,b,20.5,2026-08-03"]
+
+
+def outcome(loaded: Loaded) -> dict[str, Any]:
+    """Everything a user sees of a load: engine, reasons, diagnostics, digest, every payee's
+    figures and the facts (file, line) behind the commission."""
+    out: dict[str, Any] = {"engine": loaded.engine, "reasons": loaded.reasons,
+                           "diags": diag_keys(loaded.diagnostics), "digest": loaded.dataset.digest}
+    run = ColumnarRun(PLAN.model, loaded, "2026-Q3")
+    result = run.evaluate()
+    if result is None:
+        return out
+    out["values"] = {p: (sorted((k, str(v)) for k, v in r.values.items()), str(r.total))
+                     for p, r in result.payees.items()}
+    out["explained"] = {p: json.dumps(e.to_dict() if (e := run.explain(p, "commission")) else None,
+                                      sort_keys=True, default=str) for p in sorted(result.payees)}
+    return out
+
+
+def entries(root: Path) -> dict[str, list[str]]:
+    return {sub: sorted(p.name for p in (root / "v1" / sub).glob("*")) for sub in ("typed", "checks")}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet-text", "parquet"])
+def test_a_re_run_reuses_the_work_and_gives_what_a_run_without_the_cache_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    path = folder(tmp_path / "data", ROWS, COLLS)
+    if fmt != "csv":
+        from .test_fastload import to_parquet
+
+        path = to_parquet(path, typed=fmt == "parquet")
+    fmt_arg = "csv" if fmt == "csv" else "parquet"
+    store = tmp_path / "cache"
+    off = outcome(load_folder(PLAN.model, path, fmt=fmt_arg, cache=False))
+    cold = outcome(load_folder(PLAN.model, path, fmt=fmt_arg, cache=store))
+    kept = entries(store)
+    assert kept["checks"] and bool(kept["typed"]) == (fmt != "parquet")  # typed Parquet is read in place
+
+    # the warm run neither types nor checks: both would fail now
+    def fail(*args: object) -> Any:
+        raise AssertionError("checked again")
+
+    monkeypatch.setattr(facttable, "_distinct", fail)
+    monkeypatch.setattr(facttable, "_row", fail)
+    warm = outcome(load_folder(PLAN.model, path, fmt=fmt_arg, cache=store))
+    assert off["engine"] == "columnar" and off == cold == warm
+    assert entries(store) == kept
+
+
+def test_the_same_bytes_elsewhere_are_found_again_and_a_changed_byte_is_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "cache"
+    first = load_folder(PLAN.model, folder(tmp_path / "a", ROWS, COLLS), cache=store)
+    moved = load_folder(PLAN.model, folder(tmp_path / "b", ROWS, COLLS), cache=store)
+    assert first.tables["deal"].file == moved.tables["deal"].file  # one typed copy
+    assert moved.tables["deal"].source.display == "b/deals.csv"  # cited as the file it came from
+    # one cent more, same size and same modification time: a different content, typed again
+    changed = folder(tmp_path / "c", ROWS, COLLS)
+    deals = changed / "deals.csv"
+    st = deals.stat()
+    deals.write_text(deals.read_text().replace("7.125", "7.126"))
+    os.utime(deals, ns=(st.st_atime_ns, st.st_mtime_ns))
+    again = load_folder(PLAN.model, changed, cache=store)
+    assert again.tables["deal"].file != first.tables["deal"].file
+    assert again.dataset.digest != first.dataset.digest
+    assert outcome(again) == outcome(load_folder(PLAN.model, changed, cache=False))
+
+
+def test_a_new_payee_list_checks_the_kept_copy_again(tmp_path: Path) -> None:
+    store = tmp_path / "cache"
+    path = folder(tmp_path / "d", ROWS, COLLS)
+    assert load_folder(PLAN.model, path, cache=store).engine == "columnar"
+    (path / "payees.csv").write_text("id,name,role,region,manager\na,A,AE,west,\n")  # b has left
+    loaded = load_folder(PLAN.model, path, cache=store)
+    plain = load_folder(PLAN.model, path, cache=False)
+    assert loaded.engine == plain.engine == "reference"
+    assert diag_keys(loaded.diagnostics) == diag_keys(plain.diagnostics)
+    assert any("b" in d.message for d in loaded.diagnostics)
+
+
+def test_a_dangling_reference_is_found_when_only_the_deals_change(tmp_path: Path) -> None:
+    store = tmp_path / "cache"
+    path = folder(tmp_path / "d", ROWS, COLLS)
+    assert load_folder(PLAN.model, path, cache=store).engine == "columnar"
+    (path / "deals.csv").write_text((path / "deals.csv").read_text().replace("D4,", "D5,"))
+    loaded = load_folder(PLAN.model, path, cache=store)
+    assert any("reference(s) in deal to a missing deal" in r for r in loaded.reasons)
+
+
+def test_bad_rows_are_reported_alike_from_the_cache(tmp_path: Path) -> None:
+    store = tmp_path / "cache"
+    path = folder(tmp_path / "d", [*ROWS, "D9,a,12.3.4,won,2026-07-02,c,P,true"], COLLS)
+    cold, warm = (load_folder(PLAN.model, path, cache=store) for _ in range(2))
+    plain = load_folder(PLAN.model, path, cache=False)
+    assert cold.engine == warm.engine == plain.engine == "reference"
+    assert cold.reasons == warm.reasons == plain.reasons
+    assert diag_keys(warm.diagnostics) == diag_keys(plain.diagnostics) != []
+
+
+def test_a_damaged_typed_copy_is_made_again(tmp_path: Path) -> None:
+    store = tmp_path / "cache"
+    path = folder(tmp_path / "d", ROWS, COLLS)
+    want = outcome(load_folder(PLAN.model, path, cache=False))
+    copy = load_folder(PLAN.model, path, cache=store).tables["deal"].file
+    assert copy is not None
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    copy.write_bytes(bytes(data))
+    again = load_folder(PLAN.model, path, cache=store)
+    assert again.tables["deal"].file == copy and copy.read_bytes() != bytes(data)
+    assert outcome(again) == want
+
+
+def test_an_unwritable_cache_folder_only_costs_time(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    path = folder(tmp_path / "d", ROWS, COLLS)
+    loaded = load_folder(PLAN.model, path, cache=blocker / "cache")
+    assert loaded.tables["deal"].file is None  # typed in memory, as without a cache
+    assert outcome(loaded) == outcome(load_folder(PLAN.model, path, cache=False))
+
+
+def test_the_environment_turns_it_off_or_moves_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = folder(tmp_path / "d", ROWS, COLLS)
+    monkeypatch.setenv("KPIDSL_CACHE_DIR", str(tmp_path / "env-cache"))
+    monkeypatch.setenv("KPIDSL_CACHE", "off")
+    assert load_folder(PLAN.model, path).tables["deal"].file is None
+    assert not (tmp_path / "env-cache").exists()
+    monkeypatch.delenv("KPIDSL_CACHE")
+    assert load_folder(PLAN.model, path).tables["deal"].file is not None
+    assert entries(tmp_path / "env-cache")["typed"]
+    monkeypatch.delenv("KPIDSL_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    got = cache.open_cache()
+    assert got is not None and got.root == tmp_path / "xdg" / "kpidsl" / "v1"
+
+
+def test_eviction_removes_the_least_recently_used_but_never_a_fresh_entry(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = cache.Cache(tmp_path / "c", "salt", max_bytes=250)
+    for i, name in enumerate(["old", "mid", "new"]):
+        path, hit = store.typed(store.key(name), lambda out: out.write_bytes(b"x" * 100)) or (None, None)
+        assert path is not None and hit is False
+        used = 1_000_000 + i * 1000  # seconds since the epoch: long ago, in this order
+        os.utime(path, (used, used))
+    store.evict()
+    assert not (store.root / "typed" / f"{store.key('old')}.parquet").exists()
+    assert not (store.root / "typed" / f"{store.key('old')}.json").exists()
+    assert (store.root / "typed" / f"{store.key('new')}.parquet").exists()
+    # a copy used in the last hour stays, even over the size (a service may be reading it)
+    fresh = cache.Cache(tmp_path / "f", "salt", max_bytes=1)
+    got = fresh.typed(fresh.key("x"), lambda out: out.write_bytes(b"y" * 100))
+    assert got is not None and got[0].exists()
+
+
+def test_every_key_depends_on_the_code_and_duckdb() -> None:
+    a = cache.open_cache(Path("/nonexistent"))
+    assert a is not None and a.salt == cache._salt()
+    b = cache.Cache(a.root, "another version")
+    assert a.key("typed", "sha256:1") != b.key("typed", "sha256:1")
+    assert a.key("typed", "sha256:1") != a.key("typed", "sha256:2")
