@@ -37,7 +37,16 @@ def outcome(loaded: Loaded) -> dict[str, Any]:
                      for p, r in result.payees.items()}
     out["explained"] = {p: json.dumps(e.to_dict() if (e := run.explain(p, "commission")) else None,
                                       sort_keys=True, default=str) for p in sorted(result.payees)}
+    stage = run._stage()  # each fact as fetched for an explanation: its values, file and line
+    assert stage is not None
+    out["facts"] = sorted((f.kind, f.key, str(sorted(f.values.items())), f.ref.file, f.ref.line)
+                          for ft in stage.tables.values()
+                          for f in stage.index.fetch(ft, ft.kind.key, [k for k, _ in _keys(loaded, ft.table)]))
     return out
+
+
+def _keys(loaded: Loaded, table: str) -> list[tuple[str, int]]:
+    return [tuple(r) for r in loaded.con.execute(f"SELECT id, 0 FROM {table}").fetchall()]  # type: ignore[misc]
 
 
 def entries(root: Path) -> dict[str, list[str]]:
@@ -170,7 +179,7 @@ def test_eviction_removes_the_least_recently_used_but_never_a_fresh_entry(
     assert not (store.root / "typed" / f"{store.key('old')}.parquet").exists()
     assert not (store.root / "typed" / f"{store.key('old')}.json").exists()
     assert (store.root / "typed" / f"{store.key('new')}.parquet").exists()
-    # a copy used in the last hour stays, even over the size (a service may be reading it)
+    # a copy used in the last day stays, even over the size (a service may be reading it)
     fresh = cache.Cache(tmp_path / "f", "salt", max_bytes=1)
     got = fresh.typed(fresh.key("x"), lambda out: out.write_bytes(b"y" * 100))
     assert got is not None and got[0].exists()

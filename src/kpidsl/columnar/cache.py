@@ -18,7 +18,7 @@ dates), DuckDB's version, this package's typing and checking code, and the SQL
 that types or checks them; a typed copy's own SHA-256 is checked before it is
 read. A changed byte, an upgrade or a different schema is a different key, and
 the work is done again. Entries used least recently are removed when the cache
-grows past its size (never one used in the last hour: a service may be reading
+grows past its size (never one used in the last day: a service may be reading
 it). Nothing here decides a figure: with the cache off (``KPIDSL_CACHE=off``)
 every run types and checks its files itself, with the same results.
 """
@@ -37,7 +37,7 @@ import attrs
 
 FORMAT = "kpidsl-cache-1"
 DEFAULT_MAX_MB = 2048
-KEEP_SECONDS = 3600  # an entry used this recently is never removed
+KEEP_SECONDS = 86_400  # an entry used in the last day is never removed (a service may read it)
 CODE_FILES = ("cache.py", "facttable.py", "sources.py")  # the code whose output is kept
 
 
@@ -102,7 +102,7 @@ class Cache:
 
     def evict(self) -> None:
         """Remove the entries used least recently until the cache fits ``max_bytes`` (never
-        one used in the last hour), and temporary files left by a stopped process."""
+        one used in the last day), and temporary files left by a stopped process."""
         now = time.time()
         entries: list[tuple[float, int, list[Path]]] = []  # (last used, bytes, files)
         total = 0
