@@ -28,13 +28,13 @@ words = (
     .filter(bool)
 )
 
-amounts = st.decimals(
-    min_value=Decimal("-1000000"),
-    max_value=Decimal("1000000"),
-    places=None,
-    allow_nan=False,
-    allow_infinity=False,
-).filter(lambda d: d.as_tuple().exponent >= -6)  # type: ignore[operator]
+# -1,000,000 to 1,000,000 with 0 to 6 decimals, built without a filter (filtering arbitrary
+# decimals by their exponent discarded so many that Hypothesis' health check failed at times)
+amounts = st.integers(0, 6).flatmap(
+    lambda places: st.integers(-(10**6) * 10**places, 10**6 * 10**places).map(
+        lambda n: Decimal(n).scaleb(-places)
+    )
+)
 
 deal = st.fixed_dictionaries(
     {
