@@ -197,12 +197,10 @@ def change_facts(model: PlanModel, loaded: Loaded, stage: ColumnarStage | None, 
     """Type, check and apply one batch; the data set after it (a new digest) and the warnings.
 
     Raises :class:`~kpidsl.data.batch.FactsRejected` (nothing applied) on any error."""
-    from kpidsl.data.batch import bind_batch, fact_kind
+    from kpidsl.data.batch import bind_batch
 
     dataset = loaded.dataset
-    kind = fact_kind(model, table)
-    stem = (model.kinds[kind].file_stem or kind) if kind is not None else table
-    label = source or f"<{stem} batch {context.batches + 1}>"
+    label = _label(model, table, source, f"batch {context.batches + 1}")
     if stage is None:  # the reference engine's data set: facts in memory
         by_key = {k: {f.key: f for f in fs} for k, fs in dataset.facts.items()}
         facts, warnings = bind_batch(model, table, records, context.payees,
@@ -246,8 +244,7 @@ def remove_facts(model: PlanModel, loaded: Loaded, stage: ColumnarStage | None, 
 
     dataset = loaded.dataset
     kind = fact_kind(model, table)
-    stem = (model.kinds[kind].file_stem or kind) if kind is not None else table
-    label = source or f"<{stem} removal {context.batches + 1}>"
+    label = _label(model, table, source, f"removal {context.batches + 1}")
     if stage is None:  # the reference engine's data set: facts in memory
         by_key = {k: {f.key: f for f in fs} for k, fs in dataset.facts.items()}
 
@@ -332,3 +329,12 @@ class BatchContext:
         from kpidsl.data.batch import PlanRules
 
         return cls({p.id: p for p in dataset.payees}, PlanRules.of(model))
+
+
+def _label(model: PlanModel, table: str, source: str | None, what: str) -> str:
+    """How diagnostics and explanations name a batch: ``source``, or ``<deals batch 3>``."""
+    from kpidsl.data.batch import fact_kind
+
+    kind = fact_kind(model, table)
+    stem = (model.kinds[kind].file_stem or kind) if kind is not None else table
+    return source or f"<{stem} {what}>"
