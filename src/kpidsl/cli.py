@@ -374,6 +374,7 @@ FEATURE_COMMANDS = (
     "kpidsl.whatif.cli",
     "kpidsl.importer.cli",
     "kpidsl.report.cli",
+    "kpidsl.columnar.cli",
 )
 
 

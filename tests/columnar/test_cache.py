@@ -191,3 +191,22 @@ def test_every_key_depends_on_the_code_and_duckdb() -> None:
     b = cache.Cache(a.root, "another version")
     assert a.key("typed", "sha256:1") != b.key("typed", "sha256:1")
     assert a.key("typed", "sha256:1") != a.key("typed", "sha256:2")
+
+
+def test_kpidsl_cache_shows_and_clears_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from kpidsl.cli import main
+
+    monkeypatch.setenv("KPIDSL_CACHE_DIR", str(tmp_path / "c"))
+    load_folder(PLAN.model, folder(tmp_path / "d", ROWS, COLLS))  # two CSV fact files: two copies
+    assert main(["cache", "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["enabled"] and shown["folder"] == str(tmp_path / "c" / "v1")
+    assert shown["typed_copies"] == 2 and shown["typed_bytes"] > 0 and shown["check_results"] > 0
+    assert main(["cache", "--clear"]) == 0
+    out = capsys.readouterr().out
+    assert "removed" in out and "typed copies: 0" in out and "check results: 0" in out
+    assert not list((tmp_path / "c" / "v1" / "typed").iterdir())
+    monkeypatch.setenv("KPIDSL_CACHE", "off")
+    assert main(["cache"]) == 0
+    assert "cache: off" in capsys.readouterr().out

@@ -131,10 +131,15 @@ class Cache:
 
 
 def open_cache(setting: bool | str | Path | None = None) -> Cache | None:
-    """The cache to use: ``setting`` False or ``"off"`` for none, a folder, or None/True for
+    """The cache to use (:func:`cache_root`), or None when it is off."""
+    root = cache_root(setting)
+    return None if root is None else Cache(root, _salt(), max_bytes())
+
+
+def cache_root(setting: bool | str | Path | None = None) -> Path | None:
+    """The cache's folder: ``setting`` False or ``"off"`` for none, a folder, or None/True for
     the environment's (``KPIDSL_CACHE=off`` turns it off; ``KPIDSL_CACHE_DIR`` names the
-    folder, else ``$XDG_CACHE_HOME/kpidsl``, else ``~/.cache/kpidsl``; ``KPIDSL_CACHE_MAX_MB``
-    its size, default 2048)."""
+    folder, else ``$XDG_CACHE_HOME/kpidsl``, else ``~/.cache/kpidsl``)."""
     if setting is False or (isinstance(setting, str) and setting.lower() == "off"):
         return None
     if setting in (None, True) and os.environ.get("KPIDSL_CACHE", "").lower() in ("off", "0", "no", "false"):
@@ -146,11 +151,50 @@ def open_cache(setting: bool | str | Path | None = None) -> Cache | None:
     else:
         xdg = os.environ.get("XDG_CACHE_HOME")
         base = (Path(xdg) if xdg else Path.home() / ".cache") / "kpidsl"
+    return base / "v1"
+
+
+def max_bytes() -> int:
+    """The cache's size (``KPIDSL_CACHE_MAX_MB``, default 2048 MB)."""
     try:
-        max_mb = int(os.environ.get("KPIDSL_CACHE_MAX_MB", DEFAULT_MAX_MB))
+        return int(os.environ.get("KPIDSL_CACHE_MAX_MB", DEFAULT_MAX_MB)) << 20
     except ValueError:
-        max_mb = DEFAULT_MAX_MB
-    return Cache(base / "v1", _salt(), max_mb << 20)
+        return DEFAULT_MAX_MB << 20
+
+
+@attrs.frozen
+class Summary:
+    """What a cache folder holds: typed copies and check results (count, bytes)."""
+
+    root: Path
+    copies: int
+    copy_bytes: int
+    checks: int
+    check_bytes: int
+
+
+def summary(root: Path) -> Summary:
+    """Count what ``root`` holds (temporary files left by a stopped process included)."""
+    counts = {"copies": [0, 0], "checks": [0, 0]}
+    for path in _files(root):
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue
+        slot = counts["copies" if path.parent.name == "typed" else "checks"]
+        slot[0] += path.suffix == ".parquet" or path.parent.name == "checks"
+        slot[1] += size
+    return Summary(root, counts["copies"][0], counts["copies"][1], counts["checks"][0], counts["checks"][1])
+
+
+def clear(root: Path) -> int:
+    """Remove every entry of ``root`` (only the cache's own files); the number removed."""
+    gone = 0
+    for path in list(_files(root)):
+        if path.suffix in (".parquet", ".json", ".tmp"):
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
 
 
 def content_of(path: Path) -> str | None:
