@@ -2,6 +2,15 @@
 
 Every answer is verified: the plan evaluated with the amount reaches the goal
 and with one quantum (0.01, or one fact for a count) less it does not.
+
+The upper bound of the search grows from a start until the goal is reached, the
+figure stops rising, or a limit. An amount of money is one synthetic fact whatever
+its size, so it starts past every breakpoint (at least 2,000.00) and grows by 4
+up to 10^15. A count of N is N synthetic facts, so it starts at one fact and
+doubles: the facts built are proportional to the answer (at most twice it). A
+count stops growing when its figure is flat from hi/2 to hi once hi is past
+twice the last breakpoint and at least :data:`COUNT_FLOOR` facts (so a SPIFF on
+its cap is seen by 64 facts, not 200,000), or at :data:`COUNT_LIMIT` facts.
 """
 
 from __future__ import annotations
@@ -23,6 +32,9 @@ if TYPE_CHECKING:
 
 _CTX = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
 _LIMIT = Decimal("1e15")
+COUNT_FLOOR = Decimal(64)  # a count is judged flat only from this many facts on
+COUNT_LIMIT = Decimal(100_000)  # the most synthetic facts a count goal is tried with
+_FIGURE_QUANTUM = Decimal("0.01")  # the rounding a paid figure may carry, per component
 _MAX_EVALUATIONS = 600
 Solved = tuple[str, Decimal | None, str, bool, str]  # status, amount, reason, exact, method
 
@@ -80,14 +92,38 @@ def solve_threshold(probe: Probe, goal: Goal, guess: Decimal | None) -> Solved:
         if _verified(probe, goal, x):
             return ("reachable", x, f"{goal.label} is reached with {fmt(x)} more", True,
                     "exact: edge × target − current, verified by evaluation")
-    hi = max(ceil_to(guess, q) if guess is not None else q, q)
-    while not _reached(probe, goal, hi):
-        if hi > _LIMIT:
-            return ("unreachable", None, f"{goal.label} is not reached with any amount up to "
-                    f"{fmt(_LIMIT)}", False, SEARCH)
-        hi *= 4
+    start = max(ceil_to(guess, q) if guess is not None else q, q)
+    counting = probe.recipe.func == "count"
+    hi, stop = _grow(probe, goal, start, floor=COUNT_FLOOR if counting else None)
+    if stop == "limit":
+        return ("unreachable", None, f"{goal.label} is not reached with any amount up to "
+                f"{fmt(hi)}{' ' + probe.recipe.unit if counting else ''}", False, SEARCH)
+    if stop == "flat":
+        value = goal.value(probe.at(hi))
+        return ("unreachable", None, f"{goal.label} is not reached: {goal.figure} stops rising "
+                f"at {fmt(value or Decimal(0))} with {fmt(hi)} more {probe.recipe.unit}", False, SEARCH)
     x = _bisect(probe, goal, Decimal(0), hi)
     return ("reachable", x, f"{goal.label} is reached with {fmt(x)} more", False, SEARCH)
+
+
+def _grow(probe: Probe, goal: Goal, start: Decimal, floor: Decimal | None) -> tuple[Decimal, str]:
+    """An upper bound ``hi`` from ``start``, and why it stopped: "reached", "flat" or "limit".
+
+    Money grows by 4 up to 10^15 (one fact whatever the amount); a count doubles up
+    to :data:`COUNT_LIMIT` facts, so at most twice the answer is ever built. With a
+    ``floor``, the bound stops at ``hi >= floor`` when the figure is the same at
+    ``hi / 2`` and ``hi`` (see :func:`_rising`); the floor must be past every breakpoint.
+    """
+    counting = probe.recipe.func == "count"
+    limit, factor = (COUNT_LIMIT, 2) if counting else (_LIMIT, 4)
+    hi = start
+    while not _reached(probe, goal, hi):
+        if floor is not None and hi >= floor and not _rising(probe, goal, hi):
+            return hi, "flat"
+        if hi >= limit:
+            return hi, "limit"
+        hi = min(hi * factor, limit) if counting else hi * factor
+    return hi, "reached"
 
 
 # ---------------------------------------------------------------- breakpoints
@@ -188,13 +224,16 @@ def solve_payout(probe: Probe, goal: Goal, bps: list[Decimal],
     if _reached(probe, goal, zero):
         v = goal.value(probe.at(zero))
         return ("already", None, f"already reached: {goal.figure} is {fmt(v or zero)}", False, "none")
-    hi = ceil_to(max([*bps, q * 100_000]) * 2, q)
-    while not _reached(probe, goal, hi) and _rising(probe, goal, hi) and hi < _LIMIT:
-        hi *= 4
+    if probe.recipe.func == "count":  # one fact, two, four, ...: built facts ~ the answer
+        floor = max(ceil_to(max(bps, default=zero) * 2, q), COUNT_FLOOR)
+        hi, stop = _grow(probe, goal, q, floor)
+    else:  # one fact whatever the amount: start past every breakpoint
+        hi = ceil_to(max([*bps, q * 100_000]) * 2, q)
+        hi, stop = _grow(probe, goal, hi, hi)
     points = [zero, *(b for b in bps if 0 < b < hi), hi]
     pieces = [(points[i], points[i + 1] - q) for i in range(len(points) - 2)]
     pieces.append((points[-2], hi))
-    tol = q * (len(probe.at(zero).components) + 1)
+    tol = _FIGURE_QUANTUM * (len(probe.at(zero).components) + 1)
     while pieces:
         a, b = pieces.pop(0)
         if a > b:
@@ -211,11 +250,18 @@ def solve_payout(probe: Probe, goal: Goal, bps: list[Decimal],
             continue
         if _reached(probe, goal, b):
             return _solve_in(probe, goal, a, b, ga, gb)
-    return ("unreachable", None, why(hi), False, f"every linear piece checked up to {fmt(hi)} more")
+    reason = why(hi) if stop != "limit" else (  # at the limit the figure still rises
+        f"{goal.label} is not reached with up to {fmt(hi)} more {probe.recipe.unit}, the most tried "
+        f"({goal.figure} is {fmt(goal.value(probe.at(hi)) or zero)} there and still rising)")
+    return ("unreachable", None, reason, False, f"every linear piece checked up to {fmt(hi)} more")
 
 
 def _rising(probe: Probe, goal: Goal, x: Decimal) -> bool:
-    hi, lo = goal.value(probe.at(x)), goal.value(probe.at(ceil_to(x / 2, probe.recipe.quantum)))
+    """Whether the figure at ``x`` is above the one at ``x / 2`` (rounded down to the quantum,
+    so that one fact is compared with none, not with itself)."""
+    q = probe.recipe.quantum
+    half = _CTX.multiply(_CTX.divide(x, 2 * q).to_integral_value(rounding=decimal.ROUND_FLOOR), q)
+    hi, lo = goal.value(probe.at(x)), goal.value(probe.at(half))
     return hi is not None and lo is not None and hi > lo
 
 
@@ -237,7 +283,8 @@ def _solve_in(probe: Probe, goal: Goal, a: Decimal, b: Decimal,
     if ga is not None and gb is not None and gb > ga:
         slope = _CTX.divide(gb - ga, b - a)
         x0 = _CTX.add(a, _CTX.divide(goal.target - ga, slope))
-        width = ceil_to(_CTX.divide(q * (len(probe.at(a).components) + 1), slope), q) + q
+        tol = _FIGURE_QUANTUM * (len(probe.at(a).components) + 1)
+        width = ceil_to(_CTX.divide(tol, slope), q) + q
         lo = max(a, ceil_to(x0 - width, q))
         hi = min(b, ceil_to(x0 + width, q))
         if lo > a and _reached(probe, goal, lo):

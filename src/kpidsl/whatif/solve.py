@@ -212,7 +212,7 @@ def _why_unreachable(probe: Probe, defs: Mapping[str, ast.Definition], goal: Goa
                                  "is not met by any added amount")
         what = goal.figure
         head = (f"{what} cannot reach {fmt(goal.target)}: at most {fmt(best)} "
-                f"with up to {fmt(hi)} more {probe.recipe.kind.name} amount")
+                f"with up to {fmt(hi)} more {probe.recipe.unit}")
         return head + ("; " + "; ".join(notes) if notes else
                        f" ({what} stops rising with the amount)")
 

@@ -42,6 +42,11 @@ class Recipe:
     def quantum(self) -> Decimal:
         return Decimal(1) if self.func == "count" else Decimal("0.01")
 
+    @property
+    def unit(self) -> str:
+        """What the amount counts, in words: ``deal facts`` for a count, ``deal amount`` for a sum."""
+        return f"{self.kind.name} facts" if self.func == "count" else f"{self.kind.name} amount"
+
     def facts(self, amount: Decimal, taken: set[str]) -> list[Fact]:
         """The fact(s) adding ``amount``: one fact for a sum, ``amount`` facts for a count."""
         n = int(amount) if self.func == "count" else 1
