@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 
 import attrs
 
 from kpidsl import ast
-from kpidsl.data.model import Dataset, Payee
+from kpidsl.data.model import Dataset, Fact, Payee
 from kpidsl.eval.collect import Collector
 from kpidsl.eval.compile import Value
 from kpidsl.eval.context import FactStage, PriorPart, RunContext
@@ -53,6 +54,23 @@ class Engine:
     def forget(self) -> None:
         """Drop every payee's cached result (the data changed: kpidsl.columnar.changes)."""
         self._cache.clear()
+
+    @contextlib.contextmanager
+    def extra_facts(self, facts: Sequence[Fact]) -> Iterator[None]:
+        """Evaluate as if ``facts`` were in the data (the what-it-takes trials, kpidsl.whatif):
+        the reference fact index is layered (:meth:`FactIndex.with_facts`), not rebuilt, and
+        the cached results are dropped on entry and on exit, so none crosses a trial."""
+        if self.run.fact_stage is not None:
+            raise TypeError("extra facts are layered over the reference fact index only")
+        base = self.run.index
+        layered = base.with_facts(facts)
+        self.forget()
+        self.run.index = layered
+        try:
+            yield
+        finally:
+            self.run.index = base
+            self.forget()
 
     def period(self, text: str) -> Period:
         h = self.model.header

@@ -22,12 +22,12 @@ from kpidsl.api import Plan, RawData, load_data
 from kpidsl.data.bind import bind
 from kpidsl.data.model import Dataset
 from kpidsl.diagnostics import KpiError, has_errors
-from kpidsl.eval import evaluate
+from kpidsl.eval.engine import Engine
 from kpidsl.eval.resolve import attrs_on, resolve
 from kpidsl.eval.result import PayeeResult
 from kpidsl.eval.unparse import unparse
 from kpidsl.numbers import fmt
-from kpidsl.periods import parse_period
+from kpidsl.periods import Period, parse_period
 from kpidsl.whatif.search import Goal, Solved, breakpoints, solve_payout, solve_threshold, walk
 from kpidsl.whatif.synth import Recipe, Unsatisfiable, build_recipe, metric_aggregate
 
@@ -66,22 +66,27 @@ class Answer:
 
 
 class Probe:
-    """Evaluates the plan for one payee with the synthetic fact(s) of a given amount added."""
+    """Evaluates the plan for one payee with the synthetic fact(s) of a given amount added.
+
+    The engine and its fact index are built over the data once, on the first trial; each
+    trial layers its facts over that index (:meth:`Engine.extra_facts`) and evaluates the
+    payee, as :func:`kpidsl.eval.evaluate` would on the data with the facts appended."""
 
     def __init__(self, plan: Plan, dataset: Dataset, period: str, payee: str, recipe: Recipe):
         self.plan, self.dataset, self.period, self.payee, self.recipe = plan, dataset, period, payee, recipe
         self.taken = {f.key for f in dataset.facts.get(recipe.kind.name, ())}
         self._cache: dict[Decimal, PayeeResult] = {}
+        self._engine: tuple[Engine, Period] | None = None
 
     def at(self, amount: Decimal) -> PayeeResult:
         if amount not in self._cache:
-            data = self.dataset
-            if amount > 0:
-                facts = dict(data.facts)
-                kind = self.recipe.kind.name
-                facts[kind] = (*facts.get(kind, ()), *self.recipe.facts(amount, self.taken))
-                data = attrs.evolve(data, facts=facts)
-            result = evaluate(self.plan.model, data, self.period, payees=[self.payee])
+            if self._engine is None:
+                engine = Engine(self.plan.model, self.dataset)
+                self._engine = engine, engine.period(self.period)
+            engine, period = self._engine
+            trial = self.recipe.facts(amount, self.taken) if amount > 0 else []
+            with engine.extra_facts(trial):
+                result = engine.evaluate(period, [self.payee])
             self._cache[amount] = result.payees[self.payee]
         return self._cache[amount]
 
