@@ -8,14 +8,28 @@
     run.add_facts("deals", [{"id": "D9", "payee": "p00042", ...}])   # a new deal arrived
     run.evaluate(["p00042"])                                          # their standing now
 
-DuckDB is imported only when data is loaded, never by ``import kpidsl``.
+DuckDB is imported only when data is loaded, never by ``import kpidsl``. The names
+below are imported on first use, so that ``kpidsl cache`` (``kpidsl.columnar.cli``)
+starts without the evaluator.
 """
 
 from __future__ import annotations
 
-from kpidsl.data.batch import FactsRejected
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .run import ColumnarRun, Loaded, load_folder, wants_columnar
-from .sources import SourceChanged
+if TYPE_CHECKING:
+    from kpidsl.data.batch import FactsRejected
+
+    from .run import ColumnarRun, Loaded, load_folder, wants_columnar
+    from .sources import SourceChanged
 
 __all__ = ["ColumnarRun", "FactsRejected", "Loaded", "SourceChanged", "load_folder", "wants_columnar"]
+
+_HOMES = {"FactsRejected": "kpidsl.data.batch", "SourceChanged": "kpidsl.columnar.sources"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES.get(name, "kpidsl.columnar.run")), name)
