@@ -20,7 +20,7 @@ from kpidsl.source import Span
 
 from . import codes
 from .credits import bind_credits
-from .digest import digest
+from .digest import CREDIT_KEY, HISTORY_KEY, INPUT_KEY, PAYMENT_KEY, TARGET_KEY, digest
 from .facts import bind_facts
 from .folder import missing_fact_files, missing_payees
 from .literals import case_mismatches
@@ -130,13 +130,13 @@ def bind_result(
     dataset = Dataset(
         payees=tuple(payees[k] for k in sorted(payees)),
         facts={k: tuple(v[key] for key in sorted(v)) for k, v in sorted(facts.facts.items())},
-        history=tuple(sorted(history, key=lambda h: (h.payee, h.attribute, h.effective_from))),
-        targets=tuple(sorted(targets, key=lambda t: (t.payee, t.metric, t.period))),
-        inputs=tuple(sorted(inputs, key=lambda i: (i.payee, i.name, i.period))),
-        credits=tuple(sorted(credits, key=lambda c: (c.kind, c.fact, c.payee, c.type))),
-        payments=tuple(sorted(payments, key=lambda p: (p.payee, p.component, p.period))),
+        history=tuple(sorted(history, key=HISTORY_KEY)),
+        targets=tuple(sorted(targets, key=TARGET_KEY)),
+        inputs=tuple(sorted(inputs, key=INPUT_KEY)),
+        credits=tuple(sorted(credits, key=CREDIT_KEY)),
+        payments=tuple(sorted(payments, key=PAYMENT_KEY)),
     )
-    dataset = attrs.evolve(dataset, digest=digest(dataset))
+    dataset = attrs.evolve(dataset, digest=digest(dataset, presorted=True))
     diags = tuple(sorted(sink.diagnostics, key=Diagnostic.sort_key))
     return BindResult(dataset, diags, frozenset(sink.rejected))
 

@@ -70,10 +70,52 @@ def decode(data: bytes, display: str) -> tuple[str | None, list[Diagnostic]]:
     return text, [diag]
 
 
-def _records(text: str, display: str) -> tuple[list[tuple[int, list[str]]], list[Diagnostic]]:
-    """(first physical line, cells) of every non-blank record of CSV text."""
+Cells = tuple[str, ...]
+
+
+@attrs.define
+class _Records:
+    """The non-blank records of CSV text, stripped: ``cells[i]`` starts on physical line
+    ``lines[i]`` (two lists rather than a pair per record: less to allocate per row)."""
+
+    lines: list[int] = attrs.field(factory=list)
+    cells: list[Cells] = attrs.field(factory=list)
+
+
+def _records(text: str, display: str) -> tuple[_Records, list[Diagnostic]]:
+    """Every non-blank record of CSV text, with its first physical line."""
+    fast = _single_line_records(text)
+    if fast is not None:
+        return fast, []
+    return _records_by_line(text, display)
+
+
+def _single_line_records(text: str) -> _Records | None:
+    """The records of a file whose every record is one physical line (the usual case);
+    None if the CSV module finds an error or some quoted cell spans lines, which
+    :func:`_records_by_line` then reads record by record to number lines and word the error.
+
+    Every record takes at least one line, so as many records as lines means one line each:
+    record ``n`` (blank ones included) is then on line ``n``."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    out: list[tuple[int, list[str]]] = []
+    out = _Records()
+    strip, line = str.strip, 0
+    try:
+        for line, cells in enumerate(reader, start=1):
+            stripped = tuple(map(strip, cells))
+            if any(stripped):
+                out.lines.append(line)
+                out.cells.append(stripped)
+    except csv.Error:
+        return None
+    return out if reader.line_num == line else None
+
+
+def _records_by_line(text: str, display: str) -> tuple[_Records, list[Diagnostic]]:
+    """:func:`_records` one record at a time: line numbers of quoted cells spanning lines,
+    and the read stopped at a malformed record or an over-long cell, with its error."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    out = _Records()
     last = 0
     while True:
         try:
@@ -82,15 +124,16 @@ def _records(text: str, display: str) -> tuple[list[tuple[int, list[str]]], list
             return out, []
         except csv.Error as exc:
             if str(exc).startswith(_FIELD_LIMIT_ERROR):
-                header = out[0][1] if out else None
+                header = out.cells[0] if out.cells else None
                 return out, [_overlong(text, last + 1, display, header)]
             line = reader.line_num
             msg = f"{display} line {line}: malformed CSV ({exc}); the rest of the file was not read"
             return out, [error(codes.MALFORMED_CSV, msg, _at(display, line))]
         first, last = last + 1, reader.line_num
-        stripped = [c.strip() for c in cells]
+        stripped = tuple(c.strip() for c in cells)
         if any(stripped):
-            out.append((first, stripped))
+            out.lines.append(first)
+            out.cells.append(stripped)
 
 
 _FIELD_LIMIT_ERROR = "field larger than field limit"
@@ -155,7 +198,7 @@ def _find_long_cell(text: str, line: int, limit: int) -> _LongCell | None:
         pos, column = pos + 1, column + 1
 
 
-def _overlong(text: str, line: int, display: str, header: list[str] | None) -> Diagnostic:
+def _overlong(text: str, line: int, display: str, header: Cells | None) -> Diagnostic:
     """KPI0713 for a cell beyond the CSV module's field limit, in the record starting on ``line``
     (located like every bad cell: the row's first line and the cell's CSV column). The read
     stops there: the limit is kept, such a cell is a broken file rather than a value."""
@@ -186,7 +229,7 @@ def _overlong(text: str, line: int, display: str, header: list[str] | None) -> D
     return error(codes.MALFORMED_CSV, msg, _at(display, line, cell.column), help=hint)
 
 
-def _check_header(header: list[str], line: int, display: str, rows: int) -> list[Diagnostic]:
+def _check_header(header: Cells, line: int, display: str, rows: int) -> list[Diagnostic]:
     skipped = f"; the file's {rows} data row(s) were not read"
     diags: list[Diagnostic] = []
     seen: dict[str, int] = {}
@@ -203,8 +246,8 @@ def _check_header(header: list[str], line: int, display: str, rows: int) -> list
 
 
 def _trim_unnamed(
-    header: list[str], data: list[tuple[int, list[str]]], line: int, display: str
-) -> tuple[list[str], list[tuple[int, list[str]]], list[Diagnostic]]:
+    header: Cells, data: list[Cells], line: int, display: str
+) -> tuple[Cells, list[Cells], list[Diagnostic]]:
     """Drop trailing unnamed columns whose cells are all empty (Excel adds them), with a warning.
 
     If any of their cells holds a value, nothing is dropped: the empty header
@@ -215,9 +258,9 @@ def _trim_unnamed(
         named -= 1
     if named in (0, len(header)):
         return header, data, []
-    if any(any(cells[named:]) for _, cells in data):
+    if any(any(cells[named:]) for cells in data):
         return header, data, []
-    trimmed = [(n, cells[:named] if len(cells) <= len(header) else cells) for n, cells in data]
+    trimmed = [cells[:named] if len(cells) <= len(header) else cells for cells in data]
     numbers = ", ".join(str(i) for i in range(named + 1, len(header) + 1))
     msg = (
         f"{display} line {line}: trailing column(s) {numbers} have no name and no values; "
@@ -231,28 +274,45 @@ def _trim_unnamed(
 def parse_text(text: str, name: str, display: str) -> tuple[RawTable | None, list[Diagnostic]]:
     """A raw table from decoded CSV text (see the module docstring for the rules)."""
     records, diags = _records(text, display)
-    if not records and diags:  # the read stopped before the header line: KPI0713 says where
+    if not records.cells and diags:  # the read stopped before the header line: KPI0713 says where
         return None, diags
-    if not records:
+    if not records.cells:
         msg = f"{display} is empty: a CSV file needs a header line naming its columns"
         return None, [*diags, error(codes.BAD_HEADER, msg, _at(display, 1))]
-    (header_line, header), data = records[0], records[1:]
-    header, data, trimmed = _trim_unnamed(header, data, header_line, display)
+    header_line, header = records.lines[0], records.cells[0]
+    header, data, trimmed = _trim_unnamed(header, records.cells[1:], header_line, display)
     diags.extend(trimmed)
     header_diags = _check_header(header, header_line, display, len(data))
     if header_diags:
         return None, [*diags, *header_diags]
-    rows: list[RawRow] = []
-    for line, cells in data:
-        if len(cells) != len(header):
-            diags.append(_ragged(display, line, cells, header))
-            continue
-        cols = tuple(range(1, len(cells) + 1))
-        rows.append(RawRow(RowRef(display, line), tuple(cells), cols))
-    return RawTable(name, display, tuple(header), tuple(rows), header_line), diags
+    rows = _raw_rows(records.lines[1:], data, header, display, diags)
+    return RawTable(name, display, header, rows, header_line), diags
 
 
-def _ragged(display: str, line: int, cells: list[str], header: list[str]) -> Diagnostic:
+def _raw_rows(
+    lines: list[int], data: list[Cells], header: Cells, display: str, diags: list[Diagnostic]
+) -> tuple[RawRow, ...]:
+    """The rows with a cell per column; each other row is reported (KPI0705) and left out.
+    Every row has the same CSV column numbers, so they share one ``cols`` tuple."""
+    width = len(header)
+    cols = tuple(range(1, width + 1))
+    rows = tuple(
+        [
+            RawRow(RowRef(display, line), cells, cols)
+            for line, cells in zip(lines, data, strict=True)
+            if len(cells) == width
+        ]
+    )
+    if len(rows) < len(data):
+        diags.extend(
+            _ragged(display, line, cells, header)
+            for line, cells in zip(lines, data, strict=True)
+            if len(cells) != width
+        )
+    return rows
+
+
+def _ragged(display: str, line: int, cells: Cells, header: Cells) -> Diagnostic:
     more = len(cells) > len(header)
     what = "more" if more else "fewer"
     msg = (

@@ -15,13 +15,24 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import operator
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from json.encoder import encode_basestring
+from typing import cast
 
 import attrs
 
 from .model import Dataset, Fact, Value
+
+
+def decimal_text(value: Decimal) -> str:
+    """``f"{value:f}"`` (fixed point, the scale kept: ``1.50``), by the faster ``str(value)``
+    when that is the same text: a finite value whose ``str`` has no exponent."""
+    text = str(value)
+    if "E" in text or not value.is_finite():
+        return f"{value:f}"
+    return text
 
 
 def _value(value: Value) -> str:
@@ -30,7 +41,7 @@ def _value(value: Value) -> str:
     if kind is str:
         return encode_basestring(f"s:{value}")
     if kind is Decimal:
-        return encode_basestring(f"d:{value:f}")
+        return encode_basestring("d:" + decimal_text(cast(Decimal, value)))
     if kind is bool or value is None:
         return "null" if value is None else ("true" if value else "false")
     if isinstance(value, Decimal):
@@ -52,8 +63,22 @@ def _key(name: str) -> str:
     return "[" + encode_basestring(name) + ","
 
 
+@functools.lru_cache(maxsize=256)
+def _layout(names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """(name, opening of its pair) of a mapping's keys in sorted order; the rows of one table
+    share their keys, so this is worked out once per table."""
+    return tuple((name, _key(name)) for name in sorted(names))
+
+
 def _mapping(values: Mapping[str, Value]) -> str:
-    return "[" + ",".join([_key(k) + _value(values[k]) + "]" for k in sorted(values)]) + "]"
+    """``[["name","s:value"],...]`` in name order; text values (most of them) are written
+    here rather than through :func:`_value`, with the same result."""
+    pairs = []
+    for name, opening in _layout(tuple(values)):
+        v = values[name]
+        text = encode_basestring("s:" + v) if type(v) is str else _value(v)
+        pairs.append(opening + text + "]")
+    return "[" + ",".join(pairs) + "]"
 
 
 def _line(*parts: str) -> str:
@@ -66,26 +91,36 @@ def fact_line(fact: Fact) -> str:
 
 
 def _rows(data: Dataset) -> Iterator[str]:
-    """Every row as a JSON line, tagged with its table; tuples are already sorted by key."""
+    """Every row as a JSON line, tagged with its table; tuples are already sorted by key.
+
+    Each line is written with one f-string: ``["target","alice","bookings","2026-Q3","d:1.5"]``
+    (the same text as :func:`_line` of the JSON parts)."""
+    enc, value = encode_basestring, _value
     for p in data.payees:
-        yield _line('"payee"', _text(p.id), _text(p.name), _mapping(p.attrs))
+        yield f'["payee",{enc(p.id)},{enc(p.name)},{_mapping(p.attrs)}]\n'
     for kind in sorted(data.facts):
-        tag = _text(kind)
+        tag = enc(kind)
         for f in data.facts[kind]:
-            yield _line('"fact"', tag, _text(f.key), _mapping(f.values))
+            yield f'["fact",{tag},{enc(f.key)},{_mapping(f.values)}]\n'
     for h in data.history:
-        yield _line('"history"', _text(h.payee), _text(h.attribute), _text(h.value),
-                    _value(h.effective_from))
+        yield (
+            f'["history",{enc(h.payee)},{enc(h.attribute)},{enc(h.value)},'
+            f"{value(h.effective_from)}]\n"
+        )
     for t in data.targets:
-        yield _line('"target"', _text(t.payee), _text(t.metric), _text(t.period), _value(t.value))
+        yield f'["target",{enc(t.payee)},{enc(t.metric)},{enc(t.period)},{value(t.value)}]\n'
     for i in data.inputs:
-        yield _line('"input"', _text(i.payee), _text(i.name), _text(i.period), _value(i.value))
+        yield f'["input",{enc(i.payee)},{enc(i.name)},{enc(i.period)},{value(i.value)}]\n'
     for c in data.credits:
-        yield _line('"credit"', _text(c.kind), _text(c.fact), _text(c.payee), _text(c.type),
-                    _value(c.share))
+        yield (
+            f'["credit",{enc(c.kind)},{enc(c.fact)},{enc(c.payee)},{enc(c.type)},'
+            f"{value(c.share)}]\n"
+        )
     for pay in data.payments:
-        yield _line('"payment"', _text(pay.payee), _text(pay.component), _text(pay.period),
-                    _value(pay.amount))
+        yield (
+            f'["payment",{enc(pay.payee)},{enc(pay.component)},{enc(pay.period)},'
+            f"{value(pay.amount)}]\n"
+        )
 
 
 def canonical(data: Dataset) -> Iterator[str]:
@@ -97,21 +132,34 @@ def canonical(data: Dataset) -> Iterator[str]:
     yield from _rows(_sorted_dataset(data))
 
 
+# The sort key of each table's rows: the tuple of its key fields (bind sorts by them too).
+PAYEE_KEY = operator.attrgetter("id")
+FACT_KEY = operator.attrgetter("key")
+HISTORY_KEY = operator.attrgetter("payee", "attribute", "effective_from")
+TARGET_KEY = operator.attrgetter("payee", "metric", "period")
+INPUT_KEY = operator.attrgetter("payee", "name", "period")
+CREDIT_KEY = operator.attrgetter("kind", "fact", "payee", "type")
+PAYMENT_KEY = operator.attrgetter("payee", "component", "period")
+
+
 def _sorted_dataset(data: Dataset) -> Dataset:
     return attrs.evolve(
         data,
-        payees=tuple(sorted(data.payees, key=lambda p: p.id)),
-        facts={k: tuple(sorted(v, key=lambda f: f.key)) for k, v in data.facts.items()},
-        history=tuple(sorted(data.history, key=lambda h: (h.payee, h.attribute, h.effective_from))),
-        targets=tuple(sorted(data.targets, key=lambda t: (t.payee, t.metric, t.period))),
-        inputs=tuple(sorted(data.inputs, key=lambda i: (i.payee, i.name, i.period))),
-        credits=tuple(sorted(data.credits, key=lambda c: (c.kind, c.fact, c.payee, c.type))),
-        payments=tuple(sorted(data.payments, key=lambda r: (r.payee, r.component, r.period))),
+        payees=tuple(sorted(data.payees, key=PAYEE_KEY)),
+        facts={k: tuple(sorted(v, key=FACT_KEY)) for k, v in data.facts.items()},
+        history=tuple(sorted(data.history, key=HISTORY_KEY)),
+        targets=tuple(sorted(data.targets, key=TARGET_KEY)),
+        inputs=tuple(sorted(data.inputs, key=INPUT_KEY)),
+        credits=tuple(sorted(data.credits, key=CREDIT_KEY)),
+        payments=tuple(sorted(data.payments, key=PAYMENT_KEY)),
     )
 
 
-def digest(data: Dataset) -> str:
-    """``sha256:<hex>`` of :func:`canonical`."""
-    h = hashlib.sha256()
-    h.update("".join(canonical(data)).encode("utf-8"))
-    return "sha256:" + h.hexdigest()
+def digest(data: Dataset, *, presorted: bool = False) -> str:
+    """``sha256:<hex>`` of :func:`canonical`.
+
+    ``presorted``: every table of ``data`` is already sorted by its key, as
+    :func:`kpidsl.data.bind.bind` leaves it, so it is not sorted again (same digest).
+    """
+    rows = _rows(data if presorted else _sorted_dataset(data))
+    return "sha256:" + hashlib.sha256("".join(rows).encode("utf-8")).hexdigest()

@@ -39,14 +39,40 @@ def bind_payees(
         # Any other column is a custom attribute, so nothing is "extra" here.
         if not check_columns(view, ("id",), table.header, sink, "payees"):
             continue
-        for row in check_shape(view, sink):
-            payee = _payee(view, row, keys, sink)
-            if payee is not None:
-                payees[payee.id] = payee
-                views[payee.id] = (view, row)
+        _payee_rows(view, check_shape(view, sink), keys, sink, payees, views)
     _check_managers(payees, views, sink)
     _check_cycles(payees, views, sink)
     return payees
+
+
+def _payee_rows(
+    view: View,
+    rows: list[RawRow],
+    keys: KeyIndex,
+    sink: Sink,
+    payees: dict[str, Payee],
+    views: dict[str, tuple[View, RawRow]],
+) -> None:
+    """Bind one table's rows in order. A row with a new, non-empty id is taken here as
+    :func:`_payee` would take it; any other row goes through :func:`_payee`, which reports it.
+    The rows passed check_shape: each has a cell per column."""
+    id_at, name_at = view.index["id"], view.index.get("name")
+    # every other column is an attribute, in header order
+    attributes = tuple((c, i) for i, c in enumerate(view.table.header) if c not in ("id", "name"))
+    first = keys.first
+    for row in rows:
+        cells = row.cells
+        pid = cells[id_at]
+        if pid and (pid,) not in first:
+            first[(pid,)] = where = (view, row)
+            name = cells[name_at] if name_at is not None else ""
+            payees[pid] = Payee(pid, name or pid, {c: cells[i] for c, i in attributes}, row.ref)
+            views[pid] = where
+            continue
+        payee = _payee(view, row, keys, sink)
+        if payee is not None:
+            payees[payee.id] = payee
+            views[payee.id] = (view, row)
 
 
 def _payee(view: View, row: RawRow, keys: KeyIndex, sink: Sink) -> Payee | None:
@@ -156,6 +182,8 @@ def _check_history_cycles(
         (item for item in rows if item[0].attribute == "manager"),
         key=lambda item: (item[0].effective_from, item[0].payee),
     )
+    if not changes:  # the hierarchy never changes: nothing beyond _check_cycles to check
+        return
     base = _payee_edges(payees, views)
     reported: set[frozenset[str]] = {frozenset(c) for c in _cycles(base)}
     for day in sorted({h.effective_from for h, _, _ in changes}):

@@ -7,6 +7,7 @@ the declaration (a metric's type for targets, the input's type for inputs).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
@@ -115,11 +116,17 @@ class _Common:
     def rows(
         self, tables: list[RawTable], columns: tuple[str, ...], what: str
     ) -> list[tuple[View, RawRow]]:
-        out: list[tuple[View, RawRow]] = []
+        return [(view, row) for view, rows in self.tables(tables, columns, what) for row in rows]
+
+    def tables(
+        self, tables: list[RawTable], columns: tuple[str, ...], what: str
+    ) -> list[tuple[View, list[RawRow]]]:
+        """Each usable table's rows with a cell per column; the others are reported."""
+        out: list[tuple[View, list[RawRow]]] = []
         for table in tables:
             view = View(table)
             if check_columns(view, columns, columns, self.sink, what):
-                out.extend((view, row) for row in check_shape(view, self.sink))
+                out.append((view, check_shape(view, self.sink)))
         return out
 
     def finish(
@@ -141,41 +148,87 @@ class _Common:
         return not problems
 
 
+TARGET_COLUMNS = ("payee", "metric", "period", "value")
+
+
 def bind_targets(
     model: PlanModel, tables: list[RawTable], payees: dict[str, Payee], sink: Sink
 ) -> list[TargetRow]:
-    common, keys, out = _Common(model, payees, sink), KeyIndex(), []
-    metrics = declared(model, ast.Metric)
-    for view, row in common.rows(tables, ("payee", "metric", "period", "value"), "targets"):
-        target = _plain_target(common, view, row, metrics, keys)
-        if target is None:
-            target = _target(common, view, row, metrics, keys)
-        if target is not None:
-            out.append(target)
+    common = _Common(model, payees, sink)
+    targets = _Targets(common, declared(model, ast.Metric))
+    out: list[TargetRow] = []
+    for view, rows in common.tables(tables, TARGET_COLUMNS, "targets"):
+        out.extend(targets.bind(view, rows))
     return out
 
 
+class _Targets:
+    """Binding targets rows, in order. A row with nothing to report is taken directly,
+    without the per-cell bookkeeping of :func:`_target`; any other row goes through
+    :func:`_target`, which checks it and words every problem (see :func:`_plain_target`).
+
+    What repeats from row to row is worked out once: the columns of a table, the parser
+    of each metric, the label of each period text (a targets table repeats a few periods).
+    """
+
+    def __init__(self, common: _Common, metrics: dict[str, str]) -> None:
+        self.common = common
+        self.header = common.model.header
+        self.metrics = metrics
+        self.keys = KeyIndex()
+        # percent targets are left to _target: a bare number beyond ±1 is ambiguous there
+        self.parsers = {m: number_parser(t) for m, t in metrics.items() if t != "percent"}
+        self.labels: dict[str, str | None] = {}
+
+    def bind(self, view: View, rows: list[RawRow]) -> list[TargetRow]:
+        """The accepted targets of one table's rows (each row has a cell per column)."""
+        pick = operator.itemgetter(*(view.index[c] for c in TARGET_COLUMNS))
+        out: list[TargetRow] = []
+        for row in rows:
+            target = _plain_target(self, view, row, pick(row.cells))
+            if target is None:
+                target = _target(self.common, view, row, self.metrics, self.keys)
+            if target is not None:
+                out.append(target)
+        return out
+
+    def label(self, text: str) -> str | None:
+        """The canonical label of a period text of the plan's granularity; None for an empty
+        text, one that is not a period, or a period of another granularity."""
+        if text in self.labels:
+            return self.labels[text]
+        label: str | None = None
+        if text:
+            try:
+                label, granularity = parse_period_text(text, self.header.fiscal_year_start)
+            except ValueProblem:
+                granularity = ""
+            if granularity != self.header.period:
+                label = None
+        self.labels[text] = label
+        return label
+
+
 def _plain_target(
-    common: _Common, view: View, row: RawRow, metrics: dict[str, str], keys: KeyIndex
+    targets: _Targets, view: View, row: RawRow, cells: tuple[str, str, str, str]
 ) -> TargetRow | None:
-    """A row with nothing to report, taken without the per-cell bookkeeping of :func:`_target`;
-    None for any other row (then :func:`_target` checks it and words every problem)."""
-    cells, index = row.cells, view.index
-    payee, metric = cells[index["payee"]], cells[index["metric"]]
-    text, value_text = cells[index["period"]], cells[index["value"]]
-    type_ = metrics.get(metric)
-    if not (payee in common.payees and text and value_text) or type_ is None or type_ == "percent":
+    """The target of a row with nothing to report (its key then recorded); None for any
+    other row. ``cells``: the row's payee, metric, period and value."""
+    payee, metric, text, value_text = cells
+    parse = targets.parsers.get(metric)
+    if parse is None or not value_text or payee not in targets.common.payees:
         return None
-    header = common.model.header
-    try:
-        period, granularity = parse_period_text(text, header.fiscal_year_start)
-        value = number_parser(type_)(value_text)
-    except ValueProblem:
+    period = targets.label(text)
+    if period is None:
         return None
     key = (payee, metric, period)
-    if granularity != header.period or key in keys.first:
+    if key in targets.keys.first:
         return None
-    keys.first[key] = (view, row)
+    try:
+        value = parse(value_text)
+    except ValueProblem:
+        return None
+    targets.keys.first[key] = (view, row)
     return TargetRow(payee, metric, period, value, row.ref)
 
 

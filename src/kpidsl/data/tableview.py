@@ -179,10 +179,12 @@ def check_shape(view: View, sink: Sink) -> list[RawRow]:
         sink.add(error(codes.DUPLICATE_COLUMN, msg, view.header_span()))
         sink.rejected.update(r.ref for r in table.rows)
         return []
-    good: list[RawRow] = []
+    width = len(table.header)
+    good = [row for row in table.rows if len(row.cells) == width]
+    if len(good) == len(table.rows):
+        return good
     for row in table.rows:
-        if len(row.cells) == len(table.header):
-            good.append(row)
+        if len(row.cells) == width:
             continue
         msg = (
             f"{row.ref.file} line {row.ref.line} has {len(row.cells)} cells but the header has "
