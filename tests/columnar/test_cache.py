@@ -64,26 +64,34 @@ def test_a_re_run_reuses_the_work_and_gives_what_a_run_without_the_cache_gives(
     fmt_arg = "csv" if fmt == "csv" else "parquet"
     store = tmp_path / "cache"
     off = outcome(load_folder(PLAN.model, path, fmt=fmt_arg, cache=False))
-    cold = outcome(load_folder(PLAN.model, path, fmt=fmt_arg, cache=store))
-    kept = entries(store)
-    assert kept["checks"] and bool(kept["typed"]) == (fmt != "parquet")  # typed Parquet is read in place
+    cold_run = load_folder(PLAN.model, path, fmt=fmt_arg, cache=store)  # typed in memory, checks kept
+    cold = outcome(cold_run)
+    assert all(ft.file is None for ft in cold_run.tables.values())
+    assert entries(store)["checks"] and not any(n.endswith(".parquet") for n in entries(store)["typed"])
 
-    # the warm run neither types nor checks: both would fail now
+    # a re-run writes the typed copy (not typed Parquet: read in place) and reuses the checks:
+    # checking again would fail now
     def fail(*args: object) -> Any:
         raise AssertionError("checked again")
 
     monkeypatch.setattr(facttable, "_distinct", fail)
     monkeypatch.setattr(facttable, "_row", fail)
-    warm = outcome(load_folder(PLAN.model, path, fmt=fmt_arg, cache=store))
-    assert off["engine"] == "columnar" and off == cold == warm
+    second_run = load_folder(PLAN.model, path, fmt=fmt_arg, cache=store)
+    assert all((ft.file is not None) == (fmt != "parquet") for ft in second_run.tables.values())
+    second = outcome(second_run)
+    kept = entries(store)
+    third = outcome(load_folder(PLAN.model, path, fmt=fmt_arg, cache=store))  # reads the copy
+    assert off["engine"] == "columnar" and off == cold == second == third
     assert entries(store) == kept
 
 
 def test_the_same_bytes_elsewhere_are_found_again_and_a_changed_byte_is_not(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = tmp_path / "cache"
-    first = load_folder(PLAN.model, folder(tmp_path / "a", ROWS, COLLS), cache=store)
+    load_folder(PLAN.model, folder(tmp_path / "a", ROWS, COLLS), cache=store)
+    first = load_folder(PLAN.model, folder(tmp_path / "a", ROWS, COLLS), cache=store)  # writes the copy
     moved = load_folder(PLAN.model, folder(tmp_path / "b", ROWS, COLLS), cache=store)
+    assert first.tables["deal"].file is not None
     assert first.tables["deal"].file == moved.tables["deal"].file  # one typed copy
     assert moved.tables["deal"].source.display == "b/deals.csv"  # cited as the file it came from
     # one cent more, same size and same modification time: a different content, typed again
@@ -92,6 +100,7 @@ def test_the_same_bytes_elsewhere_are_found_again_and_a_changed_byte_is_not(
     st = deals.stat()
     deals.write_text(deals.read_text().replace("7.125", "7.126"))
     os.utime(deals, ns=(st.st_atime_ns, st.st_mtime_ns))
+    load_folder(PLAN.model, changed, cache=store)
     again = load_folder(PLAN.model, changed, cache=store)
     assert again.tables["deal"].file != first.tables["deal"].file
     assert again.dataset.digest != first.dataset.digest
@@ -133,6 +142,7 @@ def test_a_damaged_typed_copy_is_made_again(tmp_path: Path) -> None:
     store = tmp_path / "cache"
     path = folder(tmp_path / "d", ROWS, COLLS)
     want = outcome(load_folder(PLAN.model, path, cache=False))
+    load_folder(PLAN.model, path, cache=store)
     copy = load_folder(PLAN.model, path, cache=store).tables["deal"].file
     assert copy is not None
     data = bytearray(copy.read_bytes())
@@ -159,6 +169,7 @@ def test_the_environment_turns_it_off_or_moves_it(tmp_path: Path, monkeypatch: p
     assert load_folder(PLAN.model, path).tables["deal"].file is None
     assert not (tmp_path / "env-cache").exists()
     monkeypatch.delenv("KPIDSL_CACHE")
+    load_folder(PLAN.model, path)
     assert load_folder(PLAN.model, path).tables["deal"].file is not None
     assert entries(tmp_path / "env-cache")["typed"]
     monkeypatch.delenv("KPIDSL_CACHE_DIR")
@@ -198,7 +209,8 @@ def test_kpidsl_cache_shows_and_clears_the_folder(tmp_path: Path, monkeypatch: p
     from kpidsl.cli import main
 
     monkeypatch.setenv("KPIDSL_CACHE_DIR", str(tmp_path / "c"))
-    load_folder(PLAN.model, folder(tmp_path / "d", ROWS, COLLS))  # two CSV fact files: two copies
+    for _ in range(2):  # a re-run writes the copies of the two CSV fact files
+        load_folder(PLAN.model, folder(tmp_path / "d", ROWS, COLLS))
     assert main(["cache", "--format", "json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["enabled"] and shown["folder"] == str(tmp_path / "c" / "v1")

@@ -56,14 +56,30 @@ class Cache:
             h.update(b"\0" + p.encode("utf-8"))
         return h.hexdigest()
 
-    def typed(self, key: str, write: Callable[[Path], None]) -> tuple[Path, bool] | None:
+    def seen(self, key: str) -> bool:
+        """Whether ``key`` was asked for before (a run already typed these bytes); marks it."""
+        marker = self.root / "typed" / f"{key}.seen"
+        if marker.exists():
+            _touch(marker)
+            return True
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass
+        return False
+
+    def typed(self, key: str, write: Callable[[Path], None], make: bool = True) -> tuple[Path, bool] | None:
         """The typed copy for ``key`` and whether it was already there (its SHA-256 checked);
-        otherwise ``write(path)`` makes it. None when the cache folder cannot be written."""
+        otherwise, if ``make``, ``write(path)`` makes it. None when there is none (not made,
+        or the cache folder cannot be written)."""
         folder = self.root / "typed"
         final, meta = folder / f"{key}.parquet", folder / f"{key}.json"
         if _intact(final, meta):
             _touch(final, meta)
             return final, True
+        if not make:
+            return None
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:
@@ -118,7 +134,7 @@ class Cache:
             total += st.st_size
             if path.suffix == ".parquet":  # a typed copy goes with its .json
                 entries.append((max(st.st_atime, st.st_mtime), st.st_size, [path, path.with_suffix(".json")]))
-            elif path.parent.name == "checks":
+            elif path.parent.name == "checks" or path.suffix == ".seen":
                 entries.append((max(st.st_atime, st.st_mtime), st.st_size, [path]))
         for used, size, paths in sorted(entries, key=lambda e: (e[0], str(e[2][0]))):
             if total <= self.max_bytes:
@@ -191,7 +207,7 @@ def clear(root: Path) -> int:
     """Remove every entry of ``root`` (only the cache's own files); the number removed."""
     gone = 0
     for path in list(_files(root)):
-        if path.suffix in (".parquet", ".json", ".tmp"):
+        if path.suffix in (".parquet", ".json", ".tmp", ".seen"):
             path.unlink(missing_ok=True)
             gone += 1
     return gone

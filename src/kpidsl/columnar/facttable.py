@@ -191,18 +191,28 @@ def _create(con: Any, c: Checking, selects: list[tuple[str, str]], bad: tuple[st
     cols = ", ".join(f"{e} AS {quote(n)}" for n, e in (*selects, bad))
     typing = f"SELECT {cols} FROM {rel}"
     if memo.content(src) and memo.cache is not None and "file_row_number" not in dict(selects):
-        # the key: the file's bytes and the typing SQL, whatever the file's name or folder
+        # the key: the file's bytes and the typing SQL, whatever the file's name or folder.
+        # Bytes seen for the first time are typed in memory (writing the copy costs more);
+        # a re-run writes the copy, and later runs read it in place. The checks' results are
+        # kept from the first run: the table in memory and the copy hold the same rows.
         nameless = typing.replace(relation_sql(src), relation_sql(attrs.evolve(src, path=Path("<file>"))))
         key = memo.cache.key("typed", memo.content(src), nameless)
+        columns = (("_row", "file_row_number"), *((n, quote(n)) for n, _ in selects))
+        bad_column = ("_bad", quote("_bad"))
         got = memo.cache.typed(key, lambda out: con.execute(
-            f"COPY ({typing}) TO {literal(str(out))} (FORMAT parquet, COMPRESSION zstd)"))
+            f"COPY ({typing}) TO {literal(str(out))} (FORMAT parquet, COMPRESSION zstd)"), make=memo.cache.seen(key))
         if got is not None:
             copy = got[0]
-            columns = (("_row", "file_row_number"), *((n, quote(n)) for n, _ in selects))
             return _as_view(con, c, SourceFile(src.name, copy, "parquet", src.display), copy, columns,
-                            ("_bad", quote("_bad")), fixed, memo, "typed:" + key)
+                            bad_column, fixed, memo, "typed:" + key)
+        c = attrs.evolve(c, content=_view_content(memo.cache, "typed:" + key, columns, bad_column[1]))
     total = con.execute(f"CREATE OR REPLACE TABLE {quote(c.table)} AS {typing}").fetchone()[0]
     return _check(con, attrs.evolve(c, total=int(total)), fixed, memo)
+
+
+def _view_content(cache: Cache, content: str, view: tuple[tuple[str, str], ...], bad: str) -> str:
+    """The cache key part naming what a view with these columns over ``content`` holds."""
+    return cache.key("view", content, repr(view), bad)
 
 
 def _as_view(con: Any, c: Checking, read: SourceFile, path: Path, view: tuple[tuple[str, str], ...],
@@ -213,7 +223,7 @@ def _as_view(con: Any, c: Checking, read: SourceFile, path: Path, view: tuple[tu
     stamp, rel = file_stamp(path), relation_sql(read, rows=True)
     define_view(con, c.table, rel, (*view, bad))
     if content:
-        content = memo.cache.key("view", content, repr(view), bad[1]) if memo.cache is not None else ""
+        content = _view_content(memo.cache, content, view, bad[1]) if memo.cache is not None else ""
     file = path if path != c.source.path.resolve() else None
     return _check(con, attrs.evolve(c, view=view, relation=rel, stamp=stamp, content=content, file=file,
                                     source=c.source if file else read), fixed, memo)
