@@ -19,6 +19,7 @@ pytest.importorskip("duckdb")
 import duckdb
 
 from kpidsl.columnar import ColumnarRun, facttable, load_folder
+from kpidsl.columnar.cells import _typed
 from kpidsl.columnar.sources import SourceChanged, connect
 from kpidsl.columnar.stage import DIRECT_READS
 from kpidsl.explain.render import render_json
@@ -182,7 +183,7 @@ BOOL_CELLS = ["true", "false", "TRUE", "False", "yes", "No", "1", "0", "tRuE", "
 
 
 def _cells(vtype: str, cells: list[str], kept: bool = True) -> list[tuple[object, bool]]:
-    value, bad, helpers = facttable._typed('"c"', vtype, "VARCHAR", True, kept, True, "_h")
+    value, bad, helpers = _typed('"c"', vtype, "VARCHAR", True, kept, True, "_h")
     con = connect()
     con.execute("CREATE TABLE t AS SELECT unnest(CAST(? AS VARCHAR[])) AS c", [cells])
     rel = f"(SELECT *, {', '.join(f'{e} AS {a}' for a, e in helpers)} FROM t)" if helpers else "t"

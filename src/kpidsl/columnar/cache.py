@@ -35,10 +35,12 @@ from typing import Any
 
 import attrs
 
+from .sources import SourceFile
+
 FORMAT = "kpidsl-cache-1"
 DEFAULT_MAX_MB = 2048
 KEEP_SECONDS = 86_400  # an entry used in the last day is never removed (a service may read it)
-CODE_FILES = ("cache.py", "facttable.py", "sources.py")  # the code whose output is kept
+CODE_FILES = ("cache.py", "cells.py", "facttable.py", "sources.py")  # the code whose output is kept
 
 
 @attrs.frozen
@@ -277,3 +279,39 @@ def _files(root: Path) -> Iterable[Path]:
             yield from (p for p in folder.iterdir() if p.is_file())
         except OSError:
             continue
+
+
+@attrs.frozen
+class Memo:
+    """Where checking results are kept: a cache, the fact files' contents (kind -> SHA-256)
+    and the payee ids' digest (the checks that read ``_payees`` depend on them)."""
+
+    cache: Cache | None = None
+    contents: dict[str, str | None] = attrs.field(factory=dict)
+    payees: str = ""
+
+    def __call__(self, parts: tuple[str, ...], compute: Callable[[], list[Any]]) -> list[Any]:
+        """``compute()``, or its result kept under ``parts`` (computed when any part is unknown)."""
+        if self.cache is None or "" in parts:
+            return compute()
+        return self.cache.result(self.cache.key(*parts), compute)
+
+    def content(self, src: SourceFile) -> str:
+        return (self.contents.get(src.name) or "") if self.cache is not None else ""
+
+    def lines(self, src: SourceFile, count: Callable[[Path], int | str]) -> int | str:
+        """``count(src.path)`` (a CSV file's lines, :func:`~.sources.csv_lines`), kept."""
+        got = self(("lines", self.content(src)), lambda: [count(src.path)])[0]
+        return got if isinstance(got, (int, str)) else str(got)
+
+
+def file_memo(cache: Cache | None, facts: dict[str, SourceFile]) -> Memo:
+    """A memo over ``cache`` knowing each fact file's content (SHA-256 of its bytes, read
+    two files at a time); without a cache, a memo that keeps nothing."""
+    if cache is None:
+        return Memo()
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        sums = dict(zip(facts, pool.map(content_of, [s.path for s in facts.values()]), strict=True))
+    return Memo(cache, {facts[k].name: v for k, v in sums.items()})

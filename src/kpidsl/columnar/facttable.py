@@ -12,7 +12,7 @@ and reason exactly as without DuckDB.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,8 @@ import attrs
 
 from kpidsl.model import PAYEE_TYPE, KindSchema
 
-from .cache import Cache, content_of
+from .cache import Cache, Memo
+from .cells import COLUMNAR_TYPES, SCALE, Helpers, _scale_expr, _typed
 from .sources import (
     SourceFile,
     column_types,
@@ -54,14 +55,6 @@ def used_fields(model: Any) -> dict[str, set[str]]:
             stack.extend(getattr(node, a.name) for a in getattr(type(node), "__attrs_attrs__", ()))
     return out
 
-SCALE = 12  # money is held as DECIMAL(38, 12): sums stay exact up to 10**26
-NUMBER_RE = r"^[+-]?(?:\d+(?:_\d+)*|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$"
-DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
-PY_DATES = "DATE '0001-01-01' AND DATE '9999-12-31'"  # Python's dates
-# code points Python's str.strip() removes (the reference strips every cell)
-SPACE_POINTS = (9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, *range(8192, 8203), 8232, 8233,
-                8239, 8287, 12288)
-COLUMNAR_TYPES = ("money", "number", "date", "bool", "text")
 
 
 @attrs.frozen
@@ -150,30 +143,6 @@ def load_fact_table(con: Any, kind: KindSchema, src: SourceFile, optional: tuple
     kept = [f for f in kind.fields if f in keep]
     c = Checking(f"f_{kind.name}", kind, src, scale_cols, kept, None, columns=tuple(types))
     return _create(con, c, selects, ("_bad", f"({' OR '.join(bads)})"), helpers, fixed, memo or Memo())
-
-
-@attrs.frozen
-class Memo:
-    """Where checking results are kept: a cache, the fact files' contents (kind -> SHA-256)
-    and the payee ids' digest (the checks that read ``_payees`` depend on them)."""
-
-    cache: Cache | None = None
-    contents: dict[str, str | None] = attrs.field(factory=dict)
-    payees: str = ""
-
-    def __call__(self, parts: tuple[str, ...], compute: Callable[[], list[Any]]) -> list[Any]:
-        """``compute()``, or its result kept under ``parts`` (computed when any part is unknown)."""
-        if self.cache is None or "" in parts:
-            return compute()
-        return self.cache.result(self.cache.key(*parts), compute)
-
-    def content(self, src: SourceFile) -> str:
-        return (self.contents.get(src.name) or "") if self.cache is not None else ""
-
-    def lines(self, src: SourceFile, count: Callable[[Path], int | str]) -> int | str:
-        """``count(src.path)`` (a CSV file's lines, :func:`~.sources.csv_lines`), kept."""
-        got = self(("lines", self.content(src)), lambda: [count(src.path)])[0]
-        return got if isinstance(got, (int, str)) else str(got)
 
 
 def _create(con: Any, c: Checking, selects: list[tuple[str, str]], bad: tuple[str, str], helpers: Helpers,
@@ -393,87 +362,7 @@ def load_facts(con: Any, model: Any, facts: dict[str, SourceFile], types: dict[s
     return loaded, problems or dangling(con, loaded, memo)
 
 
-def file_memo(cache: Cache | None, facts: dict[str, SourceFile]) -> Memo:
-    """A memo over ``cache`` knowing each fact file's content (SHA-256 of its bytes, read
-    two files at a time); without a cache, a memo that keeps nothing."""
-    if cache is None:
-        return Memo()
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(2) as pool:
-        sums = dict(zip(facts, pool.map(content_of, [s.path for s in facts.values()]), strict=True))
-    return Memo(cache, {facts[k].name: v for k, v in sums.items()})
-
-
 def _value_type(kind: KindSchema, ftype: str) -> str:
     if ftype == PAYEE_TYPE or ftype in _kind_names(kind):
         return "text"
     return ftype
-
-
-Helpers = list[tuple[str, str]]  # (alias, expression) computed once per row before typing
-
-
-def _typed(cell: str, vtype: str, native: str, required: bool, kept: bool = True,
-           csv: bool = True, tag: str = "_h") -> tuple[str, str, Helpers]:
-    """(typed value, row-is-bad condition, helper columns they read) of one cell.
-
-    A text cell that is not kept is only checked for being present: the reference
-    would strip it, but nothing reads it. A kept one must not start or end with
-    white space, and in CSV must not hold a line break (line numbers would shift).
-    Parsing a text cell (pattern match, cast) is done once in a helper column named
-    from ``tag``, read by both the value and the check."""
-    empty = f"({cell} IS NULL)" if native != "VARCHAR" else f"({cell} IS NULL OR {cell} = '')"
-    missing = empty if required else "false"
-    if vtype in ("money", "number"):
-        if native.startswith("DECIMAL"):
-            return cell, missing, []  # exact as stored; sums widen to DECIMAL(38, s)
-        if native.startswith(("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT",
-                              "UINTEGER", "USMALLINT", "UTINYINT")):
-            return f"CAST({cell} AS DECIMAL(38,0))", missing, []
-        ok, value = quote(tag + "_ok"), quote(tag + "_v")
-        plain = (f"CASE WHEN contains({cell}, ',') OR contains({cell}, '_') "
-                 f"THEN replace(replace({cell}, ',', ''), '_', '') ELSE {cell} END")
-        helpers = [(ok, f"regexp_full_match({cell}, {literal(NUMBER_RE)})"),
-                   (value, f"TRY_CAST({plain} AS DECIMAL(38,{SCALE}))")]
-        # DuckDB's decimals have no negative zero: ``-0.00`` (kept as written by the reference) is left to it
-        minus_zero = f"({value} = 0 AND starts_with({cell}, '-'))"
-        return (f"CASE WHEN {ok} THEN {value} END",
-                f"({missing} OR (NOT {empty} AND (NOT coalesce({ok}, false) OR {value} IS NULL OR {minus_zero})))",
-                helpers)
-    if vtype == "date":
-        # the reference's dates are Python's: years 1 to 9999 (DuckDB's year 0 is 1 BC; its
-        # 'infinity' dates have no year, and the reference refuses them)
-        if native == "DATE":
-            return cell, f"({missing} OR NOT coalesce({cell} BETWEEN {PY_DATES}, true))", []
-        value = quote(tag + "_v")
-        ok = f"(regexp_full_match({cell}, {literal(DATE_RE)}) AND {value} IS NOT NULL AND year({value}) >= 1)"
-        return (f"CASE WHEN {ok} THEN {value} END", f"({missing} OR (NOT {empty} AND NOT coalesce({ok}, false)))",
-                [(value, f"TRY_CAST({cell} AS DATE)")])
-    if vtype == "bool":
-        if native == "BOOLEAN":
-            return cell, missing, []
-        low = f"lower({cell})"  # only for cells other than the common true/false
-        ok = f"CASE WHEN {cell} IN ('true', 'false') THEN true ELSE {low} IN ('true', 'yes', '1', 'false', 'no', '0') END"
-        return (f"CASE WHEN {cell} = 'true' THEN true WHEN {cell} = 'false' THEN false "
-                f"WHEN {low} IN ('true', 'yes', '1', 'false', 'no', '0') THEN {low} IN ('true', 'yes', '1') END",
-                f"({missing} OR (NOT {empty} AND NOT coalesce({ok}, false)))", [])
-    text = cell if native == "VARCHAR" else f"CAST({cell} AS VARCHAR)"
-    if not kept:
-        return "NULL", f"({missing})", []
-    points = ", ".join(str(p) for p in SPACE_POINTS)
-    # a cheap superset: an ASCII control or space at either end, or any non-ASCII character
-    # (strings compare bytewise: ``< '!'`` is a first byte below 33)
-    maybe = f"({text} < '!' OR {text}[-1] < '!' OR strlen({text}) <> length({text}))"
-    exact = f"(unicode({text}) IN ({points}) OR unicode({text}[-1]) IN ({points}))"
-    odd = f"(CASE WHEN {maybe} THEN {exact} ELSE false END"
-    odd += f" OR contains({text}, chr(10)))" if csv else ")"
-    return f"nullif({text}, '')", f"({missing} OR coalesce({odd}, false))", []
-
-
-def _scale_expr(cell: str, native: str) -> str:
-    if native.startswith("DECIMAL"):
-        return native.split(",")[1].rstrip(")").strip()
-    if native != "VARCHAR":
-        return "0"
-    return f"CASE WHEN contains({cell}, '.') THEN length({cell}) - strpos({cell}, '.') ELSE 0 END"

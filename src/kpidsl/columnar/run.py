@@ -119,8 +119,7 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     guess = column_cells([t for n, t in tables.items() if route(model, n) == "payees"], "id")
     # With a cache, the fact files are hashed first: what is known of their content is reused
     cursor = con.cursor()
-    from .cache import open_cache
-    from .facttable import file_memo
+    from .cache import file_memo, open_cache
 
     def check_facts() -> tuple[dict[str, FactTable], list[str]]:
         return load_facts(cursor, model, facts, types, guess, memo_at.result())
