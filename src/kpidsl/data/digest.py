@@ -16,9 +16,9 @@ import datetime as dt
 import functools
 import hashlib
 import operator
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from json.encoder import encode_basestring
+from json.encoder import ESCAPE, encode_basestring
 from typing import cast
 
 import attrs
@@ -90,6 +90,60 @@ def fact_line(fact: Fact) -> str:
     return _line('"fact"', _text(fact.kind), _text(fact.key), _mapping(fact.values))
 
 
+_REPEATING = frozenset({str, dt.date, bool, type(None)})
+
+
+def _fact_lines(kind: str, facts: Sequence[Fact]) -> Iterator[str]:
+    """The lines of one kind's facts: ``["fact",kind,key,<_mapping(values)>]``.
+
+    When the facts share their field names (they do when bound), the text is built
+    column by column: a column of texts, dates, flags and blanks is encoded once per
+    distinct value (values of these types are equal only when their texts are), a
+    column of decimals by ``str`` when that is the fixed-point text (a decimal's text
+    needs no JSON escaping). Otherwise each fact goes through :func:`_mapping`.
+    """
+    enc = encode_basestring
+    tag = enc(kind)
+    rows = [f.values for f in facts]
+    names = tuple(rows[0]) if rows else ()
+    if any(tuple(values) != names for values in rows):
+        for f in facts:
+            yield f'["fact",{tag},{enc(f.key)},{_mapping(f.values)}]\n'
+        return
+    # one %-template per kind: the openings (and a decimal column's quotes) are in it
+    template = ['["fact",', tag.replace("%", "%%"), ",%s,["]
+    columns: list[Iterable[str]] = [[enc(f.key) for f in facts]]
+    for n, (name, opening) in enumerate(_layout(names)):
+        template.append(("," if n else "") + opening.replace("%", "%%"))
+        column = [values[name] for values in rows]
+        types = set(map(type, column))
+        if types == {str} and not ESCAPE.search("".join(cast(list[str], column))):
+            columns.append(cast(list[str], column))  # encode_basestring adds just the quotes
+            template.append('"s:%s"]')
+            continue
+        if types == {dt.date}:
+            columns.append(map(dt.date.isoformat, cast(list[dt.date], column)))
+            template.append('"t:%s"]')
+            continue
+        if types <= _REPEATING:
+            texts = {v: _value(v) for v in set(column)}
+            columns.append(map(texts.__getitem__, column))
+            template.append("%s]")
+            continue
+        if types == {Decimal}:
+            decimals = cast(list[Decimal], column)
+            strs = list(map(str, decimals))
+            if all(map(Decimal.is_finite, decimals)) and not any("E" in t for t in strs):
+                columns.append(strs)
+                template.append('"d:%s"]')
+                continue
+        columns.append(map(_value, column))
+        template.append("%s]")
+    template.append("]]\n")
+    fmt = "".join(template)
+    yield "".join([fmt % parts for parts in zip(*columns, strict=True)])
+
+
 def _rows(data: Dataset) -> Iterator[str]:
     """Every row as a JSON line, tagged with its table; tuples are already sorted by key.
 
@@ -99,9 +153,7 @@ def _rows(data: Dataset) -> Iterator[str]:
     for p in data.payees:
         yield f'["payee",{enc(p.id)},{enc(p.name)},{_mapping(p.attrs)}]\n'
     for kind in sorted(data.facts):
-        tag = enc(kind)
-        for f in data.facts[kind]:
-            yield f'["fact",{tag},{enc(f.key)},{_mapping(f.values)}]\n'
+        yield from _fact_lines(kind, data.facts[kind])
     for h in data.history:
         yield (
             f'["history",{enc(h.payee)},{enc(h.attribute)},{enc(h.value)},'

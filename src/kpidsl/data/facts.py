@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 
 import attrs
 
 from kpidsl.diagnostics import Diagnostic, error, warning
 from kpidsl.model import OPTIONAL_BUILTIN_FIELDS, PAYEE_TYPE, KindSchema
 from kpidsl.source import Span
+from kpidsl.syntax.parser import _gc_paused
 
 from . import codes
 from .model import Fact, Payee, RawRow, RawTable, Value
@@ -23,7 +25,7 @@ from .tableview import (
     invalid,
     located,
 )
-from .values import PARSERS, ValueProblem
+from .values import PARSERS, ValueProblem, ambiguous_percent
 
 
 def optional_fields(kind: KindSchema) -> tuple[str, ...]:
@@ -100,64 +102,113 @@ def bind_table(
     out: FactsBound,
     sink: Sink,
 ) -> None:
+    """Type one table's rows in order; a row is a fact unless a cell or its key has a problem.
+
+    Each column's distinct texts are typed once (:func:`_clean_texts`); a row whose
+    cells are all clean texts and whose key is new is bound directly. Any other row
+    goes through :func:`_careful_row`, which words every problem at that row.
+    """
     view = View(table)
     what = f"fact kind {kind.name}"
     if not check_columns(view, required_fields(kind), kind.fields, sink, what):
         return
     columns = _columns(kind, view)
     rows = check_shape(view, sink)
-    typed, cell_problems = _typed_columns(view, rows, columns, payees)
     fields = [c.field for c in columns]
     key_index = view.index.get(kind.key)
-    facts = out.facts[kind.name]
-    records = zip(*typed, strict=True) if typed else iter([()] * len(rows))
-    for i, (row, values) in enumerate(zip(rows, records, strict=True)):
-        problems = cell_problems.get(i, [])
-        # check_shape keeps only rows as wide as the header: the key's cell is there.
-        key = row.cells[key_index] if key_index is not None else ""
-        if key:
-            dup = keys.duplicate(view, row, (key,), kind.key, f"{kind.name} {kind.key}")
-            if dup is not None:
-                problems.append(dup)
-        if problems:
-            sink.reject_all(row, problems)
-            if key:
-                out.rejected_keys[kind.name].add(key)
-            continue
-        facts[key] = Fact(kind.name, key, dict(zip(fields, values, strict=True)), row.ref)
-        out.rows[kind.name, key] = (view, row)
-
-
-def _typed_columns(
-    view: View, rows: list[RawRow], columns: list[_Column], payees: Mapping[str, Payee]
-) -> tuple[list[list[Value]], dict[int, list[Diagnostic]]]:
-    """Each column's typed values, row by row, and each row's problems in column order.
-
-    A cell that typed without a problem is a pure function of its text, so each
-    column caches its values by text: a repeated date, flag or amount is parsed
-    once per table. A failing cell is typed again at every row, so its problem
-    is reported with that row's location.
-    """
-    problems: dict[int, list[Diagnostic]] = {}
-    typed: list[list[Value]] = []
+    name = kind.name
+    facts = out.facts[name]
+    bound = out.rows
+    first = keys.first
+    value_columns: list[list[Value]] = []
+    unusual: set[int] = set()
     for col in columns:
         index = col.index
-        texts = [r.cells[index] for r in rows] if index is not None else [""] * len(rows)
-        cache: dict[str, Value] = {}
-        values: list[Value] = []
-        for i, text in enumerate(texts):
-            if text in cache:
-                values.append(cache[text])
+        if index is None:  # an optional column the table does not have: every value is None
+            value_columns.append([None] * len(rows))
+            if "" not in _clean_texts(col, {""}, payees):
+                unusual.update(range(len(rows)))
+            continue
+        texts = [r.cells[index] for r in rows]
+        distinct = set(texts)
+        clean = _clean_texts(col, distinct, payees)
+        if len(clean) < len(distinct):
+            unusual.update(i for i, t in enumerate(texts) if t not in clean)
+            value_columns.append([clean.get(t) for t in texts])
+        else:
+            value_columns.append(list(map(clean.__getitem__, texts)))
+    if key_index is None:  # no key column (a kind whose key is optional): every row is careful
+        unusual.update(range(len(rows)))
+    at_key = key_index or 0
+    records = zip(*value_columns, strict=True) if value_columns else iter([()] * len(rows))
+    # the facts are acyclic: collections triggered by allocating them would only cost time
+    with _gc_paused():
+        for i, (row, values) in enumerate(zip(rows, records, strict=True)):
+            if i not in unusual:
+                key = row.cells[at_key]
+                dup_key = (key,)
+                if key and dup_key not in first:
+                    first[dup_key] = bound[name, key] = (view, row)
+                    facts[key] = Fact(name, key, dict(zip(fields, values, strict=True)), row.ref)
+                    continue
+            _careful_row(kind, view, row, columns, fields, key_index, payees, keys, out, sink)
+
+
+def _careful_row(
+    kind: KindSchema,
+    view: View,
+    row: RawRow,
+    columns: list[_Column],
+    fields: list[str],
+    key_index: int | None,
+    payees: Mapping[str, Payee],
+    keys: KeyIndex,
+    out: FactsBound,
+    sink: Sink,
+) -> None:
+    """One row: its cells' problems in column order, then a duplicate key; rejected if any."""
+    problems: list[Diagnostic] = []
+    values = [_field(view, row, col, payees, problems) for col in columns]
+    # check_shape keeps only rows as wide as the header: the key's cell is there.
+    key = row.cells[key_index] if key_index is not None else ""
+    if key:
+        dup = keys.duplicate(view, row, (key,), kind.key, f"{kind.name} {kind.key}")
+        if dup is not None:
+            problems.append(dup)
+    if problems:
+        sink.reject_all(row, problems)
+        if key:
+            out.rejected_keys[kind.name].add(key)
+        return
+    out.facts[kind.name][key] = Fact(
+        kind.name, key, dict(zip(fields, values, strict=True)), row.ref
+    )
+    out.rows[kind.name, key] = (view, row)
+
+
+def _clean_texts(
+    col: _Column, texts: set[str], payees: Mapping[str, Payee]
+) -> dict[str, Value]:
+    """The value of each text of ``texts`` that types without a problem in ``col``
+    (what :func:`_field` gives it); texts with a problem are left out."""
+    clean: dict[str, Value] = {}
+    parse = col.parse
+    for text in texts:
+        if not text:
+            if not col.required:
+                clean[text] = None
+            continue
+        if parse is not None:
+            try:
+                value = parse(text)
+            except ValueProblem:
                 continue
-            found: list[Diagnostic] = []
-            value = _field(view, rows[i], col, payees, found)
-            if found:
-                problems.setdefault(i, []).extend(found)
-            else:
-                cache[text] = value
-            values.append(value)
-        typed.append(values)
-    return typed, problems
+            if col.percent and isinstance(value, Decimal) and ambiguous_percent(text, value):
+                continue
+            clean[text] = value
+        elif not col.payee or text in payees:
+            clean[text] = text
+    return clean
 
 
 def _field(
