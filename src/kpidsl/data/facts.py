@@ -8,9 +8,9 @@ from decimal import Decimal
 import attrs
 
 from kpidsl.diagnostics import Diagnostic, error, warning
+from kpidsl.gcpause import gc_paused
 from kpidsl.model import OPTIONAL_BUILTIN_FIELDS, PAYEE_TYPE, KindSchema
 from kpidsl.source import Span
-from kpidsl.syntax.parser import _gc_paused
 
 from . import codes
 from .model import Fact, Payee, RawRow, RawTable, Value
@@ -142,7 +142,7 @@ def bind_table(
     at_key = key_index or 0
     records = zip(*value_columns, strict=True) if value_columns else iter([()] * len(rows))
     # the facts are acyclic: collections triggered by allocating them would only cost time
-    with _gc_paused():
+    with gc_paused():
         for i, (row, values) in enumerate(zip(rows, records, strict=True)):
             if i not in unusual:
                 key = row.cells[at_key]

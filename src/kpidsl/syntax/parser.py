@@ -15,12 +15,9 @@ are derived from it at run time instead (slower, same result; nothing is written
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +26,7 @@ import attrs
 
 from kpidsl import ast
 from kpidsl.diagnostics import Diagnostic, KpiError, Label, error, has_errors
+from kpidsl.gcpause import gc_paused
 from kpidsl.source import SourceFile, Span
 from kpidsl.syntax import generated
 from kpidsl.syntax.fastparse import Tables, decode_tables, fast_parse
@@ -47,9 +45,6 @@ _parser: Lark | None = None
 _tables: Tables | None = None
 _tables_ready = False
 _literals: dict[str, str] = {}
-_gc_lock = threading.Lock()
-_gc_holders = 0
-_gc_was_enabled = False
 _comments: ContextVar[list[Token] | None] = ContextVar("kpidsl_comments", default=None)
 
 _ITEM_START = re.compile(
@@ -171,27 +166,6 @@ def _load_tables() -> Tables | None:
     return build_tables(get_parser())
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while parsing: a parse allocates many short-lived, acyclic
-    objects, and collections triggered by them cost a fifth of the parse time.
-    Counted across threads; the GC is re-enabled (if it was on) by the last parse out.
-    """
-    global _gc_holders, _gc_was_enabled
-    with _gc_lock:
-        if _gc_holders == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_holders += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_holders -= 1
-            if _gc_holders == 0 and _gc_was_enabled:
-                gc.enable()
-
-
 def _blank(text: str, start: int, end: int) -> str:
     """Replace text[start:end] by spaces, keeping newlines so positions stay put."""
     middle = re.sub(r"[^\n]", " ", text[start:end])
@@ -300,14 +274,14 @@ def parse_source(text: str, file: str = "<string>") -> tuple[ast.Module | None, 
     if limit is not None:
         return None, [limit]
     diags: list[Diagnostic] = []
-    with _gc_paused():
+    with gc_paused():
         fast = _fast_module(source, diags)
     if fast is not None:
         return (None, diags) if has_errors(diags) else (fast, diags)
     sink: list[Token] = []
     reset = _comments.set(sink)
     try:
-        with _gc_paused():
+        with gc_paused():
             tree = _parse_tree(source, diags)
             module = _module(tree, source, diags) if tree is not None else None
     except RecursionError:
