@@ -119,7 +119,7 @@ def bind_table(
     name = kind.name
     facts = out.facts[name]
     bound = out.rows
-    first = keys.first
+    claim = keys.claim
     value_columns: list[list[Value]] = []
     unusual: set[int] = set()
     for col in columns:
@@ -146,9 +146,8 @@ def bind_table(
         for i, (row, values) in enumerate(zip(rows, records, strict=True)):
             if i not in unusual:
                 key = row.cells[at_key]
-                dup_key = (key,)
-                if key and dup_key not in first:
-                    first[dup_key] = bound[name, key] = (view, row)
+                if key and claim(view, row, (key,)):
+                    bound[name, key] = (view, row)
                     facts[key] = Fact(name, key, dict(zip(fields, values, strict=True)), row.ref)
                     continue
             _careful_row(kind, view, row, columns, fields, key_index, payees, keys, out, sink)

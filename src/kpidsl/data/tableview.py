@@ -201,14 +201,19 @@ class KeyIndex:
     def __init__(self) -> None:
         self.first: dict[tuple[str, ...], tuple[View, RawRow]] = {}
 
+    def claim(self, view: View, row: RawRow, key: tuple[str, ...]) -> bool:
+        """Record ``row`` as the first with ``key``; False if an earlier row has it."""
+        if key in self.first:
+            return False
+        self.first[key] = (view, row)
+        return True
+
     def duplicate(
         self, view: View, row: RawRow, key: tuple[str, ...], column: str, what: str
     ) -> Diagnostic | None:
-        seen = self.first.get(key)
-        if seen is None:
-            self.first[key] = (view, row)
+        if self.claim(view, row, key):
             return None
-        first_view, first = seen
+        first_view, first = self.first[key]
         shown = " / ".join(key)
         msg = (
             f"duplicate {what} '{shown}' in {view.where(row, column)}: "
