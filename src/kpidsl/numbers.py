@@ -8,7 +8,6 @@ Nothing here touches the thread's global decimal context: callers get a
 from __future__ import annotations
 
 import decimal
-import functools
 from decimal import Decimal
 
 DEFAULT_PRECISION = 28
@@ -93,18 +92,33 @@ def quantize(value: Decimal, quantum: Decimal, mode: str = "half_up") -> Decimal
     100 gives none.
     """
     constant = rounding_constant(mode)
-    if not quantum.is_finite() or quantum <= 0:
-        raise ValueError(f"the rounding quantum must be positive, got {quantum!r}")
-    if value.is_finite() and _is_places(quantum):
+    if _quantum_facts(quantum)[1] and value.is_finite():
         # to decimal places (0.01, 1, ...): Decimal's own quantize, with room for every digit
         out = value.quantize(quantum, rounding=constant, context=_ROOMY)
         return out.copy_abs() if out.is_zero() else out
     return quantize_exact(value, quantum, mode)
 
 
-@functools.lru_cache(maxsize=64)
-def _is_places(quantum: Decimal) -> bool:
-    return quantum.as_tuple().digits == (1,)
+# The facts of the last quantum seen, kept by identity: a plan's quantum is one constant object,
+# rounded to for every payee. (Not by equality: Decimal("0.1") == Decimal("0.10"), and
+# Decimal("1E+2") == Decimal("100"), differ in exponent and digits.) Holding the object keeps
+# its id from being reused; replacing the tuple is atomic.
+_last_quantum: tuple[Decimal, tuple[int, bool]] | None = None
+
+
+def _quantum_facts(quantum: Decimal) -> tuple[int, bool]:
+    """A valid rounding quantum's exponent, and whether it is a power of ten (a single digit 1)."""
+    global _last_quantum
+    last = _last_quantum
+    if last is not None and last[0] is quantum:
+        return last[1]
+    if not quantum.is_finite() or quantum <= 0:
+        raise ValueError(f"the rounding quantum must be positive, got {quantum!r}")
+    _, digits, exp = quantum.as_tuple()
+    assert isinstance(exp, int)
+    facts = (exp, digits == (1,))
+    _last_quantum = (quantum, facts)
+    return facts
 
 
 def quantize_exact(value: Decimal, quantum: Decimal, mode: str = "half_up") -> Decimal:
@@ -128,7 +142,9 @@ def digits_needed(value: Decimal, quantum: Decimal) -> int:
     """Significant digits needed to hold ``value`` exactly to ``quantum`` (``quantum``'s scale)."""
     if value.is_zero():
         return 1
-    return max(1, value.adjusted() - _exponent(quantum) + 1)
+    last = _last_quantum  # the quantum just rounded to, most often: its exponent is known
+    exp = last[1][0] if last is not None and last[0] is quantum else _exponent(quantum)
+    return max(1, value.adjusted() - exp + 1)
 
 
 _UNBOUNDED = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN,

@@ -96,3 +96,18 @@ def test_contexts_are_independent_across_threads() -> None:
     for t in threads:
         t.join()
     assert sorted(results) == ["0.33333", "0.3333333333"]
+
+
+def test_equal_quanta_written_differently_round_differently() -> None:
+    """1E+2 and 100 are equal decimals, but 1E+2 is a power of ten (rounding to places)
+    and 100 a multiple; what is known of one quantum is never reused for an equal one."""
+    from kpidsl.numbers import digits_needed, quantize
+
+    for first, second in ((Decimal("1E+2"), Decimal("100")), (Decimal("100"), Decimal("1E+2"))):
+        for q in (first, second, first):
+            got = quantize(Decimal("150"), q)
+            assert got == 200 and got.as_tuple().exponent == q.as_tuple().exponent, (q, got)
+        assert str(quantize(Decimal("149.94"), Decimal("0.1"))) == "149.9"
+        assert str(quantize(Decimal("149.94"), Decimal("0.10"))) == "149.90"  # a multiple of 0.10
+    assert digits_needed(Decimal("123.456"), Decimal("0.01")) == 5
+    assert digits_needed(Decimal("123.456"), Decimal("1E+1")) == 2

@@ -94,12 +94,12 @@ class ColumnarStage:
         by_payee = self._by_payee(agg, period, seg)
         if by_payee is None:
             return None
-        out: list[Decimal | None] = []
-        dirty = self.overlay.dirty
-        for payee in payees:
-            value, count = by_payee.get(payee, (None, 0))
-            out.append(None if payee in dirty else self._final(agg, value, count))
-        return out
+        dirty, get, final, missing = self.overlay.dirty, by_payee.get, self._final, (None, 0)
+        if agg.func in ("sum", "min", "max"):  # _final inlined: the value; a sum of no facts is 0
+            empty = Decimal(0) if agg.func == "sum" else None
+            return [None if payee in dirty else (v if (v := get(payee, missing)[0]) is not None else empty)
+                    for payee in payees]
+        return [None if payee in dirty else final(agg, *get(payee, missing)) for payee in payees]
 
     def _by_payee(self, agg: ast.Aggregate, period: Period,
                   seg: Segment) -> dict[str, tuple[Decimal | None, int]] | None:
@@ -158,16 +158,19 @@ class ColumnarStage:
         rel = self.con.execute(f"SELECT {quote(pf)}, {', '.join(items)} FROM {quote(ft.table)} {where} "
                                f"GROUP BY {quote(pf)}")
         rows = rel.fetchall()
+        payees = [str(row[0]) for row in rows]  # once for every aggregate
         at = 1
         for agg, sql, _ in built:
-            scale, per_row = sql.scale, sql.row_scale is not None
-            out: dict[str, tuple[Decimal | None, int]] = {}
-            for row in rows:
-                v, n = row[at], int(row[at + 1])
-                if per_row:  # the decimal places of this payee's value (None: no rows)
-                    scale = int(row[at + 2]) if row[at + 2] is not None else sql.scale
-                out[str(row[0])] = (_exact(v, scale, agg.func), n)
-            self._results[(id(agg), period.label)] = out
+            per_row = sql.row_scale is not None
+            values = [row[at] for row in rows]
+            counts = [int(row[at + 1]) for row in rows]
+            if per_row:  # the decimal places of each payee's value (None: no rows)
+                scales = [int(row[at + 2]) if row[at + 2] is not None else sql.scale for row in rows]
+                exact = [_exact(v, scale, agg.func) for v, scale in zip(values, scales, strict=True)]
+            else:
+                exact = _exact_column(values, sql.scale, agg.func)
+            self._results[(id(agg), period.label)] = dict(zip(payees, zip(exact, counts, strict=True),
+                                                              strict=True))
             at += 3 if per_row else 2
 
     def _as_of_filter(self, ft: FactTable) -> str:
@@ -203,6 +206,15 @@ def _exact(v: object, scale: int | None, func: str) -> Decimal | None:
     if func in ("count", "count_distinct") or scale is None:
         return d if func not in ("count", "count_distinct") else Decimal(int(d))
     return d.quantize(_quantum(scale), context=_WIDE)
+
+
+def _exact_column(values: list[Any], scale: int | None, func: str) -> list[Decimal | None]:
+    """``[_exact(v, scale, func) for v in values]``, with the common case (a Decimal quantized to a
+    fixed scale) inlined: ``_WIDE.quantize(d, q)`` is ``d.quantize(q, context=_WIDE)``."""
+    if func in ("count", "count_distinct") or scale is None:
+        return [_exact(v, scale, func) for v in values]
+    quantum, quantize = _quantum(scale), _WIDE.quantize
+    return [quantize(v, quantum) if type(v) is Decimal else _exact(v, scale, func) for v in values]
 
 
 def _text(agg: ast.Aggregate) -> str:

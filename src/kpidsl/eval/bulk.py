@@ -142,12 +142,15 @@ class Bulk:
     def zipped(self, idx: list[int], fn: Callable[..., Value], *columns: list[Any]) -> list[Value]:
         """``fn`` on each payee's values of ``columns`` (a failure drops the payee)."""
         out: list[Value] = []
-        for i, *values in zip(idx, *columns, strict=True):
+        append = out.append
+        # a payee's values as one tuple from an inner zip: ``for i, *values in`` builds a list each
+        rows = zip(*columns, strict=True) if columns else [()] * len(idx)
+        for i, values in zip(idx, rows, strict=True):
             try:
-                out.append(fn(*values))
+                append(fn(*values))
             except FAILURES:
                 self.drop(i)
-                out.append(None)
+                append(None)
         return out
 
     def each(self, idx: list[int], fn: Callable[[RowScope], Value]) -> list[Value]:
@@ -209,7 +212,9 @@ class Bulk:
         if stage is not None and not memo:  # the columnar stage's values for the whole group at once
             column = stage.aggregate_values(agg, self.ids, self.period, self.seg)
             if column is not None:
-                memo.update((i, v) for i, v in enumerate(column) if v is not None)
+                memo.update({i: v for i, v in enumerate(column) if v is not None})
+        if all(i in memo for i in idx):  # the usual case (all from the columnar stage): read only
+            return [memo[i] for i in idx]
         out: list[Value] = []
         for i in idx:
             if i in memo:
@@ -302,21 +307,25 @@ class Bulk:
         components = [c for c in self.run.model.payouts if c in self.seg.defs]
         payouts = {k for k, a in self.seg.defs.items() if isinstance(a.definition, ast.Payout)}
         out: dict[str, PayeeResult] = {}
+        if all(self.dropped):
+            return out
+        cols, quantum, mode, precision = self.cols, h.quantum, h.rounding_mode, h.precision
+        columns = [(c, cols[c]) for c in components]  # looked up once, not per payee
         for i, pid in enumerate(self.ids):
             if self.dropped[i]:
                 continue
             paid: dict[str, Decimal] = {}
-            for c in components:
-                v = self.cols[c][i]
+            for c, col in columns:
+                v = col[i]
                 if not isinstance(v, Decimal):
                     break
-                rounded = quantize(v, h.quantum, h.rounding_mode)
-                if digits_needed(rounded, h.quantum) > h.precision:
+                rounded = quantize(v, quantum, mode)
+                if digits_needed(rounded, quantum) > precision:
                     break
                 paid[c] = rounded
             else:
                 values = {name: v for name in self.order[i] if name not in payouts
-                          and (v := self.cols[name][i]) is not None}
+                          and (v := cols[name][i]) is not None}
                 out[pid] = PayeeResult(pid, exact_sum(list(paid.values())), paid, values,
                                        (), None, {}, explainer(pid))
         return out
@@ -404,24 +413,31 @@ def _tiers_call(e: ast.Call, per_payee: VFn) -> VFn:
         elif d.mode == "marginal" and defs.attainment_metric(d.on):
             scale = b.target(defs.attainment_metric(d.on), idx, span)
         rate = defs.is_rate(b.run, d)
-        return b.zipped(idx, lambda x, y, t: _tier_value(d, bands, x, y, t, above, rate, b.ctx, span),
+        scaled = d.mode == "marginal" and bool(defs.attainment_metric(d.on))  # once, not per payee
+        ctx = b.ctx
+        return b.zipped(idx, lambda x, y, t: _tier_value(d, bands, x, y, t, above, rate, ctx, span, scaled),
                         arg, on, scale)
 
     return fn
 
 
+_UNITS = tiermath.Units()  # frozen: one for every payee (the bulk stage words no message)
+
+
 def _tier_value(d: ast.Tiers, bands: tuple[tiermath.EBand, ...], arg: Decimal, on: Value, target: Value,
-                above: Decimal | None, rate: bool, ctx: decimal.Context, span: Span) -> Decimal:
-    """One payee's tiers value, as :func:`kpidsl.eval.defs.tier_outcome` computes it."""
+                above: Decimal | None, rate: bool, ctx: decimal.Context, span: Span,
+                scaled: bool) -> Decimal:
+    """One payee's tiers value, as :func:`kpidsl.eval.defs.tier_outcome` computes it
+    (``scaled``: marginal tiers ``on attainment(m)``, their edges × the payee's target)."""
     scale = None
-    if d.mode == "marginal" and defs.attainment_metric(d.on):
+    if scaled:
         scale = num(target, span)
         if scale.is_zero():
             raise NeedsReference("a zero target")  # the reference words it (attainment undefined)
     if d.mode == "step":
         return defs.banded(d, bands, arg if rate else None, num(on, span), None, above, ctx, span,
-                           tiermath.Units()).value
-    return defs.banded(d, bands, arg, None, scale, above, ctx, span, tiermath.Units(), False).value
+                           _UNITS).value
+    return defs.banded(d, bands, arg, None, scale, above, ctx, span, _UNITS, False).value
 
 
 def _per_payee(e: ast.Expr) -> VFn:

@@ -123,34 +123,41 @@ def marginal(name: str, bands: tuple[EBand, ...], base: Decimal, scale: Decimal 
     """Graduated: ``base`` cut at the band edges (× ``scale``), each slice × its band's rate.
 
     ``detail=False`` leaves out the rows (the quick payee stage shows none)."""
-    def edge(v: Decimal) -> Decimal:
-        return ctx.multiply(v, scale) if scale is not None else v
-
-    if base < edge(bands[0].lower) or base.is_zero():
-        amount = ctx.multiply(base, bands[0].value)
+    # called once per payee by the bulk stage: the context's methods are bound once, and an
+    # edge in the base's unit (``v`` × ``scale``, or ``v``) is computed inline, not by a closure
+    multiply, subtract, add = ctx.multiply, ctx.subtract, ctx.add
+    first = bands[0]
+    lo = first.lower if scale is None else multiply(first.lower, scale)
+    if base < lo or base.is_zero():
+        amount = multiply(base, first.value)
         if not detail:
             return TierOutcome(amount, ())
-        return TierOutcome(amount, ((bands[0].label(), fmt(base), bands[0].rate(), fmt(amount)),),
+        return TierOutcome(amount, ((first.label(), fmt(base), first.rate(), fmt(amount)),),
                            note="base below the first band: the first band's rate applies")
     total, rows = ZERO, []
-    for b in bands:
-        lo = edge(b.lower)
+    for k, b in enumerate(bands):
+        if k:  # the first band's lower edge is ``lo`` already
+            lo = b.lower if scale is None else multiply(b.lower, scale)
         if base <= lo:
             break
-        hi = base if b.upper is None else min(base, edge(b.upper))
-        piece = ctx.subtract(hi, lo)
-        amount = ctx.multiply(piece, b.value)
-        total = ctx.add(total, amount)
+        upper = b.upper
+        if upper is None:
+            hi = base
+        else:
+            hi = min(base, upper if scale is None else multiply(upper, scale))
+        piece = subtract(hi, lo)
+        amount = multiply(piece, b.value)
+        total = add(total, amount)
         if detail:
             rows.append((b.label(), fmt(piece), b.rate(), fmt(amount)))
     top = bands[-1].upper
-    if top is not None and base > edge(top):
+    if top is not None and base > (top_edge := top if scale is None else multiply(top, scale)):
         if above is None:
             what = units.input(base, ctx, scaled=True) if scale is not None else units.input(base, ctx)
             raise _above_error(name, what, bands, units, span)
-        piece = ctx.subtract(base, edge(top))
-        amount = ctx.multiply(piece, above)
-        total = ctx.add(total, amount)
+        piece = subtract(base, top_edge)
+        amount = multiply(piece, above)
+        total = add(total, amount)
         rows.append(("above", fmt(piece), fmt(above), fmt(amount)))
     return TierOutcome(total, tuple(rows))
 
