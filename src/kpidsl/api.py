@@ -165,7 +165,7 @@ class Plan:
         if has_errors(data_diags):
             return Result(self, None, period, tuple(data_diags), dataset.digest, names)
         evaluated = evaluate(self.model, dataset, period, as_of=as_of, payees=payees, explain=explain)
-        return Result(self, evaluated, period, tuple(data_diags), dataset.digest, names)
+        return Result(self, evaluated, period, tuple(data_diags), dataset.digest, names, dataset)
 
     def _evaluate_folder(
         self, folder: Path, period: str, as_of: dt.date | None,
@@ -173,7 +173,7 @@ class Plan:
     ) -> Result | None:
         """A data folder loaded through DuckDB: on the columnar stage, or (a folder of Parquet
         files, which only DuckDB reads) on the reference; None: read the CSV folder in Python."""
-        from kpidsl.columnar import ColumnarRun, load_folder, wants_columnar
+        from kpidsl.columnar import wants_columnar
 
         parquet = _parquet_folder(folder)
         if engine == "auto":
@@ -187,14 +187,30 @@ class Plan:
             raise ModuleNotFoundError(f'{what} needs DuckDB: pip install "kpidsl[fast]"') from e
         if not folder.is_dir():
             raise FileNotFoundError(f"data folder not found: {folder}")
-        loaded = load_folder(self.model, folder, engine=engine)
+        return self.run_folder(folder, period, as_of=as_of, payees=payees, engine=engine, explain=explain)[0]
+
+    def run_folder(
+        self, folder: Path, period: str, *, as_of: dt.date | None = None,
+        payees: Iterable[str] | None = None, engine: str = "columnar", explain: bool = False,
+        every_field: bool = False,
+    ) -> tuple[Result, Any]:
+        """A data folder loaded through DuckDB (``pip install "kpidsl[fast]"``) and evaluated:
+        the result and the ``kpidsl.columnar.ColumnarRun`` that computed it, which can
+        explain payees later, add facts, or fetch a payee's facts (``fact_index``).
+        ``every_field``: the facts fetched hold every field of the files, not only those the
+        plan reads (``kpidsl.columnar.load_folder``)."""
+        from kpidsl.columnar import ColumnarRun, load_folder
+
+        loaded = load_folder(self.model, folder, engine=engine, every_field=every_field)
         diags = tuple(sorted(loaded.diagnostics, key=Diagnostic.sort_key))
         names = {p.id: p.name for p in loaded.dataset.payees}
         digest = loaded.dataset.digest
+        run = ColumnarRun(self.model, loaded, period, as_of=as_of)
         if has_errors(diags):
-            return Result(self, None, period, diags, digest, names)
-        evaluated = ColumnarRun(self.model, loaded, period, as_of=as_of).evaluate(payees, explain=explain)
-        return Result(self, evaluated, period, diags, digest, names)
+            return Result(self, None, period, diags, digest, names), run
+        evaluated = run.evaluate(payees, explain=explain)
+        bound = loaded.dataset if loaded.engine == "reference" else None  # columnar: facts stay in DuckDB
+        return Result(self, evaluated, period, diags, digest, names, bound), run
 
 
 def _parquet_folder(folder: Path) -> bool:
@@ -256,6 +272,9 @@ class Result:
     data_diagnostics: tuple[Diagnostic, ...]
     data_digest: str
     names: Mapping[str, str] = attrs.field(factory=dict)  # payee id -> display name
+    # the bound data the reference engine evaluated (kpidsl.data.model.Dataset: payees, facts,
+    # targets...); None on the columnar engine, whose facts stay in DuckDB
+    dataset: Any = attrs.field(default=None, repr=False, eq=False)
 
     @property
     def ok(self) -> bool:

@@ -87,3 +87,29 @@ def test_rejected_data_writes_nothing(tmp_path: Path) -> None:
     assert main(["report", str(EAST / "plan.kpi"), "--data", str(data), "--period", "2026-Q3",
                  "--out", str(out)]) == 1
     assert not out.exists()
+
+
+@pytest.mark.parametrize("rel", ["../x.html", "/etc/x", "a//b.html", "a/./b.html", "a\\b.html", "C:x.html", "",
+                                 "payees/../../x.html", "a\0b"])
+def test_a_page_path_leaving_the_folder_is_refused(tmp_path: Path, rel: str) -> None:
+    from kpidsl.report.site import write_tree
+
+    with pytest.raises(ValueError, match="refusing"):
+        write_tree(tmp_path / "site", [("index.html", "ok"), (rel, "x")], force=False)
+    assert list(tmp_path.iterdir()) == []  # nothing half-written is left
+
+
+def test_pages_are_written_as_they_are_made(tmp_path: Path) -> None:
+    from kpidsl.report.site import write_tree
+
+    made: list[str] = []
+
+    def pages():  # type: ignore[no-untyped-def]
+        for i in range(3):
+            made.append(f"p/{i}.html")
+            yield f"p/{i}.html", f"<p>{i}</p>"
+            assert any(tmp_path.glob(f".site.tmp-*/p/{i}.html")), "written before the next page is made"
+
+    written = write_tree(tmp_path / "site", pages(), force=False)
+    assert [p.relative_to(tmp_path / "site").as_posix() for p in written] == made
+    assert (tmp_path / "site" / "p" / "2.html").read_text() == "<p>2</p>"

@@ -80,6 +80,14 @@ class FactTable:
     row_scales: frozenset[str] = frozenset()  # fields with a ``_sc_<field>`` column: each row's scale
     content: str = ""  # what the table holds, as a cache key part ("" when not known)
     file: Path | None = None  # the file a view reads when it is not the source: its typed copy
+    # the fields ``fold`` hashes (the plan's, with key, payee and references); ``columns``
+    # may hold more (every field, for a report that shows facts in full)
+    digested: frozenset[str] | None = None
+
+    @property
+    def digest_columns(self) -> frozenset[str]:
+        """The fields the data digest's fold covers."""
+        return self.columns if self.digested is None else self.digested
 
     @property
     def read_path(self) -> Path:
@@ -104,17 +112,19 @@ def _kind_names(kind: KindSchema) -> tuple[str, ...]:
 
 def load_fact_table(con: Any, kind: KindSchema, src: SourceFile, optional: tuple[str, ...],
                     used: set[str] | None = None, types: dict[str, str] | None = None,
-                    memo: Memo | None = None) -> tuple[FactTable | None, list[str]]:
+                    memo: Memo | None = None, every_field: bool = False) -> tuple[FactTable | None, list[str]]:
     """Create ``f_<kind>`` typed from ``src``; problems (as text) mean: use the reference binder.
 
-    Only ``used`` fields (with the key, payee and reference fields) are kept; every
+    Only ``used`` fields (with the key, payee and reference fields) are kept, or with
+    ``every_field`` every field (the digest's fold still covers only those); every
     field is still checked, text fields that are kept also for surrounding space.
     ``types`` are the source's column types when already known (:func:`column_types`).
     With a ``memo`` that knows the file's content, the typed table and the checks' results
     are kept in (and found again in) its cache.
     """
-    keep = set(kind.fields) if used is None else {*used, kind.key, *kind.references(),
-                                                   *(f for f, t in kind.fields.items() if t == PAYEE_TYPE)}
+    digested = set(kind.fields) if used is None else {*used, kind.key, *kind.references(),
+                                                       *(f for f, t in kind.fields.items() if t == PAYEE_TYPE)}
+    keep = set(kind.fields) if every_field else digested
     types = column_types(con, src) if types is None else types
     floats = float_columns(types)
     if floats:
@@ -141,7 +151,8 @@ def load_fact_table(con: Any, kind: KindSchema, src: SourceFile, optional: tuple
             else:  # the column type's own scale
                 fixed[field] = int(_scale_expr(cell, native))
     kept = [f for f in kind.fields if f in keep]
-    c = Checking(f"f_{kind.name}", kind, src, scale_cols, kept, None, columns=tuple(types))
+    c = Checking(f"f_{kind.name}", kind, src, scale_cols, kept, None, columns=tuple(types),
+                 digested=tuple(f for f in kept if f in digested))
     return _create(con, c, selects, ("_bad", f"({' OR '.join(bads)})"), helpers, fixed, memo or Memo())
 
 
@@ -220,6 +231,7 @@ class Checking:
     stamp: tuple[int, int] = (0, 0)
     content: str = ""  # what the table holds, as a cache key part ("" when not known)
     file: Path | None = None  # the file the view reads, when not the source (its typed copy)
+    digested: tuple[str, ...] | None = None  # the fields the fold covers (None: every kept one)
 
 
 PART_ROWS = 1_000_000  # when keys are counted themselves, in parts of about this size
@@ -235,7 +247,7 @@ def _check(con: Any, c: Checking, fixed: dict[str, int], memo: Memo) -> tuple[Fa
              *(f"min({quote('_sc_' + f)}) FILTER (WHERE {quote(f)} IS NOT NULL)" for f in c.scale_cols),
              *(f"count(*) FILTER (WHERE {quote(f)} IS NOT NULL AND {quote(f)} NOT IN "
                "(SELECT id FROM _payees))" for f in payee_fields),
-             fold_sql(c.kept), "count(*)"]
+             fold_sql(list(c.kept if c.digested is None else c.digested)), "count(*)"]
     query = f"SELECT {', '.join(items)} FROM {t}"
     row = memo(("check", c.content, memo.payees, query), functools.partial(_row, con, query))
     bad, total = int(row[0]), int(row[-1]) if c.total is None else c.total
@@ -270,7 +282,8 @@ def _check(con: Any, c: Checking, fixed: dict[str, int], memo: Memo) -> tuple[Fa
     for name in () if c.view else ("_bad", *(f"_sc_{f}" for f in c.scale_cols if f not in mixed)):
         con.execute(f"ALTER TABLE {t} DROP COLUMN {quote(name)}")
     return FactTable(c.table, kind, src, got, total, frozenset(c.kept), int(row[-2] or 0),
-                     c.view, c.relation, c.stamp, mixed, c.content, c.file), []
+                     c.view, c.relation, c.stamp, mixed, c.content, c.file,
+                     None if c.digested is None else frozenset(c.digested)), []
 
 
 def _row(con: Any, query: str) -> list[Any]:
@@ -328,7 +341,8 @@ def dangling(con: Any, tables: dict[str, FactTable], memo: Memo | None = None) -
 
 
 def load_facts(con: Any, model: Any, facts: dict[str, SourceFile], types: dict[str, dict[str, str]],
-               payee_ids: Collection[str], memo: Memo | None = None) -> tuple[dict[str, FactTable], list[str]]:
+               payee_ids: Collection[str], memo: Memo | None = None,
+               every_field: bool = False) -> tuple[dict[str, FactTable], list[str]]:
     """Every fact table of ``facts`` (kind -> file) typed and checked against ``payee_ids``,
     then the references between them; problems (as text) mean: use the reference binder.
     ``types`` are each file's column types (:func:`column_types`); ``memo`` keeps the work
@@ -353,7 +367,7 @@ def load_facts(con: Any, model: Any, facts: dict[str, SourceFile], types: dict[s
             continue
         try:
             ft, why = load_fact_table(con, kind, src, optional_fields(kind), used.get(kind_name, set()),
-                                      types[kind_name], memo)
+                                      types[kind_name], memo, every_field)
         except Exception as exc:  # a DuckDB read error (ragged row, encoding...): the reference words it
             ft, why = None, [f"{src.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"]
         problems.extend(why)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -79,8 +79,13 @@ def wants_columnar(model: PlanModel, folder: Path, fmt: str = "auto") -> bool:
 
 
 def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: str = "columnar",
-                threads: int | None = None, cache: bool | str | Path | None = None) -> Loaded:
+                threads: int | None = None, cache: bool | str | Path | None = None,
+                every_field: bool = False) -> Loaded:
     """Load ``folder`` for ``model``; ``engine`` is columnar, reference or auto (large data only).
+
+    ``every_field``: keep every field of the fact files in DuckDB, not only those the plan
+    reads (with keys, payees and references): for showing facts in full (``kpidsl
+    report``); the figures and the data digest are the same either way.
 
     ``cache``: where the columnar stage keeps typed fact files and check results between
     runs, found again by the files' content (:mod:`kpidsl.columnar.cache`): None or True for
@@ -122,7 +127,7 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     from .cache import file_memo, open_cache
 
     def check_facts() -> tuple[dict[str, FactTable], list[str]]:
-        return load_facts(cursor, model, facts, types, guess, memo_at.result())
+        return load_facts(cursor, model, facts, types, guess, memo_at.result(), every_field)
 
     with ThreadPoolExecutor(4) as pool:
         memo_at = pool.submit(file_memo, open_cache(cache), facts)
@@ -137,7 +142,7 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     loaded, problems = work.result()
     ids = {p.id for p in dataset.payees}
     if ids != guess:
-        loaded, problems = load_facts(con, model, facts, types, ids, memo)
+        loaded, problems = load_facts(con, model, facts, types, ids, memo, every_field)
     problems = [*problems, *(why for n, f in lines.items() if n in loaded
                              and (why := layout_problem(facts[n].display, f.result(), loaded[n].rows)))]
     if problems:
@@ -161,7 +166,7 @@ def _digest(small_tables: str, loaded: dict[str, FactTable]) -> str:
     h = hashlib.sha256(small_tables.encode("utf-8"))
     for name in sorted(loaded):
         ft = loaded[name]
-        h.update(f"{name}\0{ft.rows}\0{ft.fold}\0{','.join(sorted(ft.columns))}\n".encode())
+        h.update(f"{name}\0{ft.rows}\0{ft.fold}\0{','.join(sorted(ft.digest_columns))}\n".encode())
     return "sha256:" + h.hexdigest()
 
 
@@ -263,6 +268,30 @@ class ColumnarRun:
         result = _run(self._engine("explain"), self.period, [payee])
         pr = result.payees.get(payee)
         return pr.explanations.get(name) if pr is not None else None
+
+    @property
+    def fact_index(self) -> Any:
+        """The facts by payee and key, fetched from DuckDB when asked for
+        (``kpidsl.columnar.stage.LazyIndex``); None when the data was read by the reference."""
+        stage = self._stage()
+        return stage.index if stage is not None else None
+
+    def in_chunks(self, payees: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+        """``payees`` a chunk at a time, for explaining everyone (a report): before a chunk is
+        yielded, its facts are fetched in one query per fact table; after it, they and the
+        chunk's explanation results are dropped, so that memory holds one chunk's facts,
+        not every fact of the data."""
+        stage = self._stage()
+        ids = list(payees)
+        for start in range(0, len(ids), size):
+            chunk = ids[start:start + size]
+            if stage is not None:
+                stage.index.prefetch(chunk)
+            yield chunk
+            if stage is not None:
+                stage.index.forget()
+            if "explain" in self._engines:
+                self._engines["explain"].forget()
 
     def index_facts(self) -> None:
         """Make per-payee fetches fast before the first request (a service): each Parquet file

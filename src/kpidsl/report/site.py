@@ -12,7 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
@@ -29,42 +29,59 @@ class OutputExists(Exception):
 
 def site_files(m: ReportModel, progress: Progress | None = None) -> dict[str, str]:
     """Every page of the site by relative path (POSIX separators)."""
-    files = {"index.html": index_page(m), "leaderboard.html": leaderboard_page(m)}
+    return dict(site_pages(m, progress))
+
+
+def site_pages(m: ReportModel, progress: Progress | None = None) -> Iterator[tuple[str, str]]:
+    """Every page of the site (relative path, HTML), one at a time: :func:`write_tree`
+    writes each as it comes, so the pages of 10,000 statements are never all in memory."""
+    yield "index.html", index_page(m)
+    yield "leaderboard.html", leaderboard_page(m)
     total = len(m.payees)
     for i, p in enumerate(m.payees, 1):
-        files[statement_path(p.id)] = statement_page(p, m)
+        yield statement_path(p.id), statement_page(p, m)
         if p.reports:
-            files[team_path(p.id)] = team_page(p, m)
+            yield team_path(p.id), team_page(p, m)
         if progress is not None:
             progress(i, total)
-    return files
 
 
 def _inside(root: Path, rel: str) -> Path:
-    target = (root / rel).resolve()
-    if root.resolve() not in target.parents:
+    """``root / rel`` for a relative POSIX path that stays inside ``root``, checked by its
+    text (the folder is new and ours: no link in it can lead out). Anything else — an
+    absolute path, a drive, ``..``, a backslash, an empty part — is refused."""
+    parts = rel.split("/")
+    if (not rel or "\\" in rel or ":" in rel or "\0" in rel
+            or any(part in ("", ".", "..") for part in parts)):
         raise ValueError(f"refusing to write outside the output folder: {rel!r}")
-    return target
+    return root.joinpath(*parts)
 
 
-def write_tree(out: Path, files: Mapping[str, str | bytes], *, force: bool) -> list[Path]:
-    """Write ``files`` under a new folder ``out`` atomically; the paths written, sorted."""
+def write_tree(out: Path, files: Mapping[str, str | bytes] | Iterable[tuple[str, str | bytes]], *,
+               force: bool) -> list[Path]:
+    """Write ``files`` (by relative path, or pairs as they are made) under a new folder
+    ``out`` atomically; the paths written, sorted."""
     out = out.resolve()
     if out.exists() and not force:
         raise OutputExists(str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    written: list[str] = []
+    made: set[Path] = {tmp}
     try:
-        for rel, content in files.items():
+        for rel, content in (files.items() if isinstance(files, Mapping) else files):
             target = _inside(tmp, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
             data = content.encode("utf-8") if isinstance(content, str) else content
             target.write_bytes(data)
+            written.append(rel)
         _swap(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return sorted(out / rel for rel in files)
+    return sorted(out / rel for rel in written)
 
 
 def write_file(out: Path, data: bytes, *, force: bool) -> Path:
