@@ -246,7 +246,9 @@ class ColumnarRun:
             chosen: FactStage | None = stage if purpose == "values" or stage is None else _FactsOnly(stage)
             engine = Engine(self.model, self.loaded.dataset, self.as_of, chosen, explain=purpose != "values")
             if purpose == "values":
-                engine.explainer = self._engine("explain")
+                # made when a tree is first asked for: a run that only reads figures never
+                # builds the second engine's indexes (targets, history... of every payee)
+                engine.make_explainer = lambda: self._engine("explain")
             self._engines[purpose] = engine
         return self._engines[purpose]
 

@@ -44,6 +44,7 @@ class Engine:
         # computed on first access, by ``explainer`` when set (the columnar run lists facts)
         self.explain = explain
         self.explainer: Engine | None = None
+        self.make_explainer: Callable[[], Engine] | None = None  # ``explainer``, made when first needed
         self.bulk_surprises: list[str] = []  # groups the bulk stage gave up on (tests: none)
         self.run = RunContext(model, data, as_of, fact_stage)
         self.run.prior_fn = self.prior_parts
@@ -129,6 +130,8 @@ class Engine:
     def _later(self, pid: str, period: Period) -> Callable[[], dict[str, Explanation]]:
         """The payee's explanation trees, computed when first asked for."""
         def explain() -> dict[str, Explanation]:
+            if self.explainer is None and self.make_explainer is not None:
+                self.explainer = self.make_explainer()
             source = self.explainer or self
             if source is self:
                 return _guarded(self.run, self.payees[pid], period).explanations
