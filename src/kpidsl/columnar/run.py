@@ -237,6 +237,9 @@ class ColumnarRun:
         if self.loaded.engine == "columnar" and self.stage is None:
             ctx = plan_context(self.model.header.precision)
             self.stage = ColumnarStage(self.loaded.con, self.loaded.tables, self.model, ctx, self.as_of)
+            from kpidsl.eval.facts import Hierarchy
+
+            self.stage.hierarchy = Hierarchy(self.loaded.dataset.payees, self.loaded.dataset.history)
         return self.stage
 
     def _engine(self, purpose: str) -> Engine:

@@ -19,13 +19,16 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from kpidsl import ast
 from kpidsl.data.model import Fact, RowRef
-from kpidsl.eval.facts import AggResult, FactIndex, payee_field
+from kpidsl.eval.env import scope_note
+from kpidsl.eval.facts import AggResult, FactIndex, Hierarchy, payee_field
 from kpidsl.eval.resolve import Segment
 from kpidsl.explain.tree import Explanation
 from kpidsl.model import PlanModel
-from kpidsl.numbers import fmt
+from kpidsl.numbers import exact_sum, fmt
 from kpidsl.periods import Period
 
 from .changes import Overlay
@@ -35,6 +38,10 @@ from .sqlgen import AggregateSQL, Unsupported, Windows, aggregates_of
 
 DIRECT_READS = 4  # fetches from a Parquet view before it is copied (see LazyIndex._rows_table)
 COLUMNAR_NOTE = "computed by the columnar fact stage; explain this payee to list the facts"
+# ``over team`` / ``over self + team`` aggregates computed from the members' own values: the
+# facts credited to a team are those credited to each member (no credit rows on this stage),
+# so a team's sum is the exact sum of its members' sums and its count the sum of their counts
+TEAM_FUNCS = ("sum", "count")
 Key = tuple[int, str]  # (id of the aggregate node, period label)
 
 
@@ -62,6 +69,7 @@ class ColumnarStage:
         self.overlay = Overlay()  # facts added or replaced after loading (kpidsl.columnar.changes)
         self.index = LazyIndex(self)
         self.unsupported: dict[str, str] = {}
+        self.hierarchy: Hierarchy | None = None  # the reporting tree, for ``over team`` (set by the run)
         self._results: dict[Key, dict[str, tuple[Decimal | None, int]] | None] = {}
         self._done: set[tuple[str, str]] = set()
         self._texts: dict[int, str] = {}
@@ -73,13 +81,19 @@ class ColumnarStage:
         if result is None:
             return None
         text = self._text(agg)
+        notes: tuple[str, ...] = (COLUMNAR_NOTE,)
+        if agg.scope != "self" and self.hierarchy is not None:
+            members = ([payee] if agg.scope == "self+team" else []) + self.hierarchy.team(payee, seg.end)
+            notes = (COLUMNAR_NOTE, *scope_note(agg.scope, members))
         node = Explanation(text, "facts", fmt(result.value), formula=text, span=agg.span,
-                           fact_count=result.count, notes=(COLUMNAR_NOTE,))
+                           fact_count=result.count, notes=notes)
         return result, node
 
     def aggregate_value(self, agg: ast.Aggregate, payee: str, period: Period,
                         seg: Segment) -> AggResult | None:
         """The payee's aggregate (value and count, no rows), or None: use the reference fact stage."""
+        if agg.scope != "self":
+            return self._team(agg, payee, period, seg)
         by_payee = self._by_payee(agg, period, seg)
         if by_payee is None or payee in self.overlay.dirty:
             return None
@@ -100,6 +114,37 @@ class ColumnarStage:
             return [None if payee in dirty else (v if (v := get(payee, missing)[0]) is not None else empty)
                     for payee in payees]
         return [None if payee in dirty else final(agg, *get(payee, missing)) for payee in payees]
+
+    def _team(self, agg: ast.Aggregate, payee: str, period: Period, seg: Segment) -> AggResult | None:
+        """An ``over team`` (or ``self + team``) sum or count from the members' own values
+        (computed in SQL as for ``over self``), or None: the reference computes it."""
+        if agg.func not in TEAM_FUNCS or self.hierarchy is None:
+            return None
+        if seg.start != period.start or seg.end != period.end:
+            return None
+        key = (id(agg), period.label)
+        if key not in self._results:
+            self._compute(agg.kind, period)
+        own = self._results.get(key)
+        if own is None:
+            return None
+        members = ([payee] if agg.scope == "self+team" else []) + self.hierarchy.team(payee, seg.end)
+        dirty = self.overlay.dirty
+        values: list[Decimal] = []
+        count = 0
+        for m in members:
+            value, n = own.get(m, (None, 0))
+            if m in dirty or (value is None and n):
+                return None  # a changed member, or a sum of empty cells: the reference words it
+            count += n
+            if value is not None:
+                values.append(value)
+        if agg.func == "count":
+            return AggResult(Decimal(count), count, ())
+        total = exact_sum(values) if values else Decimal(0)
+        if len(total.as_tuple().digits) > self.ctx.prec:  # the reference's additions would round
+            return None
+        return AggResult(total, count, ())
 
     def _by_payee(self, agg: ast.Aggregate, period: Period,
                   seg: Segment) -> dict[str, tuple[Decimal | None, int]] | None:
@@ -138,7 +183,9 @@ class ColumnarStage:
             try:
                 if ft is None:
                     raise Unsupported(f"no {kind} table")
-                sql = AggregateSQL(agg, ft.kind, windows, self.credits, ft.scales, ft.row_scales)
+                # a team's sum or count: each payee's own value here, summed over the team later
+                own = attrs.evolve(agg, scope="self") if agg.scope != "self" and agg.func in TEAM_FUNCS else agg
+                sql = AggregateSQL(own, ft.kind, windows, self.credits, ft.scales, ft.row_scales)
             except Unsupported as e:
                 self.unsupported[_text(agg)] = str(e)
                 self._results[(id(agg), period.label)] = None

@@ -357,7 +357,7 @@ class Env:
         node = Explanation(unparse(agg), "facts", fmt(result.value), formula=unparse(agg), span=agg.span,
                            facts=result.keys, fact_count=result.count,
                            row_header=("fact", "share", "amount") if result.rows else (), rows=result.rows,
-                           notes=_scope_note(agg.scope, scope))
+                           notes=scope_note(agg.scope, scope))
         return result, node
 
 
@@ -419,7 +419,7 @@ def aggregate_facts(s: Scope, run: RunContext, agg: ast.Aggregate, payees: list[
     return combine(agg.func, values, s.ctx, weight, unparse(agg), agg.span)
 
 
-def _scope_note(scope: str, payees: list[str]) -> tuple[str, ...]:
+def scope_note(scope: str, payees: list[str]) -> tuple[str, ...]:
     if scope == "self":
         return ()
     return (f"scope {scope}: {', '.join(payees) if payees else '(nobody)'}",)
