@@ -194,20 +194,34 @@ class _Gather:
 
     def facts_for(self, pid: str, keys: set[str], allowed: set[str]) -> tuple[FactRow, ...]:
         """Facts named in the payee's explanations AND credited to the payee (or their team)."""
+        found = self._fetched(pid, keys, allowed) if self.index is not None else {
+            kind: self._credited(kind, keys, allowed) for kind in self.by_key}
         out: list[FactRow] = []
         for kind in sorted(self.by_key):
-            for fact in self._credited(kind, keys, allowed):
+            for fact in found[kind]:
                 fields = tuple((k, _text(v)) for k, v in fact.values.items())
                 out.append(FactRow(kind, fact.key, fields, str(fact.ref), self.money[kind]))
         return tuple(out)  # by kind, then key
 
     def _credited(self, kind: str, keys: set[str], allowed: set[str]) -> list[Fact]:
         """The facts of ``kind`` with one of ``keys`` credited to one of ``allowed``, by key."""
-        if self.index is not None:  # the columnar engine: credited by the payee field (no splits)
-            return [f for f, _ in self.index.credited(kind, sorted(allowed), ("any",)) if f.key in keys]
         index, pfield = self.by_key[kind], self.payee_fields[kind]
         found = (index.get(key) for key in sorted(keys))
         return [f for f in found if f is not None and _credited(f, pfield, self.credits) & allowed]
+
+    def _fetched(self, pid: str, keys: set[str], allowed: set[str]) -> dict[str, list[Fact]]:
+        """:meth:`_credited` of every kind from DuckDB (the columnar engine: credited by the
+        payee field, no splits): the payee's own facts first (fetched with their chunk); a
+        manager's team only when the trees name facts that are not the manager's own (a
+        plan paying on the team, whose trees fetched them already). Fetching every subtree
+        again for each manager took a query per manager and kind, and its team's facts."""
+        found = {kind: {f.key: f for f, _ in self.index.credited(kind, [pid], ("any",)) if f.key in keys}
+                 for kind in self.by_key}
+        if len(allowed) > 1 and keys - {k for got in found.values() for k in got}:
+            team = sorted(allowed)
+            for kind, got in found.items():
+                got.update((f.key, f) for f, _ in self.index.credited(kind, team, ("any",)) if f.key in keys)
+        return {kind: [got[k] for k in sorted(got)] for kind, got in found.items()}
 
     def view(self, pid: str, pr: Any) -> PayeeView:
         a = self.attrs.get(pid, {})
