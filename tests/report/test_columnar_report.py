@@ -92,3 +92,16 @@ def test_report_command_chooses_the_engine(tmp_path: Path, capsys: pytest.Captur
     for page in (tmp_path / "r").rglob("*.html"):
         other = tmp_path / "c" / page.relative_to(tmp_path / "r")
         assert DIGEST.sub("", other.read_text()) == DIGEST.sub("", page.read_text())
+
+
+def test_a_folder_the_columnar_stage_leaves_to_the_reference_reports_the_same(tmp_path: Path) -> None:
+    """Split credits are bound by the reference even on ``--engine columnar``: the run holds
+    the bound facts (no fact index), and the report is the reference's, digest included."""
+    saas = EAST.parent / "saas-team"
+    args = [str(saas / "plan.kpi"), "--data", str(saas / "data"), "--period", "2026-Q3"]
+    assert main(["report", *args, "--out", str(tmp_path / "c"), "--engine", "columnar"]) == 0
+    assert main(["report", *args, "--out", str(tmp_path / "r"), "--engine", "reference"]) == 0
+    pages = sorted(p.relative_to(tmp_path / "r") for p in (tmp_path / "r").rglob("*.html"))
+    assert pages and pages == sorted(p.relative_to(tmp_path / "c") for p in (tmp_path / "c").rglob("*.html"))
+    for rel in pages:
+        assert (tmp_path / "c" / rel).read_bytes() == (tmp_path / "r" / rel).read_bytes(), rel
