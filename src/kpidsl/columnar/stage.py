@@ -23,7 +23,7 @@ import attrs
 
 from kpidsl import ast
 from kpidsl.data.model import Fact, RowRef
-from kpidsl.eval.env import scope_note
+from kpidsl.eval.env import scope_members, scope_note
 from kpidsl.eval.facts import AggResult, FactIndex, Hierarchy, payee_field
 from kpidsl.eval.resolve import Segment
 from kpidsl.explain.tree import Explanation
@@ -83,8 +83,7 @@ class ColumnarStage:
         text = self._text(agg)
         notes: tuple[str, ...] = (COLUMNAR_NOTE,)
         if agg.scope != "self" and self.hierarchy is not None:
-            members = ([payee] if agg.scope == "self+team" else []) + self.hierarchy.team(payee, seg.end)
-            notes = (COLUMNAR_NOTE, *scope_note(agg.scope, members))
+            notes = (COLUMNAR_NOTE, *scope_note(agg.scope, scope_members(self.hierarchy, payee, seg, agg.scope)))
         node = Explanation(text, "facts", fmt(result.value), formula=text, span=agg.span,
                            fact_count=result.count, notes=notes)
         return result, node
@@ -128,7 +127,7 @@ class ColumnarStage:
         own = self._results.get(key)
         if own is None:
             return None
-        members = ([payee] if agg.scope == "self+team" else []) + self.hierarchy.team(payee, seg.end)
+        members = scope_members(self.hierarchy, payee, seg, agg.scope)
         dirty = self.overlay.dirty
         values: list[Decimal] = []
         count = 0

@@ -25,7 +25,7 @@ from kpidsl.eval.errors import (
     DependencyFailure,
     EvalFailure,
 )
-from kpidsl.eval.facts import AggResult, combine
+from kpidsl.eval.facts import AggResult, Hierarchy, combine
 from kpidsl.eval.resolve import Applied, Segment
 from kpidsl.eval.result import EvalError, value_text
 from kpidsl.eval.unparse import unparse
@@ -396,8 +396,14 @@ def read_field(run: RunContext, f: FactCtx | None, node: ast.Field) -> Value:
 
 def scope_payees(run: RunContext, pid: str, seg: Segment, scope: str) -> list[str]:
     """The payees whose credited facts an aggregate ``over`` ``scope`` reads."""
+    return scope_members(run.hierarchy, pid, seg, scope)
+
+
+def scope_members(hierarchy: Hierarchy, pid: str, seg: Segment, scope: str) -> list[str]:
+    """:func:`scope_payees` from the reporting tree alone (the columnar stage's team roll-up):
+    the payee for ``self``, everyone below them as of the segment's last day for ``team``."""
     own = [pid] if scope in ("self", "self+team") else []
-    team = run.hierarchy.team(pid, seg.end) if "team" in scope else []
+    team = hierarchy.team(pid, seg.end) if "team" in scope else []
     return own + team
 
 
