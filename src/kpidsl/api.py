@@ -101,11 +101,18 @@ def _parquet_data(folder: Path) -> RawData:
         import duckdb  # noqa: F401
     except ImportError as e:
         raise ModuleNotFoundError('reading Parquet data needs DuckDB: pip install "kpidsl[fast]"') from e
-    from kpidsl.columnar.sources import column_types, connect, find_sources, raw_table, unread
+    from kpidsl.columnar.sources import (
+        column_types,
+        connect,
+        find_sources,
+        folder_tables,
+        raw_table,
+        unread,
+    )
 
     con = connect()
     sources = find_sources(folder)
-    tables = {n: raw_table(con, s) for n, s in sources.items()}
+    tables = folder_tables(folder, sources, {n: raw_table(con, s) for n, s in sources.items()})
     types = {n: (s.display, column_types(con, s)) for n, s in sources.items()}
     return RawData(tables, tuple(unread(folder, sources)), types=types)
 

@@ -307,3 +307,41 @@ def test_csv_lines_counts_lines_as_the_reference_reader_in_any_chunking(
                 if any(c.strip() for c in record):
                     last = reader.line_num
             assert want == last, (data, records)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("engine", ["reference", "columnar"])
+@pytest.mark.parametrize(("missing", "words"), [
+    ("deals", "the plan's metrics read deal facts"),
+    ("collections", "the plan's metrics read collection facts"),
+    ("payees", "row(s) name payees, and payees are defined there"),
+])
+def test_a_missing_file_is_an_error_on_both_engines_and_formats(
+        tmp_path: Path, fmt: str, engine: str, missing: str, words: str) -> None:
+    """A fact file the plan reads, or the payees file, absent from the folder: KPI0714 naming
+    the file in the folder's format, and no payouts (it is not a kind with no facts). Parquet
+    folders (either engine) and CSV folders on the columnar engine used to take the kind as
+    having no facts and pay on zero bookings."""
+    write(tmp_path, DATA)
+    if fmt == "parquet":
+        to_parquet(tmp_path)
+    (tmp_path / f"{missing}.{fmt}").unlink()
+    plan = _plan(WIDE_PLAN)
+    loaded = load_folder(plan.model, tmp_path, fmt=fmt, engine=engine)
+    missing_file = [d for d in loaded.diagnostics if d.code == "KPI0714"]
+    assert [d.severity for d in missing_file] == ["error"]
+    assert missing_file[0].message.startswith(f"{tmp_path.name}/{missing}.{fmt} is missing: ")
+    assert words in missing_file[0].message
+    result = plan.evaluate(tmp_path, "2026-Q3", engine=engine)
+    assert not result.ok and result.payees == {}
+
+
+@pytest.mark.parametrize("engine", ["reference", "columnar"])
+def test_a_misnamed_parquet_file_is_named_with_its_suffix(tmp_path: Path, engine: str) -> None:
+    write(tmp_path, DATA)
+    to_parquet(tmp_path)
+    (tmp_path / "deals.parquet").rename(tmp_path / "Deals.parquet")
+    loaded = load_folder(_plan(WIDE_PLAN).model, tmp_path, fmt="parquet", engine=engine)
+    [misnamed] = [d for d in loaded.diagnostics if d.code == "KPI0716"]
+    assert f"{tmp_path.name}/Deals.parquet: did you mean deals.parquet?" in misnamed.message
+    assert misnamed.help == "rename it to deals.parquet"

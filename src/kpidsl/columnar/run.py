@@ -41,6 +41,7 @@ from .sources import (
     csv_lines,
     find_sources,
     float_problems,
+    folder_tables,
     layout_problem,
     quote,
     raw_table,
@@ -102,7 +103,8 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     if float_problems(con, model, sources):  # the reference reports each such column
         return _reference(model, folder, sources, ("floating-point columns",), con)
     read_diags = unread(folder, sources)
-    tables = {n: raw_table(con, s) if s.format == "parquet" else _csv(s, read_diags) for n, s in aux.items()}
+    tables = folder_tables(folder, sources, {n: raw_table(con, s) if s.format == "parquet" else _csv(s, read_diags)
+                                             for n, s in aux.items()})
     try:
         types = {name: column_types(con, src) for name, src in facts.items()}
     except Exception as exc:  # DuckDB cannot read a fact file (not UTF-8, say): the reference words it
@@ -203,7 +205,7 @@ def _reference(model: PlanModel, folder: Path, sources: dict[str, SourceFile],
     tables: dict[str, RawTable] = {}
     if sources and next(iter(sources.values())).format == "parquet":
         con = con or connect()
-        tables = {n: raw_table(con, s) for n, s in sources.items()}
+        tables = folder_tables(folder, sources, {n: raw_table(con, s) for n, s in sources.items()})
         diags.extend(unread(folder, sources))
         diags.extend(float_problems(con, model, sources))
     else:

@@ -186,6 +186,16 @@ def raw_table(con: Any, src: SourceFile) -> RawTable:
     return RawTable(src.name, src.display, header, out, 1)
 
 
+def folder_tables(folder: Path, sources: Mapping[str, SourceFile], tables: Mapping[str, RawTable]) -> Any:
+    """``tables`` as read from ``folder`` (a :class:`~kpidsl.data.folder.FolderTables`): the
+    binder then reports a fact file the plan reads that is not there (KPI0714), named with the
+    folder's format (``deals.parquet``), rather than take the kind as having no facts."""
+    from kpidsl.data.folder import FolderTables
+
+    fmt = next(iter(sources.values())).format if sources else "csv"
+    return FolderTables(folder.name, tables, "." + fmt)
+
+
 def column_cells(tables: list[RawTable], column: str) -> set[str]:
     """The non-empty cells (stripped) of ``column`` in ``tables`` that have it."""
     out: set[str] = set()

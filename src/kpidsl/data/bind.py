@@ -76,7 +76,7 @@ def _misnamed(model: PlanModel, table: RawTable) -> tuple[str, Diagnostic] | Non
     role = route(model, wanted)
     if role is None:
         return None
-    suffix = ".csv" if table.file.lower().endswith(".csv") else ""
+    suffix = next((s for s in (".csv", ".parquet") if table.file.lower().endswith(s)), "")
     msg = (
         f"{table.file}: did you mean {wanted}{suffix}? file names are matched exactly, "
         "letter case included; its rows were not read"

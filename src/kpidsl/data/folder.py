@@ -21,14 +21,16 @@ from .navigation import read_kinds
 
 
 class FolderTables(dict[str, RawTable]):
-    """Tables read from a data folder, keyed by file stem; ``folder`` is its display name."""
+    """Tables read from a data folder, keyed by file stem; ``folder`` is its display name and
+    ``suffix`` the extension of its table files (``.csv``, or ``.parquet``)."""
 
-    def __init__(self, folder: str, tables: Mapping[str, RawTable] | None = None) -> None:
+    def __init__(self, folder: str, tables: Mapping[str, RawTable] | None = None, suffix: str = ".csv") -> None:
         super().__init__(tables or {})
         self.folder = folder
+        self.suffix = suffix
 
     def path(self, stem: str) -> str:
-        return f"{self.folder}/{stem}.csv" if self.folder else f"{stem}.csv"
+        return f"{self.folder}/{stem}{self.suffix}" if self.folder else f"{stem}{self.suffix}"
 
 
 def where(span: Span) -> str:
@@ -78,6 +80,7 @@ def missing_fact_files(
 def missing_payees(tables: Mapping[str, RawTable], unknown: list[Diagnostic]) -> Diagnostic:
     """One error for a missing payees file, in place of an "unknown payee" error per row."""
     file = tables.path("payees") if isinstance(tables, FolderTables) else "the payees table"
+    suffix = tables.suffix if isinstance(tables, FolderTables) else ".csv"
     first = min(unknown, key=Diagnostic.sort_key)
     msg = (
         f"{file} is missing: {len(unknown)} row(s) name payees, and payees are defined there; "
@@ -89,5 +92,5 @@ def missing_payees(tables: Mapping[str, RawTable], unknown: list[Diagnostic]) ->
         msg,
         file_span(file if isinstance(tables, FolderTables) else "payees"),
         secondary=(label,),
-        help="give payees.csv with the columns id,name,role,region,manager",
+        help=f"give payees{suffix} with the columns id,name,role,region,manager",
     )
