@@ -114,7 +114,7 @@ def test_a_new_payee_list_checks_the_kept_copy_again(tmp_path: Path) -> None:
     (path / "payees.csv").write_text("id,name,role,region,manager\na,A,AE,west,\n")  # b has left
     loaded = load_folder(PLAN.model, path, cache=store)
     plain = load_folder(PLAN.model, path, cache=False)
-    assert loaded.engine == plain.engine == "reference"
+    assert loaded.engine == plain.engine == "columnar" and loaded.worded == plain.worded != frozenset()
     assert diag_keys(loaded.diagnostics) == diag_keys(plain.diagnostics)
     assert any("b" in d.message for d in loaded.diagnostics)
 
@@ -133,7 +133,8 @@ def test_bad_rows_are_reported_alike_from_the_cache(tmp_path: Path) -> None:
     path = folder(tmp_path / "d", [*ROWS, "D9,a,12.3.4,won,2026-07-02,c,P,true"], COLLS)
     cold, warm = (load_folder(PLAN.model, path, cache=store) for _ in range(2))
     plain = load_folder(PLAN.model, path, cache=False)
-    assert cold.engine == warm.engine == plain.engine == "reference"
+    assert cold.engine == warm.engine == plain.engine == "columnar"
+    assert cold.worded == warm.worded == plain.worded != frozenset()
     assert cold.reasons == warm.reasons == plain.reasons
     assert diag_keys(warm.diagnostics) == diag_keys(plain.diagnostics) != []
 

@@ -63,7 +63,8 @@ def test_duplicate_keys_are_counted_the_same_in_parts(tmp_path: Path, monkeypatc
     whole = load_folder(PLAN.model, path)
     monkeypatch.setattr(facttable, "PART_ROWS", 7)
     parts = load_folder(PLAN.model, path)
-    assert whole.engine == parts.engine == "reference"
+    assert whole.engine == parts.engine == "columnar"  # the repeated rows worded by the reference binder
+    assert whole.worded == parts.worded and len(whole.worded) == 4
     assert whole.reasons == parts.reasons
     assert any(r.endswith("deals.csv: 3 duplicate deal key(s)") for r in whole.reasons)
 
@@ -104,7 +105,7 @@ def test_a_column_written_with_one_scale_keeps_no_scale_column(tmp_path: Path, c
 
 def test_unknown_payees_are_found_in_the_checking_pass(tmp_path: Path) -> None:
     loaded = load_folder(PLAN.model, folder(tmp_path, [*GOOD, "D3,zz,7.00,won,2026-08-01,c,P,0"]))
-    assert loaded.engine == "reference"
+    assert loaded.engine == "columnar" and {r.line for r in loaded.worded} == {4}  # that row alone
     assert any(r.endswith("deals.csv: 1 row(s) name an unknown payee in payee") for r in loaded.reasons)
 
 

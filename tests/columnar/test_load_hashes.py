@@ -42,7 +42,8 @@ def test_duplicate_keys_are_reported_alike_whether_or_not_hashes_collide(
     honest = load_folder(PLAN.model, path)
     monkeypatch.setattr(facttable, "KEY_HASH", COLLIDING)
     colliding = load_folder(PLAN.model, path)
-    assert honest.engine == colliding.engine == "reference"
+    assert honest.engine == colliding.engine == "columnar"
+    assert honest.worded == colliding.worded and {r.line for r in honest.worded} == {2, 4}
     assert honest.reasons == colliding.reasons
     assert any(r.endswith("deals.csv: 1 duplicate deal key(s)") for r in honest.reasons)
     assert diag_keys(colliding.diagnostics) == diag_keys(honest.diagnostics) and honest.diagnostics
@@ -64,7 +65,7 @@ def test_the_fold_is_the_exact_sum_of_the_row_hashes() -> None:
 
 
 @pytest.mark.parametrize("day", ["infinity", "-infinity"])
-def test_a_typed_parquet_date_without_a_year_goes_to_the_reference(tmp_path: Path, day: str) -> None:
+def test_a_typed_parquet_date_without_a_year_is_worded_by_the_reference(tmp_path: Path, day: str) -> None:
     path = to_parquet(folder(tmp_path, [GOOD[0], "D2,b,1234.50,won,2026-09-30,c,P,no"]))
     deals = path / "deals.parquet"
     con = duckdb.connect()
@@ -73,6 +74,6 @@ def test_a_typed_parquet_date_without_a_year_goes_to_the_reference(tmp_path: Pat
     (path / "x.parquet").replace(deals)
     loaded = load_folder(PLAN.model, path, fmt="parquet")
     reference = load_folder(PLAN.model, path, fmt="parquet", engine="reference")
-    assert loaded.engine == "reference"
-    assert loaded.reasons == (f"{path.name}/deals.parquet: 1 row(s) fail typed parsing (first on line 3)",)
+    assert loaded.engine == "columnar" and {r.line for r in loaded.worded} == {3}  # worded by the reference
+    assert loaded.reasons[0] == f"{path.name}/deals.parquet: 1 row(s) fail typed parsing (first on line 3)"
     assert diag_keys(loaded.diagnostics) == diag_keys(reference.diagnostics) and reference.diagnostics

@@ -20,7 +20,8 @@ def test_a_wrong_guess_of_the_payee_ids_is_checked_again(tmp_path: Path, monkeyp
     honest = load_folder(PLAN.model, path)
     monkeypatch.setattr(columnar_run, "column_cells", lambda tables, column: {"a", "b", "zz"})
     fooled = load_folder(PLAN.model, path)
-    assert honest.engine == fooled.engine == "reference"
+    assert honest.engine == fooled.engine == "columnar"
+    assert honest.worded == fooled.worded and {r.line for r in honest.worded} == {4}
     assert fooled.reasons == honest.reasons
     assert any(r.endswith("deals.csv: 1 row(s) name an unknown payee in payee") for r in fooled.reasons)
 

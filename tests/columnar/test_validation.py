@@ -1,5 +1,6 @@
-"""Data validation is not lost on the columnar path: any bad fact row sends the folder to the
-reference binder, whose diagnostics (file, line, column, value, reason) are reported unchanged."""
+"""Data validation is not lost on the columnar path: a bad fact row is bound by the reference
+binder (that row alone, with what its diagnostics depend on: ``worded``) or sends the folder to
+it, and its diagnostics (file, line, column, value, reason) are reported unchanged."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import kpidsl
 pytest.importorskip("duckdb")
 
 from kpidsl.columnar import ColumnarRun, load_folder
+from kpidsl.data.model import RowRef
 
 PLAN = kpidsl.loads("""plan "v" {
   currency USD
@@ -47,10 +49,13 @@ def diag_keys(diags: tuple[object, ...]) -> list[tuple[object, ...]]:
 
 
 def same_diagnostics(path: Path) -> tuple[str, list[tuple[object, ...]]]:
+    """How the columnar loader took the folder ("columnar", "worded": some rows bound by the
+    reference binder to word them, or "reference"), and its diagnostics, the reference's."""
     columnar = load_folder(PLAN.model, path)
     reference = load_folder(PLAN.model, path, engine="reference")
     assert diag_keys(columnar.diagnostics) == diag_keys(reference.diagnostics)
-    return columnar.engine, diag_keys(columnar.diagnostics)
+    how = "worded" if columnar.worded else columnar.engine
+    return how, diag_keys(columnar.diagnostics)
 
 
 def test_clean_data_stays_columnar_and_accepts_the_reference_number_formats(tmp_path: Path) -> None:
@@ -81,19 +86,24 @@ def test_clean_data_stays_columnar_and_accepts_the_reference_number_formats(tmp_
 ])
 def test_a_bad_fact_row_is_reported_exactly_as_by_the_reference(tmp_path: Path, row: str,
                                                                  code_part: str) -> None:
-    engine, diags = same_diagnostics(folder(tmp_path, [*GOOD, row]))
+    how, diags = same_diagnostics(folder(tmp_path, [*GOOD, row]))
     if code_part != "stage":  # " won" is a valid text after stripping: reference accepts it
         assert any(d[1] == "error" for d in diags)
         assert any(getattr(d[3], "line", None) == 4 for d in diags), diags
-    assert engine == "reference"
+    # a refused cell the reference accepts: the columnar values differ, the folder is the reference's
+    assert how == ("reference" if code_part == "stage" else "worded")
 
 
-def test_dangling_reference_and_missing_column_fall_back(tmp_path: Path) -> None:
-    engine, diags = same_diagnostics(folder(tmp_path / "a", GOOD, ["C1,D9,a,10.01,2026-08-01"]))
-    assert engine == "reference" and diags
-    engine, diags = same_diagnostics(folder(tmp_path / "b", ["D1,a,100.05,won,2026-07-01,c,P"],
-                                            header="id,payee,amount,stage,signed_on,customer,product"))
-    assert engine == "reference" and any(d[1] == "error" for d in diags)
+def test_a_dangling_reference_is_worded_and_a_missing_column_falls_back(tmp_path: Path) -> None:
+    path = folder(tmp_path / "a", GOOD, ["C1,D9,a,10.01,2026-08-01"])
+    how, diags = same_diagnostics(path)
+    assert how == "worded" and [d[1] for d in diags] == ["warning"]  # the plan does not read through it
+    ref = ColumnarRun(PLAN.model, load_folder(PLAN.model, path, engine="reference"), "2026-Q3").evaluate()
+    assert ref is not None and ref.payees == ColumnarRun(PLAN.model, load_folder(PLAN.model, path),
+                                                          "2026-Q3").evaluate().payees  # type: ignore[union-attr]
+    how, diags = same_diagnostics(folder(tmp_path / "b", ["D1,a,100.05,won,2026-07-01,c,P"],
+                                         header="id,payee,amount,stage,signed_on,customer,product"))
+    assert how == "reference" and any(d[1] == "error" for d in diags)
 
 
 def test_extra_column_warning_is_kept_on_the_columnar_path(tmp_path: Path) -> None:
@@ -116,7 +126,7 @@ def test_importing_kpidsl_and_the_columnar_package_does_not_import_duckdb() -> N
 
 
 def test_a_parquet_date_outside_years_1_to_9999_is_the_reference_s_to_report(tmp_path: Path) -> None:
-    """A native DATE the reference cannot hold (1 BC, year 10000) sends the folder to the reference."""
+    """A native DATE the reference cannot hold (1 BC, year 10000) is the reference's to word."""
     import duckdb
 
     src = folder(tmp_path / "csv", GOOD)
@@ -132,6 +142,7 @@ def test_a_parquet_date_outside_years_1_to_9999_is_the_reference_s_to_report(tmp
                 f"FROM read_csv('{src / 'deals'}.csv', all_varchar = true)) "
                 f"TO '{out / 'deals'}.parquet' (FORMAT parquet)")
     loaded = load_folder(PLAN.model, out, fmt="parquet")
-    assert loaded.engine == "reference"
+    assert loaded.worded == {RowRef(f"{out.name}/deals.parquet", 3)}  # that row alone, worded by the reference
+    assert diag_keys(loaded.diagnostics) == diag_keys(load_folder(PLAN.model, out, engine="reference").diagnostics)
     assert any(d.severity == "error" and "signed_on" in d.message for d in loaded.diagnostics), \
         loaded.diagnostics

@@ -83,6 +83,11 @@ class FactTable:
     # the fields ``fold`` hashes (the plan's, with key, payee and references); ``columns``
     # may hold more (every field, for a report that shows facts in full)
     digested: frozenset[str] | None = None
+    # what the checks found about some rows (bad cells, duplicate keys, unknown payees,
+    # references to missing facts), worded by the reference binder from those rows alone
+    # (:mod:`.worded`); their positions are in the table :func:`flag_table` names
+    flagged: tuple[str, ...] = ()
+    bad: int = 0  # rows with a cell that does not type (the columnar values of those rows are not the reference's)
 
     @property
     def digest_columns(self) -> frozenset[str]:
@@ -256,22 +261,30 @@ def _check(con: Any, c: Checking, fixed: dict[str, int], memo: Memo) -> tuple[Fa
     unknown = row[1 + 2 * n_sc:1 + 2 * n_sc + len(payee_fields)]
     distinct = int(memo(("distinct", c.content, t, key, str(total)),
                         lambda: [_distinct(con, t, key, total)])[0])
-    problems = []
+    flagged = []
+    line = "_row" if c.view else "rowid"
     if bad:
-        first = con.execute(f"SELECT min({'_row' if c.view else 'rowid'}) FROM {t} WHERE _bad").fetchone()[0]
-        problems.append(f"{src.display}: {bad} row(s) fail typed parsing (first on line {int(first) + 2})")
+        first = con.execute(f"SELECT min({line}) FROM {t} WHERE _bad").fetchone()[0]
+        flagged.append(f"{src.display}: {bad} row(s) fail typed parsing (first on line {int(first) + 2})")
     if distinct != total:
-        problems.append(f"{src.display}: {total - distinct} duplicate {kind.name} key(s)")
+        flagged.append(f"{src.display}: {total - distinct} duplicate {kind.name} key(s)")
     for field, n in zip(payee_fields, unknown, strict=True):
         if n:
-            problems.append(f"{src.display}: {n} row(s) name an unknown payee in {field}")
+            flagged.append(f"{src.display}: {n} row(s) name an unknown payee in {field}")
     written = {f: int(v or 0) for f, v in zip(c.scale_cols, got_varchar, strict=True)}
     got = {f: written[f] if f in written else (fixed[f] if total else 0)
            for f in c.kept if f in written or f in fixed}
     if any(v > SCALE for v in got.values()):
-        problems.append(f"{src.display}: more than {SCALE} decimal places")
-    if problems:
-        return None, problems
+        return None, [*flagged, f"{src.display}: more than {SCALE} decimal places"]
+    if flagged:  # the rows to word: bad ones, unknown payees, every row of a repeated key
+        conditions = ["_bad" if bad else "false",
+                      *(f"({quote(f)} IS NOT NULL AND {quote(f)} NOT IN (SELECT id FROM _payees))"
+                        for f, n in zip(payee_fields, unknown, strict=True) if n)]
+        if distinct != total:
+            conditions.append(f"{key} IN (SELECT {key} FROM {t} WHERE {key} IS NOT NULL "
+                              f"GROUP BY {key} HAVING count(*) > 1)")
+        con.execute(f"CREATE OR REPLACE TABLE {quote(flag_table(kind.name))} AS "
+                    f"SELECT {line} AS r FROM {t} WHERE {' OR '.join(conditions)}")
     # a column whose cells were written with different numbers of decimals keeps each row's
     # (the reference keeps each cell's own: ``50000`` and ``49999.5``)
     mixed = frozenset(f for f, lo, hi in zip(c.scale_cols, fewest, got_varchar, strict=True)
@@ -283,7 +296,13 @@ def _check(con: Any, c: Checking, fixed: dict[str, int], memo: Memo) -> tuple[Fa
         con.execute(f"ALTER TABLE {t} DROP COLUMN {quote(name)}")
     return FactTable(c.table, kind, src, got, total, frozenset(c.kept), int(row[-2] or 0),
                      c.view, c.relation, c.stamp, mixed, c.content, c.file,
-                     None if c.digested is None else frozenset(c.digested)), []
+                     None if c.digested is None else frozenset(c.digested), tuple(flagged), bad), []
+
+
+def flag_table(kind: str) -> str:
+    """The table of the rows of ``kind`` whose problems are worded by the reference (``r``: the
+    row's 0-based position in its file)."""
+    return f"_flag_{kind}"
 
 
 def _row(con: Any, query: str) -> list[Any]:
@@ -324,19 +343,32 @@ def _distinct_hashes(con: Any, t: str, key: str) -> int:
 
 
 def dangling(con: Any, tables: dict[str, FactTable], memo: Memo | None = None) -> list[str]:
-    """References to facts that are not in the data (a warning or error the binder words)."""
+    """References to facts that are not in the data: the referring rows are flagged (their
+    warning or error is worded by the binder, :mod:`.worded`) and ``tables`` updated. The
+    problems returned (as text) mean: use the reference binder. That is a reference to a kind
+    that has no file at all, which the binder words with a count of every referring row."""
     problems = []
     memo = memo or Memo()
-    for ft in tables.values():
+    for name, ft in list(tables.items()):
         for field, target in sorted(ft.kind.references().items()):
             other = tables.get(target)
             if other is None:
+                problems.append(f"{ft.source.display}: {field} refers to {target} facts, and the data "
+                                f"has no {target} table")
                 continue
-            query = (f"SELECT count(*) FROM {quote(ft.table)} f ANTI JOIN {quote(other.table)} o "
-                     f"ON f.{quote(field)} = o.{quote(other.kind.key)} WHERE f.{quote(field)} IS NOT NULL")
+            anti = (f"FROM {quote(ft.table)} f ANTI JOIN {quote(other.table)} o "
+                    f"ON f.{quote(field)} = o.{quote(other.kind.key)} WHERE f.{quote(field)} IS NOT NULL")
+            query = f"SELECT count(*) {anti}"
             n = memo(("dangling", ft.content, other.content, query), functools.partial(_row, con, query))[0]
             if n:
-                problems.append(f"{ft.source.display}: {n} reference(s) in {field} to a missing {target}")
+                flags = quote(flag_table(name))
+                rows = f"SELECT f.{ft.line} AS r {anti}"
+                if ft.flagged:
+                    con.execute(f"INSERT INTO {flags} {rows} EXCEPT SELECT r FROM {flags}")
+                else:
+                    con.execute(f"CREATE OR REPLACE TABLE {flags} AS {rows}")
+                ft = tables[name] = attrs.evolve(ft, flagged=(
+                    *ft.flagged, f"{ft.source.display}: {n} reference(s) in {field} to a missing {target}"))
     return problems
 
 

@@ -1,10 +1,13 @@
 """Evaluating a plan on a data folder with the columnar fact stage, or the reference when needed.
 
 ``load_folder`` reads the small tables through the reference binder and the
-fact tables into DuckDB (typed and checked in SQL). When anything would be
-reported about a fact row, or the data has something the columnar stage does
-not handle (credit rows, percent/count fact fields), the whole folder goes
-through the reference reader and binder instead, and ``reasons`` says why.
+fact tables into DuckDB (typed and checked in SQL). When something would be
+reported about some fact rows, those rows alone are bound by the reference
+binder, which words their diagnostics (:mod:`.worded`). When the data has
+something the columnar stage does not handle (credit rows, percent/count fact
+fields, a layout DuckDB reads otherwise), or a row the columnar typing refused
+is accepted by the reference, the whole folder goes through the reference
+reader and binder instead. ``reasons`` says which and why.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 import attrs
 
 from kpidsl import ast
-from kpidsl.data.model import Dataset, Fact, RawTable
+from kpidsl.data.model import Dataset, Fact, RawTable, RowRef
 from kpidsl.diagnostics import Diagnostic, has_errors
 from kpidsl.eval.context import FactStage
 from kpidsl.eval.engine import Engine
@@ -63,6 +66,10 @@ class Loaded:
     con: Any = None
     tables: dict[str, FactTable] = attrs.field(factory=dict)
     credits: bool = False
+    # the fact rows the reference binder read to word their problems (:mod:`.worded`), and
+    # those of them it rejected (every rejected fact row is among them)
+    worded: frozenset[RowRef] = frozenset()
+    rejected: frozenset[RowRef] = frozenset()
 
 
 def wants_columnar(model: PlanModel, folder: Path, fmt: str = "auto") -> bool:
@@ -103,8 +110,8 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     if float_problems(con, model, sources):  # the reference reports each such column
         return _reference(model, folder, sources, ("floating-point columns",), con)
     read_diags = unread(folder, sources)
-    tables = folder_tables(folder, sources, {n: raw_table(con, s) if s.format == "parquet" else _csv(s, read_diags)
-                                             for n, s in aux.items()})
+    tables = folder_tables(folder, sources, {n: t for n, s in aux.items() if (
+        t := raw_table(con, s) if s.format == "parquet" else _csv(s, read_diags)) is not None})
     try:
         types = {name: column_types(con, src) for name, src in facts.items()}
     except Exception as exc:  # DuckDB cannot read a fact file (not UTF-8, say): the reference words it
@@ -139,8 +146,6 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
         dataset, diags = bind(model, tables)
     cursor.close()
     memo = memo_at.result()
-    if has_errors(diags) or has_errors(read_diags):
-        return _reference(model, folder, sources, ("errors in the small tables or headers",), con)
     loaded, problems = work.result()
     ids = {p.id for p in dataset.payees}
     if ids != guess:
@@ -151,11 +156,31 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
         return _reference(model, folder, sources, tuple(problems), con)
     from .warnings import case_mismatch_warnings
 
+    headers = {k: tuple(t) for k, t in types.items()}
+    flagged = tuple(why for ft in loaded.values() for why in ft.flagged)
+    worded = None
+    if flagged or has_errors(diags) or has_errors(read_diags):
+        # the rows with something to say, bound by the reference binder with the small tables
+        from .worded import word_rows
+
+        worded = word_rows(con, model, tables, facts, headers, loaded)
+        if worded is None:
+            return _reference(model, folder, sources, (*flagged, "too many rows to word one by one"), con)
+        diags = list(worded.diagnostics)
+        if not has_errors(diags) and (worded.rejected or any(ft.bad for ft in loaded.values())):
+            # a row the columnar typing refused and the reference accepts (its values differ)
+            return _reference(model, folder, sources, flagged, con)
+    kept = worded.rows if worded is not None else frozenset()
     diags = sorted([*read_diags, *diags,
-                    *case_mismatch_warnings(con, model, loaded, {k: tuple(t) for k, t in types.items()})],
+                    *(d for d in case_mismatch_warnings(con, model, loaded, headers)
+                      if RowRef(d.span.file, d.span.line) not in kept)],
                    key=Diagnostic.sort_key)
     dataset = attrs.evolve(dataset, digest=_digest(dataset.digest, loaded))
-    return Loaded(dataset, tuple(diags), "columnar", (), con, loaded)
+    if worded is None:
+        return Loaded(dataset, tuple(diags), "columnar", (), con, loaded)
+    return Loaded(dataset, tuple(diags), "columnar", (*flagged, f"{len(worded.rows)} fact row(s) bound by the "
+                  "reference binder to word their problems"), con, loaded, worded=worded.rows,
+                  rejected=worded.rejected)
 
 
 def _digest(small_tables: str, loaded: dict[str, FactTable]) -> str:
@@ -187,13 +212,15 @@ def _split(model: PlanModel, sources: dict[str, SourceFile]) -> tuple[dict[str, 
     return aux, facts
 
 
-def _csv(src: SourceFile, diags: list[Diagnostic]) -> RawTable:
-    """A small CSV table, read by the reference reader; its diagnostics go to ``diags``."""
+def _csv(src: SourceFile, diags: list[Diagnostic]) -> RawTable | None:
+    """A small CSV table, read by the reference reader; its diagnostics go to ``diags``.
+    None for a file it could not read (its error is in ``diags``): left out of the tables,
+    as the reference reader leaves it out."""
     from kpidsl.data.csvread import read_csv
 
     table, found = read_csv(src.path, src.name, src.display)
     diags.extend(found)
-    return table if table is not None else RawTable(src.name, src.display, (), ())
+    return table
 
 
 def _reference(model: PlanModel, folder: Path, sources: dict[str, SourceFile],
