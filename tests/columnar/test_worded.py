@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import kpidsl
@@ -80,8 +80,9 @@ def _same(plan: kpidsl.Plan, folder: Path, fmt: str) -> None:
                     ColumnarRun(plan.model, loaded, "2026-Q3").evaluate())
 
 
-@given(edits=st.lists(st.tuples(st.integers(0, len(EDITS) - 1), st.integers(0, 40)), min_size=1, max_size=4),
+@given(edits=st.lists(st.tuples(st.integers(0, len(EDITS) - 1), st.integers(0, 40)), min_size=1, max_size=5),
        plan=st.sampled_from(sorted(PLANS)))
+@example(edits=[(0, 0), (4, 20), (5, 34)], plan="bench")  # "D007 " and "D007": a repeated key to the reference
 def test_worded_rows_say_what_the_whole_folder_says(edits: list[tuple[int, int]], plan: str) -> None:
     folder = Path(tempfile.mkdtemp(prefix="kpidsl-worded-"))
     try:
