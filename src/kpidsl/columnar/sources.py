@@ -46,19 +46,31 @@ def find_sources(folder: Path, fmt: str = "auto") -> dict[str, SourceFile]:
 
 def unread(folder: Path, sources: Mapping[str, SourceFile]) -> list[Diagnostic]:
     """KPI0715 for each entry of ``folder`` that is not one of ``sources`` (as the CSV reader
-    reports them); hidden files, and a CSV file read from its Parquet twin, are passed over."""
+    reports them); hidden files are passed over. A CSV file beside the Parquet file of the
+    same table (``deals.csv`` and ``deals.parquet``) is not read either, and says so, naming
+    the file read in its place: an edited CSV file is never paid on its old Parquet twin silently."""
+    from kpidsl.data import codes
     from kpidsl.data.csvread import not_read
+    from kpidsl.diagnostics import warning
+    from kpidsl.source import Span
 
     fmt = next(iter(sources.values())).format if sources else "csv"
     chosen = {s.path.name for s in sources.values()}
-    twins = {s.name for s in sources.values()} if fmt == "parquet" else set()
+    twins = {s.name: s for s in sources.values()} if fmt == "parquet" else {}
     out = []
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.startswith(".") or entry.name in chosen:
             continue
-        if entry.is_file() and entry.suffix.lower() == ".csv" and entry.stem in twins:
+        shown = f"{folder.name}/{entry.name}"
+        twin = twins.get(entry.stem) if entry.is_file() and entry.suffix.lower() == ".csv" else None
+        if twin is not None:
+            msg = (f"{shown} was not read: the tables of this data folder are read from its .{fmt} "
+                   f"files ({twin.display} is read in its place)")
+            out.append(warning(codes.NOT_READ, msg, Span(shown, 0, 1, 0, 2),
+                               help=f"if {entry.name} holds the newer data, write {twin.path.name} from it again; "
+                                    "otherwise move it out of the data folder"))
             continue
-        out.append(not_read(entry, f"{folder.name}/{entry.name}", fmt))
+        out.append(not_read(entry, shown, fmt))
     return out
 
 
@@ -174,15 +186,19 @@ def column_types(con: Any, src: SourceFile) -> dict[str, str]:
 
 
 def raw_table(con: Any, src: SourceFile) -> RawTable:
-    """A small Parquet table as text cells for the reference binder (rows numbered from 2)."""
+    """A small Parquet table as text cells for the reference binder (rows numbered from 2, in
+    file order). A row whose cells are all empty after stripping (empty texts, NULLs) is
+    skipped, as the CSV reader skips a blank line or a line of empty cells; the rows after it
+    keep their own numbers (a skipped row still counts, as a blank line does in a CSV file)."""
     types = column_types(con, src)
     cols = ", ".join(_as_text(n, t) for n, t in types.items())
     rows = con.execute(f"SELECT {cols} FROM {relation_sql(src)}").fetchall()
     header = tuple(types)
     width = tuple(range(1, len(header) + 1))
     display = src.display
-    out = tuple(RawRow(RowRef(display, line), tuple(["" if c is None else c.strip() for c in row]), width)
-                for line, row in enumerate(rows, 2))  # every cell is VARCHAR (see _as_text)
+    out = tuple(RawRow(RowRef(display, line), cells, width)
+                for line, row in enumerate(rows, 2)  # every cell is VARCHAR (see _as_text)
+                if any(cells := tuple(["" if c is None else c.strip() for c in row])))
     return RawTable(src.name, src.display, header, out, 1)
 
 
@@ -229,24 +245,30 @@ def float_errors(model: Any, typed: Mapping[str, tuple[str, Mapping[str, str]]])
     stored as binary floating point: its values cannot carry most cent amounts exactly, so
     they are not read as if they were decimals."""
     from kpidsl.data.bind import route
-    from kpidsl.diagnostics import error
-    from kpidsl.importer.codes import FLOAT_COLUMN
-    from kpidsl.source import Span
 
-    out = []
+    out: list[Diagnostic] = []
     for name, (display, types) in sorted(typed.items()):
         role = route(model, name)
         if role is None:
             continue
         read = tuple(model.kinds[role[5:]].fields) if role.startswith("fact:") else NUMBER_COLUMNS.get(role, ())
-        for col, (column, type_name) in enumerate(types.items(), start=1):
-            if column in read and type_name.upper() in FLOAT_TYPES:
-                msg = (f"{display} column {column} is {type_name} (binary floating point): most cent "
-                       "amounts cannot be held exactly, so its values were not read as decimals")
-                out.append(error(FLOAT_COLUMN, msg, Span(display, 1, col, 1, col + len(column)),
-                                 help="store it as DECIMAL (e.g. DECIMAL(18,2)) or as text; `kpidsl import` "
-                                      "can convert it (floats = \"convert\")"))
+        out.extend(float_column_error(display, col, column, type_name)
+                   for col, (column, type_name) in enumerate(types.items(), start=1)
+                   if column in read and type_name.upper() in FLOAT_TYPES)
     return out
+
+
+def float_column_error(display: str, col: int, column: str, type_name: str) -> Diagnostic:
+    """KPI0753 for column ``column`` (the ``col``-th) of a typed file, stored as binary floating point."""
+    from kpidsl.diagnostics import error
+    from kpidsl.importer.codes import FLOAT_COLUMN
+    from kpidsl.source import Span
+
+    msg = (f"{display} column {column} is {type_name} (binary floating point): most cent "
+           "amounts cannot be held exactly, so its values were not read as decimals")
+    return error(FLOAT_COLUMN, msg, Span(display, 1, col, 1, col + len(column)),
+                 help="store it as DECIMAL (e.g. DECIMAL(18,2)) or as text; `kpidsl import` "
+                      "can convert it (floats = \"convert\")")
 
 
 def float_columns(types: Mapping[str, str]) -> list[str]:

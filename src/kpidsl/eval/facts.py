@@ -218,7 +218,10 @@ def combine(func: str, values: list[tuple[str, Decimal, Any]], ctx: decimal.Cont
     if func == "count":
         return AggResult(Decimal(len(values)), len(values), keys)
     if func == "count_distinct":
-        distinct = {v for _, _, v in values}
+        # an empty cell (no value) is not a value: ``count distinct deal.customer`` counts
+        # customers, not "no customer" (as SQL's count(DISTINCT x) skips NULL); the facts
+        # counted and listed are still all those matched (docs/semantics-decisions.md)
+        distinct = {v for _, _, v in values if v is not None}
         return AggResult(Decimal(len(distinct)), len(values), keys)
     if func == "sum":
         total = ZERO
