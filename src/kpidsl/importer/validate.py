@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ import attrs
 
 from kpidsl.data.model import RawTable
 from kpidsl.data.values import ValueProblem, parse_value
+from kpidsl.diagnostics import Diagnostic
 
 from . import codes
 from .checks import validate as generic_checks
@@ -90,7 +92,7 @@ def _cell(table: str, row: Row, column: str) -> Problem | None:
     return None
 
 
-def _summaries(tables: dict[str, RawTable], problems: list[Problem], kept: dict[str, list[Row]]
+def _summaries(tables: Mapping[str, RawTable], problems: list[Problem], kept: dict[str, list[Row]]
                ) -> tuple[FileSummary, ...]:
     out = []
     for name in sorted(tables):
@@ -105,9 +107,11 @@ def _summaries(tables: dict[str, RawTable], problems: list[Problem], kept: dict[
 
 def validate_generic(folder: Path) -> ValidateResult:
     """Checks that need no plan (see :mod:`.checks`) plus the built-in columns' types."""
-    from kpidsl.data.csvread import read_folder
+    from kpidsl.api import load_data
 
-    tables, diags = read_folder(folder)
+    raw = load_data(folder)  # a folder of CSV files, or of Parquet files (as evaluation reads it)
+    tables: Mapping[str, RawTable] = raw.tables
+    diags = [*raw.diagnostics, *_float_columns(raw.types)]
     problems = [_ragged(from_diagnostic(d)) for d in diags]
     rows: dict[str, list[Row]] = {}
     for name in sorted(tables):
@@ -115,6 +119,8 @@ def validate_generic(folder: Path) -> ValidateResult:
         problems += found
     kept, found = generic_checks(rows)
     problems += found
+    for name in _refused(tables, diags):  # a binary-float column: no row of its file is accepted
+        kept[name] = []
     return ValidateResult(_summaries(tables, problems, kept),
                           tuple(sorted(problems, key=Problem.sort_key)))
 
@@ -124,15 +130,43 @@ def _ragged(p: Problem) -> Problem:
 
 
 def validate_with_plan(folder: Path, plan: Plan) -> ValidateResult:
-    """The full binding validation of :func:`kpidsl.data.bind.bind_result` for a loaded plan."""
+    """The full binding validation of :func:`kpidsl.data.bind.bind_result` for a loaded plan,
+    on the folder as evaluation reads it (:func:`kpidsl.api.load_data`: CSV or Parquet files)."""
+    from kpidsl.api import load_data
     from kpidsl.data.bind import bind_result, summarize
-    from kpidsl.data.csvread import read_folder
 
     model = plan.model
-    tables, diags = read_folder(folder)
+    raw = load_data(folder)
+    tables: Mapping[str, RawTable] = raw.tables  # a FolderTables: a missing file is named with its suffix
+    diags = raw.diagnostics_for(model)  # with KPI0753 for a float column the plan reads as a number
     result = bind_result(model, tables)
     problems = [_ragged(from_diagnostic(d)) for d in diags]
     problems += [from_diagnostic(d, result.rejected) for d in result.diagnostics]
-    files = tuple(FileSummary(s.file, s.rows_read, s.rows_accepted, s.rows_rejected)
+    refused = {tables[n].file for n in _refused(tables, diags)}
+    files = tuple(FileSummary(s.file, s.rows_read, 0, s.rows_read) if s.file in refused
+                  else FileSummary(s.file, s.rows_read, s.rows_accepted, s.rows_rejected)
                   for s in summarize(model, tables, result, diags))
     return ValidateResult(files, tuple(sorted(problems, key=Problem.sort_key)))
+
+
+def _refused(tables: Mapping[str, RawTable], diags: Sequence[Diagnostic]) -> list[str]:
+    """The tables with a binary floating-point column refused (KPI0753): evaluation pays
+    nothing on such data, so none of their rows counts as accepted."""
+    files = {d.span.file for d in diags if d.code == codes.FLOAT_COLUMN and d.severity == "error"}
+    return [n for n in sorted(tables) if tables[n].file in files]
+
+
+def _float_columns(types: Mapping[str, tuple[str, Mapping[str, str]]]) -> list[Diagnostic]:
+    """Without a plan, KPI0753 for each binary floating-point column of a typed (Parquet)
+    file that a built-in table types as a number (``deals.amount``, ``targets.value``...)."""
+    from kpidsl.columnar.sources import FLOAT_TYPES, float_column_error
+
+    out: list[Diagnostic] = []
+    for name, (display, column_types) in sorted(types.items()):
+        schema = schema_for(name)
+        numbers = {c for c, t in schema.types if t in ("money", "number", "percent", "count")}
+        numbers.update(("value",) if name in ("targets", "inputs") else ())
+        out.extend(float_column_error(display, col, column, type_name)
+                   for col, (column, type_name) in enumerate(column_types.items(), start=1)
+                   if column in numbers and type_name.upper() in FLOAT_TYPES)
+    return out
