@@ -285,6 +285,25 @@ def test_engine_columnar_without_duckdb_is_a_usage_error_not_a_traceback(
         kpidsl.load(EAST / "plan.kpi").evaluate(EAST / "data", "2026-Q3", engine="columnar")
 
 
+@pytest.mark.parametrize("command", ["eval", "validate-plan", "validate"])
+def test_a_parquet_folder_without_duckdb_is_a_usage_error_not_a_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    import sys
+
+    import duckdb
+
+    for f in (EAST / "data").glob("*.csv"):
+        duckdb.sql(f"COPY (SELECT * FROM read_csv('{f}', all_varchar = true)) TO "
+                   f"'{tmp_path / (f.stem + '.parquet')}' (FORMAT parquet)")
+    monkeypatch.setitem(sys.modules, "duckdb", None)  # as if kpidsl[fast] were not installed
+    args = {"eval": ("eval", str(EAST / "plan.kpi"), "--data", str(tmp_path), "--period", "2026-Q3"),
+            "validate-plan": ("validate", "--data", str(tmp_path), "--plan", str(EAST / "plan.kpi")),
+            "validate": ("validate", "--data", str(tmp_path))}[command]
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == ""
+    assert err == 'error: reading Parquet data needs DuckDB: pip install "kpidsl[fast]"\n'
+
+
 def test_auto_on_a_large_folder_without_duckdb_says_it_uses_the_slower_engine(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import sys

@@ -64,6 +64,11 @@ class RawData:
         return [*self.diagnostics, *float_errors(model, self.types)]
 
 
+class NeedsDuckDB(ModuleNotFoundError):
+    """A Parquet folder, or ``engine="columnar"``, without DuckDB installed (``kpidsl[fast]``):
+    the command line says so in one line, with the install command."""
+
+
 def load_data(source: str | Path | Mapping[str, Any]) -> RawData:
     """Read a data folder (``payees.csv``, ``deals.csv``...) or a mapping of table -> rows.
 
@@ -100,7 +105,7 @@ def _parquet_data(folder: Path) -> RawData:
     try:
         import duckdb  # noqa: F401
     except ImportError as e:
-        raise ModuleNotFoundError('reading Parquet data needs DuckDB: pip install "kpidsl[fast]"') from e
+        raise NeedsDuckDB('reading Parquet data needs DuckDB: pip install "kpidsl[fast]"') from e
     from kpidsl.columnar.sources import (
         column_types,
         connect,
@@ -191,7 +196,7 @@ class Plan:
             import duckdb  # noqa: F401
         except ImportError as e:
             what = 'engine="columnar"' if engine == "columnar" else "reading Parquet data"
-            raise ModuleNotFoundError(f'{what} needs DuckDB: pip install "kpidsl[fast]"') from e
+            raise NeedsDuckDB(f'{what} needs DuckDB: pip install "kpidsl[fast]"') from e
         if not folder.is_dir():
             raise FileNotFoundError(f"data folder not found: {folder}")
         return self.run_folder(folder, period, as_of=as_of, payees=payees, engine=engine, explain=explain)[0]

@@ -407,6 +407,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         code: int = args.func(args)
+    except api.NeedsDuckDB as e:  # a Parquet folder without DuckDB: one line, with the install command
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except RuntimeError as e:
         from kpidsl.columnar.sources import SourceChanged  # not imported by `kpidsl check`
 
