@@ -317,3 +317,22 @@ def test_auto_on_a_large_folder_without_duckdb_says_it_uses_the_slower_engine(
     code, out, err = run(capsys, *EVAL, "--engine", "auto")
     assert code == 0 and "lina" in out
     assert "evaluated by the pure-Python engine" in err and 'pip install "kpidsl[fast]"' in err
+
+
+def test_validate_engine_columnar_reports_what_the_reference_reports(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    pytest.importorskip("duckdb")
+    data = tmp_path / "data"
+    shutil.copytree(EAST / "data", data)
+    lines = (data / "deals.csv").read_text(encoding="utf-8").split("\n")
+    lines[3] = lines[3].replace(",won,", ",won ,", 1)  # a space the reference strips
+    lines[5] = lines[5].split(",", 1)[0] + ",nobody," + lines[5].split(",", 2)[2]  # an unknown payee
+    lines[7] = lines[2]  # a repeated deal
+    (data / "deals.csv").write_text("\n".join(lines), encoding="utf-8")
+    argv = ("validate", "--data", str(data), "--plan", str(EAST / "plan.kpi"))
+    code_c, out_c, _ = run(capsys, *argv, "--engine", "columnar")
+    code_r, out_r, _ = run(capsys, *argv, "--engine", "reference")
+    assert (code_c, out_c) == (code_r, out_r) and code_r == 1
+    assert "deals.csv line 6" in out_c and "duplicate deal id" in out_c

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import kpidsl
 from kpidsl.diagnostics import has_errors
+from kpidsl.importer.validate import validate_with_plan
 
 pytest.importorskip("duckdb")
 
@@ -78,6 +79,10 @@ def _same(plan: kpidsl.Plan, folder: Path, fmt: str) -> None:
     if loaded.engine == "columnar" and not has_errors(loaded.diagnostics):
         assert_same(ColumnarRun(plan.model, reference, "2026-Q3").evaluate(),
                     ColumnarRun(plan.model, loaded, "2026-Q3").evaluate())
+    # kpidsl validate: the same problems (rejected or not) and rows read = accepted + rejected per file
+    assert loaded.summaries == reference.summaries and loaded.rejected == reference.rejected
+    assert validate_with_plan(folder, plan, "columnar").to_dict() == \
+        validate_with_plan(folder, plan, "reference").to_dict()
 
 
 @given(edits=st.lists(st.tuples(st.integers(0, len(EDITS) - 1), st.integers(0, 40)), min_size=1, max_size=5),

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from kpidsl import ast
+from kpidsl.data.bind import BindResult, SourceSummary
 from kpidsl.data.model import Dataset, Fact, RawTable, RowRef
 from kpidsl.diagnostics import Diagnostic, has_errors
 from kpidsl.eval.context import FactStage
@@ -66,10 +67,12 @@ class Loaded:
     con: Any = None
     tables: dict[str, FactTable] = attrs.field(factory=dict)
     credits: bool = False
-    # the fact rows the reference binder read to word their problems (:mod:`.worded`), and
-    # those of them it rejected (every rejected fact row is among them)
+    # the fact rows the reference binder read to word their problems (:mod:`.worded`)
     worded: frozenset[RowRef] = frozenset()
-    rejected: frozenset[RowRef] = frozenset()
+    rejected: frozenset[RowRef] = frozenset()  # every row rejected, of any table
+    # per source file the plan uses: rows read = accepted + rejected (``kpidsl validate``)
+    summaries: tuple[SourceSummary, ...] = ()
+    read: tuple[Diagnostic, ...] = ()  # those of ``diagnostics`` that come from reading the files
 
 
 def wants_columnar(model: PlanModel, folder: Path, fmt: str = "auto") -> bool:
@@ -125,7 +128,7 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
         tables[src.name] = RawTable(src.name, src.display, tuple(types[name]), (), 1)
     from concurrent.futures import ThreadPoolExecutor
 
-    from kpidsl.data.bind import bind, route
+    from kpidsl.data.bind import bind_result, route
 
     # the fact tables are checked in DuckDB (on a cursor of its own) while the small tables
     # are bound in Python, against the payee ids as read; if the bound ids differ, again.
@@ -143,7 +146,8 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
         work = pool.submit(check_facts)
         lines = {n: pool.submit(lambda s: memo_at.result().lines(s, csv_lines), s)
                  for n, s in facts.items() if s.format == "csv"}
-        dataset, diags = bind(model, tables)
+        small = bind_result(model, tables)
+    dataset, diags = small.dataset, list(small.diagnostics)
     cursor.close()
     memo = memo_at.result()
     loaded, problems = work.result()
@@ -165,8 +169,9 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
 
         worded = word_rows(con, model, tables, facts, headers, loaded)
         if worded is None:
-            return _reference(model, folder, sources, (*flagged, "too many rows to word one by one"), con)
-        diags = list(worded.diagnostics)
+            return _reference(model, folder, sources, (*flagged, "a row reads otherwise than by the reference "
+                                                       "reader (a lone CR line end, an empty row)"), con)
+        diags, small = list(worded.diagnostics), worded.result
         if not has_errors(diags) and (worded.rejected or any(ft.bad for ft in loaded.values())):
             # a row the columnar typing refused and the reference accepts (its values differ)
             return _reference(model, folder, sources, flagged, con)
@@ -176,11 +181,30 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
                       if RowRef(d.span.file, d.span.line) not in kept)],
                    key=Diagnostic.sort_key)
     dataset = attrs.evolve(dataset, digest=_digest(dataset.digest, loaded))
+    summaries = _summaries(model, tables, small, read_diags, loaded)
     if worded is None:
-        return Loaded(dataset, tuple(diags), "columnar", (), con, loaded)
+        return Loaded(dataset, tuple(diags), "columnar", (), con, loaded, rejected=small.rejected,
+                      summaries=summaries, read=tuple(read_diags))
     return Loaded(dataset, tuple(diags), "columnar", (*flagged, f"{len(worded.rows)} fact row(s) bound by the "
                   "reference binder to word their problems"), con, loaded, worded=worded.rows,
-                  rejected=worded.rejected)
+                  rejected=worded.rejected, summaries=summaries, read=tuple(read_diags))
+
+
+def _summaries(model: PlanModel, tables: Mapping[str, RawTable], result: BindResult,
+               read_diags: list[Diagnostic], loaded: Mapping[str, FactTable]) -> tuple[SourceSummary, ...]:
+    """Rows read, accepted and rejected per source file: the small tables' from their binding,
+    a fact file's from its rows in DuckDB (those rejected are among the rows bound in
+    ``result``: the fact tables in ``tables`` are their headers)."""
+    from kpidsl.data.bind import summarize
+
+    rows = {ft.source.display: ft.rows for ft in loaded.values()}
+    out = []
+    for s in summarize(model, tables, result, read_diags):
+        if s.file in rows:
+            rejected = sum(1 for r in result.rejected if r.file == s.file)
+            s = SourceSummary(s.file, rows[s.file], rows[s.file] - rejected, rejected)
+        out.append(s)
+    return tuple(out)
 
 
 def _digest(small_tables: str, loaded: dict[str, FactTable]) -> str:
@@ -226,7 +250,7 @@ def _csv(src: SourceFile, diags: list[Diagnostic]) -> RawTable | None:
 def _reference(model: PlanModel, folder: Path, sources: dict[str, SourceFile],
                reasons: tuple[str, ...], con: Any = None) -> Loaded:
     """The reference reader and binder on the whole folder: every diagnostic as usual."""
-    from kpidsl.data.bind import bind
+    from kpidsl.data.bind import bind_result, summarize
 
     diags: list[Diagnostic] = []
     tables: dict[str, RawTable] = {}
@@ -240,9 +264,10 @@ def _reference(model: PlanModel, folder: Path, sources: dict[str, SourceFile],
 
         tables, read_diags = read_folder(folder)
         diags.extend(read_diags)
-    dataset, bind_diags = bind(model, tables)
-    all_diags = tuple(sorted([*diags, *bind_diags], key=Diagnostic.sort_key))
-    return Loaded(dataset, all_diags, "reference", reasons)
+    result = bind_result(model, tables)
+    all_diags = tuple(sorted([*diags, *result.diagnostics], key=Diagnostic.sort_key))
+    return Loaded(result.dataset, all_diags, "reference", reasons, rejected=result.rejected,
+                  summaries=tuple(summarize(model, tables, result, diags)), read=tuple(diags))
 
 
 @attrs.define

@@ -30,7 +30,7 @@ from typing import Any
 
 import attrs
 
-from kpidsl.data.bind import bind_result
+from kpidsl.data.bind import BindResult, bind_result
 from kpidsl.data.folder import FolderTables
 from kpidsl.data.model import RawRow, RawTable, RowRef
 from kpidsl.diagnostics import Diagnostic
@@ -49,6 +49,7 @@ class Worded:
     diagnostics: tuple[Diagnostic, ...]
     rejected: frozenset[RowRef]
     rows: frozenset[RowRef]  # every fact row bound here
+    result: BindResult  # the binding (small tables in full, fact tables those rows)
 
 
 def word_rows(con: Any, model: PlanModel, tables: FolderTables, facts: Mapping[str, SourceFile],
@@ -97,7 +98,7 @@ def word_rows(con: Any, model: PlanModel, tables: FolderTables, facts: Mapping[s
         bound[src.name] = RawTable(src.name, src.display, headers[kind], ordered, 1)
         every.update(r.ref for r in ordered)
     result = bind_result(model, bound)
-    return Worded(result.diagnostics, result.rejected, frozenset(every))
+    return Worded(result.diagnostics, result.rejected, frozenset(every), result)
 
 
 def _new(rows: Mapping[str, Mapping[int, RawRow]], found: Mapping[str, set[int]]) -> dict[str, list[int]]:

@@ -25,6 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--data", required=True, help="the data folder")
     p.add_argument("--plan", default=None, help="a plan file: validate as the plan binds the data")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--engine", choices=("auto", "reference", "columnar"), default="auto",
+                   help="with --plan: check the fact files in DuckDB (kpidsl[fast]), for large folders under auto")
     p.set_defaults(func=cmd_validate)
 
 
@@ -90,7 +92,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except api.PlanError as exc:
             sys.stderr.write(exc.render())
             return EXIT_ERRORS
-        result = validate_with_plan(folder, plan)
+        from kpidsl.cli import engine_or_error
+
+        engine = engine_or_error(args.engine, folder)
+        if engine is None:
+            return EXIT_USAGE
+        result = validate_with_plan(folder, plan, engine)
     if args.format == "json":
         _dump(result.to_dict())
     else:
