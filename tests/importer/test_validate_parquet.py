@@ -4,8 +4,6 @@ accepted + rejected, KPI0753 for a float column, and KPI0715 for a CSV file besi
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import shutil
 from pathlib import Path
@@ -15,6 +13,8 @@ import pytest
 
 pytest.importorskip("duckdb")
 
+from columnar.test_messy import to_parquet  # every CSV file as Parquet (types: casts)
+
 import kpidsl
 from kpidsl.cli import main
 from kpidsl.importer import validate_generic
@@ -22,24 +22,6 @@ from kpidsl.importer.validate import ValidateResult, validate_with_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "east-china-2026"
-
-
-def _to_parquet(folder: Path, types: dict[str, str] | None = None) -> None:
-    """Every CSV file of ``folder`` as a Parquet file of text cells (``types``: ``table.column``
-    -> SQL type to cast to), the CSV file removed."""
-    import duckdb
-
-    con = duckdb.connect()
-    for f in sorted(folder.glob("*.csv")):
-        header, *rows = [r for r in csv.reader(io.StringIO(f.read_text(encoding="utf-8"), newline="")) if r]
-        columns = ", ".join(f'"{h}" VARCHAR' for h in header)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE t ({columns})")
-        if rows:
-            con.executemany(f"INSERT INTO t VALUES ({', '.join('?' for _ in header)})", rows)
-        cast = {k.split(".")[1]: v for k, v in (types or {}).items() if k.split(".")[0] == f.stem}
-        select = ", ".join(f'CAST("{h}" AS {cast[h]}) AS "{h}"' if h in cast else f'"{h}"' for h in header)
-        con.execute(f"COPY (SELECT {select} FROM t) TO '{f.with_suffix('.parquet')}' (FORMAT PARQUET)")
-        f.unlink()
 
 
 def _pair(tmp_path: Path, edit: Any = None, types: dict[str, str] | None = None) -> tuple[Path, Path]:
@@ -51,7 +33,7 @@ def _pair(tmp_path: Path, edit: Any = None, types: dict[str, str] | None = None)
         if edit is not None:
             edit(folder)
         folders.append(folder)
-    _to_parquet(folders[1], types)
+    to_parquet(folders[1], types)
     return folders[0], folders[1]
 
 
@@ -104,7 +86,7 @@ def test_cli_validate_reads_a_parquet_folder(tmp_path: Path, capsys: pytest.Capt
     _bad_rows(tmp_path / "csv" / "data")
     shutil.rmtree(pq_folder)
     shutil.copytree(tmp_path / "csv" / "data", pq_folder)
-    _to_parquet(pq_folder)
+    to_parquet(pq_folder)
     assert main(["validate", "--data", str(pq_folder), "--plan", str(EXAMPLE / "plan.kpi"), "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     [deals] = [f for f in report["files"] if f["source"] == "data/deals.parquet"]
