@@ -148,3 +148,30 @@ def test_lines_are_found_in_any_chunking(monkeypatch: pytest.MonkeyPatch, ends: 
         wanted = [1, 2, 3, 50, 51, 150, 298, 299]
         assert worded_module._lines(data, wanted) == [f"line {i},x".encode() for i in wanted]
     assert worded_module._lines(b"a\rb\r", [1]) is None  # a lone CR ends a line for the reference
+
+
+@pytest.mark.parametrize("row", ["D900,a,12x,won,2026-07-02,x,P1,true", "D900,a,5,won,2026-07-02,x,P1,true"])
+def test_a_second_file_of_a_kind_is_bound_not_dropped(tmp_path: Path, row: str) -> None:
+    """``deal.csv`` beside ``deals.csv``: both are deal facts to the reference binder. The
+    columnar stage read one file per kind and dropped the other's rows (its bad row unreported,
+    its good row unpaid); such a folder is the reference's."""
+    write(tmp_path, DATA)
+    (tmp_path / "deal.csv").write_text(",".join(DEAL_COLUMNS) + "\n" + row + "\n", encoding="utf-8")
+    plan = PLANS["wide"]
+    loaded = load_folder(plan.model, tmp_path, engine="columnar")
+    assert loaded.engine == "reference" and "are all deal facts" in loaded.reasons[0]
+    assert f"{tmp_path.name}/deal.csv" in {s.file for s in loaded.summaries}
+    _same(plan, tmp_path, "csv")
+
+
+def test_a_parquet_column_named_file_row_number_does_not_stop_the_wording(tmp_path: Path) -> None:
+    import duckdb
+
+    write(tmp_path, DATA)
+    _edit(tmp_path, [(0, 2)])
+    to_parquet(tmp_path)
+    deals = tmp_path / "deals.parquet"
+    duckdb.sql(f"COPY (SELECT *, 0 AS file_row_number FROM read_parquet('{deals}')) TO '{tmp_path / 'd.tmp'}' "
+               "(FORMAT parquet)")
+    (tmp_path / "d.tmp").replace(deals)
+    _same(PLANS["wide"], tmp_path, "parquet")  # KPI0707 for the column, KPI0710 for the amount; no exception

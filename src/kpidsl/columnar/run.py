@@ -107,7 +107,10 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     if engine == "reference":
         return _reference(model, folder, sources, ())
     con = connect(threads)
-    aux, facts = _split(model, sources)
+    aux, facts, twice = _split(model, sources)
+    if twice:  # deals.csv and deal.csv: the reference binds both as deal facts
+        return _reference(model, folder, sources, tuple(f"files {', '.join(n)} are all {k} facts"
+                                                        for k, n in twice.items()), con)
     if any(s.name == "credits" for s in aux.values()):
         return _reference(model, folder, sources, ("credit rows (splits) are bound by the reference",), con)
     if float_problems(con, model, sources):  # the reference reports each such column
@@ -221,19 +224,23 @@ def _digest(small_tables: str, loaded: dict[str, FactTable]) -> str:
     return "sha256:" + h.hexdigest()
 
 
-def _split(model: PlanModel, sources: dict[str, SourceFile]) -> tuple[dict[str, SourceFile],
-                                                                    dict[str, SourceFile]]:
+def _split(model: PlanModel, sources: dict[str, SourceFile]) -> tuple[
+        dict[str, SourceFile], dict[str, SourceFile], dict[str, list[str]]]:
+    """The small tables, the fact file of each kind, and the kinds with more than one file
+    (``deals.csv`` and ``deal.csv``: the columnar stage reads one file per kind)."""
     from kpidsl.data.bind import route
 
     aux: dict[str, SourceFile] = {}
     facts: dict[str, SourceFile] = {}
+    files: dict[str, list[str]] = {}
     for name, src in sources.items():
         role = route(model, name)
         if role is not None and role.startswith("fact:"):
             facts[role[5:]] = src
+            files.setdefault(role[5:], []).append(src.display)
         else:
             aux[name] = src
-    return aux, facts
+    return aux, facts, {k: n for k, n in files.items() if len(n) > 1}
 
 
 def _csv(src: SourceFile, diags: list[Diagnostic]) -> RawTable | None:

@@ -189,6 +189,8 @@ def _parquet_rows(con: Any, src: SourceFile, rows: list[int],
     from .sources import _as_text
 
     types = column_types(con, src)
+    if "file_row_number" in types:  # a column of that name hides DuckDB's row numbers
+        return None
     cols = ", ".join(_as_text(n, t) for n, t in types.items())
     con.execute("CREATE OR REPLACE TABLE _word_rows AS SELECT unnest(CAST(? AS BIGINT[])) AS r", [rows])
     got = con.execute(f"SELECT file_row_number, {cols} FROM {relation_sql(src, rows=True)} "
