@@ -134,7 +134,7 @@ def test_a_row_that_cannot_be_read_back_sends_the_folder_to_the_reference(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, DATA)
     _edit(tmp_path, [(0, 3)])
-    monkeypatch.setattr(worded_module, "_csv_rows", lambda src, rows, header: None)
+    monkeypatch.setattr(worded_module, "_csv_rows", lambda src, data, rows, header: None)
     loaded = load_folder(PLANS["bench"].model, tmp_path)
     assert loaded.engine == "reference" and not loaded.worded
     assert any(d.code == "KPI0710" for d in loaded.diagnostics)

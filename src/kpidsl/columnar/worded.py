@@ -46,10 +46,16 @@ CHUNK = 1 << 16  # bytes whose line ends are counted at once when skipping to a 
 class Worded:
     """The reference binder's diagnostics for the whole folder, from the flagged rows."""
 
-    diagnostics: tuple[Diagnostic, ...]
-    rejected: frozenset[RowRef]
     rows: frozenset[RowRef]  # every fact row bound here
     result: BindResult  # the binding (small tables in full, fact tables those rows)
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return self.result.diagnostics
+
+    @property
+    def rejected(self) -> frozenset[RowRef]:
+        return self.result.rejected
 
 
 def word_rows(con: Any, model: PlanModel, tables: FolderTables, facts: Mapping[str, SourceFile],
@@ -59,9 +65,10 @@ def word_rows(con: Any, model: PlanModel, tables: FolderTables, facts: Mapping[s
     file's columns); None when a row cannot be read back as the reference reads it (then
     bind the whole folder)."""
     rows: dict[str, dict[int, RawRow]] = {kind: {} for kind in loaded}
+    files: dict[str, bytes] = {}  # each CSV file's bytes, read once however many rounds read it
     flagged = {kind: [int(r) for (r,) in con.execute(f"SELECT r FROM {quote(flag_table(kind))}").fetchall()]
                for kind, ft in loaded.items() if ft.flagged}
-    if not _read(con, facts, headers, rows, flagged):
+    if not _read(con, facts, headers, rows, files, flagged):
         return None
     refs = [(kind, field, target) for kind, ft in sorted(loaded.items())
             for field, target in sorted(ft.kind.references().items())
@@ -73,7 +80,7 @@ def word_rows(con: Any, model: PlanModel, tables: FolderTables, facts: Mapping[s
         keys = {rows[target][r].cells[at] for r in flagged.get(target, ())} - {""}
         found.setdefault(kind, set()).update(_positions(con, loaded[kind], field, keys))
     pending = _new(rows, found)
-    if not _read(con, facts, headers, rows, pending):
+    if not _read(con, facts, headers, rows, files, pending):
         return None
     pending = {kind: list(rows[kind]) for kind in rows}  # every row read: the rows of the same key
     while any(pending.values()):  # (as the reference reads it: "D7 " is D7), the facts they refer to
@@ -88,7 +95,7 @@ def word_rows(con: Any, model: PlanModel, tables: FolderTables, facts: Mapping[s
             values = {rows[kind][r].cells[at] for r in pending.get(kind, ())} - {""}
             found.setdefault(target, set()).update(_positions(con, loaded[target], loaded[target].kind.key, values))
         pending = _new(rows, found)
-        if not _read(con, facts, headers, rows, pending):
+        if not _read(con, facts, headers, rows, files, pending):
             return None
     bound = FolderTables(tables.folder, tables, tables.suffix)
     every: set[RowRef] = set()
@@ -98,7 +105,7 @@ def word_rows(con: Any, model: PlanModel, tables: FolderTables, facts: Mapping[s
         bound[src.name] = RawTable(src.name, src.display, headers[kind], ordered, 1)
         every.update(r.ref for r in ordered)
     result = bind_result(model, bound)
-    return Worded(result.diagnostics, result.rejected, frozenset(every), result)
+    return Worded(frozenset(every), result)
 
 
 def _new(rows: Mapping[str, Mapping[int, RawRow]], found: Mapping[str, set[int]]) -> dict[str, list[int]]:
@@ -107,7 +114,7 @@ def _new(rows: Mapping[str, Mapping[int, RawRow]], found: Mapping[str, set[int]]
 
 
 def _read(con: Any, facts: Mapping[str, SourceFile], headers: Mapping[str, tuple[str, ...]],
-          rows: dict[str, dict[int, RawRow]], positions: Mapping[str, list[int]]) -> bool:
+          rows: dict[str, dict[int, RawRow]], files: dict[str, bytes], positions: Mapping[str, list[int]]) -> bool:
     """Read ``positions`` (per kind) from the source files into ``rows``; False when a row
     cannot be read as the reference reads it."""
     for kind, unsorted in positions.items():
@@ -115,7 +122,9 @@ def _read(con: Any, facts: Mapping[str, SourceFile], headers: Mapping[str, tuple
         if not wanted:
             continue
         src = facts[kind]
-        got = (_csv_rows(src, wanted, headers[kind]) if src.format == "csv"
+        if src.format == "csv" and kind not in files:
+            files[kind] = src.path.read_bytes()
+        got = (_csv_rows(src, files[kind], wanted, headers[kind]) if src.format == "csv"
                else _parquet_rows(con, src, wanted, headers[kind]))
         if got is None:
             return False
@@ -133,10 +142,10 @@ def _positions(con: Any, ft: FactTable, field: str, values: set[str]) -> list[in
         f"SELECT {ft.line} FROM {quote(ft.table)} WHERE {quote(field)} IN (SELECT v FROM _word_values)").fetchall()]
 
 
-def _csv_rows(src: SourceFile, rows: list[int], header: tuple[str, ...]) -> tuple[RawRow, ...] | None:
-    """Rows ``rows`` (0-based; row ``n`` is on line ``n + 2``) of a CSV file whose every
-    row is one line, as the reference reader reads them; None if one cannot be."""
-    data = src.path.read_bytes()
+def _csv_rows(src: SourceFile, data: bytes, rows: list[int], header: tuple[str, ...]) -> tuple[RawRow, ...] | None:
+    """Rows ``rows`` (0-based; row ``n`` is on line ``n + 2``) of a CSV file (``data``: its
+    bytes) whose every row is one line, as the reference reader reads them; None if one
+    cannot be."""
     wanted = [r + 2 for r in rows]
     lines = _lines(data, wanted)
     if lines is None:
