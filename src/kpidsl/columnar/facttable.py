@@ -250,8 +250,7 @@ def _check(con: Any, c: Checking, fixed: dict[str, int], memo: Memo) -> tuple[Fa
     payee_fields = [f for f, ftype in kind.fields.items() if ftype == PAYEE_TYPE]
     items = ["count(*) FILTER (WHERE _bad)", *(f"max({quote('_sc_' + f)})" for f in c.scale_cols),
              *(f"min({quote('_sc_' + f)}) FILTER (WHERE {quote(f)} IS NOT NULL)" for f in c.scale_cols),
-             *(f"count(*) FILTER (WHERE {quote(f)} IS NOT NULL AND {quote(f)} NOT IN "
-               "(SELECT id FROM _payees))" for f in payee_fields),
+             *(f"count(*) FILTER (WHERE {_unknown_payee(f)})" for f in payee_fields),
              fold_sql(list(c.kept if c.digested is None else c.digested)), "count(*)"]
     query = f"SELECT {', '.join(items)} FROM {t}"
     row = memo(("check", c.content, memo.payees, query), functools.partial(_row, con, query))
@@ -278,8 +277,7 @@ def _check(con: Any, c: Checking, fixed: dict[str, int], memo: Memo) -> tuple[Fa
         return None, [*flagged, f"{src.display}: more than {SCALE} decimal places"]
     if flagged:  # the rows to word: bad ones, unknown payees, every row of a repeated key
         conditions = ["_bad" if bad else "false",
-                      *(f"({quote(f)} IS NOT NULL AND {quote(f)} NOT IN (SELECT id FROM _payees))"
-                        for f, n in zip(payee_fields, unknown, strict=True) if n)]
+                      *(_unknown_payee(f) for f, n in zip(payee_fields, unknown, strict=True) if n)]
         if distinct != total:
             conditions.append(f"{key} IN (SELECT {key} FROM {t} WHERE {key} IS NOT NULL "
                               f"GROUP BY {key} HAVING count(*) > 1)")
@@ -297,6 +295,11 @@ def _check(con: Any, c: Checking, fixed: dict[str, int], memo: Memo) -> tuple[Fa
     return FactTable(c.table, kind, src, got, total, frozenset(c.kept), int(row[-2] or 0),
                      c.view, c.relation, c.stamp, mixed, c.content, c.file,
                      None if c.digested is None else frozenset(c.digested), tuple(flagged), bad), []
+
+
+def _unknown_payee(field: str) -> str:
+    """SQL: the row's payee field names no payee of ``_payees``."""
+    return f"({quote(field)} IS NOT NULL AND {quote(field)} NOT IN (SELECT id FROM _payees))"
 
 
 def flag_table(kind: str) -> str:
