@@ -8,6 +8,7 @@ BAD_MAPPING = "KPI0750"
 SOURCE_UNREADABLE = "KPI0751"
 FLOAT_NOISE = "KPI0752"
 FLOAT_COLUMN = "KPI0753"
+DATE_SYSTEM = "KPI0754"
 
 # Reused data codes.
 INVALID_VALUE = data_codes.INVALID_VALUE
@@ -30,4 +31,5 @@ TITLES: dict[str, str] = {
     SOURCE_UNREADABLE: "import source cannot be read",
     FLOAT_NOISE: "number with floating-point noise",
     FLOAT_COLUMN: "floating-point column",
+    DATE_SYSTEM: "workbook on the 1904 date system",
 }

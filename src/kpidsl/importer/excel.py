@@ -10,12 +10,23 @@
   stored binary float, with a warning (KPI0752) when more than ``decimals``
   places remain — float noise from a formula, kept as is.
 * Columns with an empty header are ignored, with a warning if they hold values.
+* Without a ``sheet``, the first *visible* sheet is read (a hidden sheet of old data
+  is not taken for the table).
+* The sheet's stored size (its ``dimension`` tag, stale in files some exporters write)
+  is not trusted: every stored row is read.
+* A cell holding an Excel error (``#N/A`` of a failed lookup, ``#DIV/0!``) rejects its
+  row, with the error as the value.
+* An integer shown with leading zeros (number format ``00000``: id ``00123``) is read
+  as it is shown.
+* A workbook on the 1904 date system (Excel for Mac) gets a warning: date cells are
+  read right, but plain numbers read as ``excel_serial`` dates count from 1900.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +39,34 @@ from .problems import Problem, error, warning
 from .readers import Read, unreadable
 
 
+class ExcelError(str):
+    """A cell's Excel error value (``#N/A``): never data."""
+
+
+ZEROS = re.compile(r"0+")  # a number format that pads integers with leading zeros
+
+
 def cell_text(value: Any, decimals: int = 2) -> tuple[str, bool]:
     """(text, float noise?) of a cell value as openpyxl gives it (the frames' conversion)."""
     if isinstance(value, dt.time) and not isinstance(value, dt.datetime):
         raise ValueProblem("a time of day is not a cell value the data folder can hold")
+    if isinstance(value, ExcelError):
+        raise ValueProblem(f"the Excel error {value} (a formula that failed, e.g. a lookup that "
+                           "found nothing), not a value")
     return python_cell(value, decimals)
+
+
+def _value(cell: Any) -> Any:
+    """A cell's value, an Excel error marked as such, and an integer with a zero-padding
+    number format (``00000``) as the text it shows."""
+    value = cell.value
+    if getattr(cell, "data_type", None) == "e":
+        return ExcelError(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        fmt = getattr(cell, "number_format", "") or ""
+        if ZEROS.fullmatch(fmt):
+            return str(value).zfill(len(fmt))
+    return value
 
 
 def _open(path: Path, display: str) -> tuple[Any, str | None]:
@@ -56,9 +90,19 @@ def read_xlsx(path: Path, name: str, display: str, *, sheet: str | None = None,
         if sheet is not None and sheet not in wb.sheetnames:
             names = ", ".join(wb.sheetnames)
             return unreadable(display, f"no sheet named {sheet!r} (sheets: {names})")
-        ws = wb[sheet] if sheet is not None else wb.worksheets[0]
-        rows = [(n, tuple(r)) for n, r in enumerate(ws.iter_rows(values_only=True), start=1)]
-        return _table(rows, name, f"{display}[{ws.title}]", str(ws.title), header_row, decimals)
+        visible = [w for w in wb.worksheets if getattr(w, "sheet_state", "visible") == "visible"]
+        ws = wb[sheet] if sheet is not None else (visible or wb.worksheets)[0]
+        if hasattr(ws, "reset_dimensions"):  # read every stored row, whatever the size tag says
+            ws.reset_dimensions()
+        rows = [(n, tuple(_value(c) for c in r)) for n, r in enumerate(ws.iter_rows(), start=1)]
+        table, problems = _table(rows, name, f"{display}[{ws.title}]", str(ws.title), header_row, decimals)
+        if getattr(wb, "epoch", None) == dt.datetime(1904, 1, 1):
+            problems = [*problems, warning(
+                codes.DATE_SYSTEM, "the workbook uses the 1904 date system (Excel for Mac): date cells "
+                "are read right, but plain numbers read as excel_serial dates count from 1900 and "
+                "would come out 1,462 days early; format those cells as dates in the workbook",
+                f"{display}[{ws.title}]", sheet=str(ws.title))]
+        return table, problems
     finally:
         wb.close()
 

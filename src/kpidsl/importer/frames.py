@@ -98,6 +98,9 @@ def _all_rows(table: Any, display: str) -> list[Problem]:
                   display, line=n, rejects=True) for n in range(1, table.num_rows + 1)]
 
 
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "UTC+00:00", "+00:00", "Z", "GMT", "Etc/GMT"})
+
+
 def python_cell(value: Any, decimals: int = 2) -> tuple[str, bool]:
     """(text, float noise?) of a cell as a Python value (an Arrow scalar's, a workbook's)."""
     if value is None:
@@ -111,6 +114,13 @@ def python_cell(value: Any, decimals: int = 2) -> tuple[str, bool]:
     if isinstance(value, float):  # float-ok: only when the source allows floats
         return float_text(value, decimals)
     if isinstance(value, dt.datetime):
+        if value.tzinfo is not None and str(value.tzinfo) in UTC_NAMES:
+            # an instant stored in UTC (DuckDB's TIMESTAMPTZ, Spark): its calendar day is the
+            # exporter's time zone's, which the file does not say (00:00-08:00 in Beijing is
+            # the previous day in UTC); a named zone's local date is kept
+            raise ValueProblem(f"a timestamp stored in UTC ({value.isoformat()}): which day it is "
+                               "depends on the time zone it was recorded in; export the local date "
+                               "(a DATE column, or a timestamp without time zone)")
         return value.date().isoformat(), False
     if isinstance(value, dt.date):
         return value.isoformat(), False
