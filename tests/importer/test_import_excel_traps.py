@@ -141,3 +141,33 @@ def test_a_timestamp_stored_in_utc_is_refused_and_a_local_one_kept(tmp_path: Pat
     assert problems == [] and got is not None
     assert [r.cells for r in got.rows] == [("D1", "2026-07-01", "2026-07-01")] * 1 + [("D2", "2026-07-01",
                                                                                      "2026-07-01")]
+
+
+@pytest.mark.parametrize("jsonl", [False, True])
+def test_a_json_record_giving_a_key_twice_is_rejected(tmp_path: Path, jsonl: bool) -> None:
+    from kpidsl.importer import read_json, read_jsonl
+
+    records = ['{"id": "D1", "amount": 10}', '{"id": "D2", "amount": 10, "amount": 99}',
+               '{"id": "D3", "amount": 5, " amount": 7}']
+    path = tmp_path / "x.json"
+    path.write_text("\n".join(records) if jsonl else "[" + ",\n".join(records) + "]", encoding="utf-8")
+    table, problems = (read_jsonl if jsonl else read_json)(path, "deals", "x.json")
+    assert table is not None and [r.cells for r in table.rows] == [("D1", "10")]
+    assert [(p.line, p.column, p.rejects) for p in problems] == [(2, "amount", True), (3, "amount", True)]
+    assert "given more than once" in problems[0].message
+
+
+def test_the_import_report_beside_the_tables_is_not_a_file_not_read(tmp_path: Path) -> None:
+    """`kpidsl import` writes import-report.json with the tables; reading the folder (CSV, or
+    Parquet through the columnar sources) used to warn on every imported folder that it was
+    not read (KPI0715), burying real warnings."""
+    from kpidsl.columnar.sources import find_sources, unread
+    from kpidsl.data.csvread import read_folder
+
+    (tmp_path / "payees.csv").write_text("id,name,role,region,manager\na,A,AE,west,\n", encoding="utf-8")
+    (tmp_path / "import-report.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    _, diags = read_folder(tmp_path)
+    assert [d.message.split(" ")[0] for d in diags] == [f"{tmp_path.name}/notes.txt"]
+    assert [d.message.split(" ")[0] for d in unread(tmp_path, find_sources(tmp_path))] == \
+        [f"{tmp_path.name}/notes.txt"]

@@ -46,11 +46,12 @@ def find_sources(folder: Path, fmt: str = "auto") -> dict[str, SourceFile]:
 
 def unread(folder: Path, sources: Mapping[str, SourceFile]) -> list[Diagnostic]:
     """KPI0715 for each entry of ``folder`` that is not one of ``sources`` (as the CSV reader
-    reports them); hidden files are passed over. A CSV file beside the Parquet file of the
+    reports them); hidden files and the import report are passed over. A CSV file beside the Parquet file of the
     same table (``deals.csv`` and ``deals.parquet``) is not read either, and says so, naming
     the file read in its place: an edited CSV file is never paid on its old Parquet twin silently."""
     from kpidsl.data import codes
     from kpidsl.data.csvread import not_read
+    from kpidsl.data.folder import passed_over
     from kpidsl.diagnostics import warning
     from kpidsl.source import Span
 
@@ -59,7 +60,7 @@ def unread(folder: Path, sources: Mapping[str, SourceFile]) -> list[Diagnostic]:
     twins = {s.name: s for s in sources.values()} if fmt == "parquet" else {}
     out = []
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.startswith(".") or entry.name in chosen:
+        if passed_over(entry.name) or entry.name in chosen:
             continue
         shown = f"{folder.name}/{entry.name}"
         twin = twins.get(entry.stem) if entry.is_file() and entry.suffix.lower() == ".csv" else None

@@ -21,7 +21,7 @@ from kpidsl.diagnostics import Diagnostic, error, warning
 from kpidsl.source import Span
 
 from . import codes
-from .folder import FolderTables
+from .folder import FolderTables, passed_over
 from .model import RawRow, RawTable, RowRef
 from .records import table_from_test, tables_from_records
 
@@ -350,7 +350,7 @@ def read_folder(path: Path, display: str | None = None) -> tuple[FolderTables, l
 
     Files are shown as ``<folder name>/<file name>`` (or ``display/<file name>``).
     A folder named ``*.csv`` is an error; any other file or folder is reported
-    as not read (a warning); hidden files (``.DS_Store``) are skipped.
+    as not read (a warning); hidden files (``.DS_Store``) and ``import-report.json`` are skipped.
     """
     prefix = display if display is not None else path.name
     tables = FolderTables(prefix)
@@ -360,7 +360,7 @@ def read_folder(path: Path, display: str | None = None) -> tuple[FolderTables, l
     diags: list[Diagnostic] = []
     for entry in sorted(path.iterdir(), key=lambda p: p.name):
         shown = f"{prefix}/{entry.name}" if prefix else entry.name
-        if entry.name.startswith("."):
+        if passed_over(entry.name):
             continue
         if entry.suffix.lower() != ".csv" or not entry.is_file():
             diags.append(not_read(entry, shown))

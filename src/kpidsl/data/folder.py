@@ -19,6 +19,14 @@ from . import codes
 from .model import RawTable
 from .navigation import read_kinds
 
+IMPORT_REPORT = "import-report.json"  # what `kpidsl import` writes beside the tables: not a table
+
+
+def passed_over(name: str) -> bool:
+    """A file of a data folder that is neither read nor reported as not read: hidden files
+    (``.DS_Store``) and the import report ``kpidsl import`` writes with the tables."""
+    return name.startswith(".") or name == IMPORT_REPORT
+
 
 class FolderTables(dict[str, RawTable]):
     """Tables read from a data folder, keyed by file stem; ``folder`` is its display name and

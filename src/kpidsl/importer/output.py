@@ -17,10 +17,12 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from kpidsl.data.folder import IMPORT_REPORT
+
 from .schema import TableSchema, column_order
 from .transform import Row
 
-REPORT_NAME = "import-report.json"
+REPORT_NAME = IMPORT_REPORT
 
 
 class OutputError(Exception):

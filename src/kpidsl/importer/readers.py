@@ -95,6 +95,26 @@ def json_cell(value: Any) -> str:
     raise ValueProblem("a nested array or object is not a cell value")
 
 
+class _Record(dict[str, Any]):
+    """A JSON object as read, knowing the keys it gives more than once (``repeated``)."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _record(pairs: list[tuple[str, Any]]) -> _Record:
+    """``object_pairs_hook``: a JSON object whose repeated keys (also after stripping spaces:
+    ``"amount"`` and ``" amount"``) are noted, not silently resolved to the last value."""
+    out, seen, repeated = _Record(), set(), []
+    for key, value in pairs:
+        name = str(key).strip()
+        if name in seen:
+            repeated.append(name)
+        seen.add(name)
+        out[key] = value
+    out.repeated = tuple(repeated)
+    return out
+
+
 def table_from_objects(objects: list[tuple[int, Any]], name: str, display: str) -> Read:
     """A raw table from (line, object) pairs; the header is every key in first-seen order."""
     header: dict[str, None] = {}
@@ -109,6 +129,12 @@ def table_from_objects(objects: list[tuple[int, Any]], name: str, display: str) 
             problems.append(error(codes.INVALID_VALUE, "a record must be a JSON object", display,
                                   line=line, value=json.dumps(obj, default=str)[:40],
                                   rejects=True))
+            continue
+        repeated = getattr(obj, "repeated", ())
+        if repeated:
+            problems.append(error(codes.INVALID_VALUE, f"key '{repeated[0]}' is given more than once in "
+                                  "this record: which value is meant is not known", display, line=line,
+                                  column=repeated[0], value=json.dumps(obj, default=str)[:40], rejects=True))
             continue
         cells: list[str] = []
         bad = False
@@ -129,7 +155,7 @@ def table_from_objects(objects: list[tuple[int, Any]], name: str, display: str) 
 def read_json(path: Path, name: str, display: str) -> Read:
     """A JSON array of objects; a record's line is its 1-based position in the array."""
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"), parse_float=Decimal)
+        data = json.loads(path.read_bytes().decode("utf-8-sig"), parse_float=Decimal, object_pairs_hook=_record)
     except OSError as exc:
         return unreadable(display, exc.strerror or str(exc))
     except UnicodeDecodeError as exc:
@@ -155,7 +181,7 @@ def read_jsonl(path: Path, name: str, display: str) -> Read:
         if not raw.strip():
             continue
         try:
-            objects.append((line, json.loads(raw, parse_float=Decimal)))
+            objects.append((line, json.loads(raw, parse_float=Decimal, object_pairs_hook=_record)))
         except json.JSONDecodeError as exc:
             problems.append(error(codes.INVALID_VALUE, f"invalid JSON ({exc.msg})", display,
                                   line=line, value=raw.strip()[:40], rejects=True))
