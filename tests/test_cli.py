@@ -336,3 +336,52 @@ def test_validate_engine_columnar_reports_what_the_reference_reports(
     code_r, out_r, _ = run(capsys, *argv, "--engine", "reference")
     assert (code_c, out_c) == (code_r, out_r) and code_r == 1
     assert "deals.csv line 6" in out_c and "duplicate deal id" in out_c
+
+
+def _east_copy(tmp_path: Path, collection: str | None = None, deal_amount: str | None = None) -> Path:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(EAST / "data", data)
+    if collection is not None:  # one more collection row
+        with (data / "collections.csv").open("a", encoding="utf-8") as f:
+            f.write(collection + "\n")
+    if deal_amount is not None:  # the first deal's amount rewritten
+        lines = (data / "deals.csv").read_text(encoding="utf-8").split("\n")
+        cells = lines[1].split(",")
+        cells[2] = deal_amount
+        lines[1] = ",".join(cells)
+        (data / "deals.csv").write_text("\n".join(lines), encoding="utf-8")
+    return data
+
+
+WARNING = "warning[KPI0722]"  # a collection of a deal that is not in the data (the plan does not read through it)
+
+
+@pytest.mark.parametrize("command", ["explain", "report", "diff"])
+def test_every_evaluating_command_shows_the_data_warnings(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
+    """eval showed a data warning; explain, report and diff dropped it on otherwise clean data."""
+    data = _east_copy(tmp_path, collection="C9999,D_MISSING,tangning,10.00,2026-02-01")
+    plan = str(EAST / "plan.kpi")
+    argv = {"explain": ("explain", plan, "--data", str(data), "--period", "2026-Q1", "--payee", "tangning"),
+            "report": ("report", plan, "--data", str(data), "--period", "2026-Q1", "--out", str(tmp_path / "r")),
+            "diff": ("diff", plan, plan, "--data", str(data), "--period", "2026-Q1")}[command]
+    code, _, err = run(capsys, *argv)
+    assert code == 0
+    assert err.count(WARNING) == 1 and "D_MISSING" in err
+
+
+def test_diff_on_rejected_data_shows_no_totals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It printed "Total cost: old 0, new 0, change 0", which reads as a result."""
+    import json
+
+    data = _east_copy(tmp_path, deal_amount="12x.00")
+    plan = str(EAST / "plan.kpi")
+    code, out, err = run(capsys, "diff", plan, plan, "--data", str(data), "--period", "2026-Q1")
+    assert code == 1 and "Total cost" not in out and "Not compared: the data was rejected" in out
+    assert "error[KPI0710]" in err
+    code, out, _ = run(capsys, "diff", plan, plan, "--data", str(data), "--period", "2026-Q1", "--format", "json")
+    summary = json.loads(out)["summary"]
+    assert code == 1 and summary["data_rejected"] is True
+    assert summary["old_total"] is summary["new_total"] is summary["total_delta"] is None

@@ -294,7 +294,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_text(expl, color=_use_color(sys.stdout)))
     pr = result.payees[args.payee]
-    if pr.errors:
+    if pr.errors or result.data_diagnostics:  # the data's warnings too, as eval shows them
         sys.stderr.write(_errors_text(result))
     return EXIT_OK if result.ok else EXIT_ERRORS
 

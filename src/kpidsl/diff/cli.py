@@ -162,6 +162,9 @@ def render_table(c: Comparison, top: int = 10) -> str:
     if c.payees:
         lines += _table(["payee", "old", "new", "delta"], [_row(p) for p in c.payees])
         lines.append("")
+    if c.rejected:  # no evaluation: no totals to show (0 would read as a result)
+        lines.append("Not compared: the data was rejected (see the errors); nothing was paid by either plan.")
+        return "\n".join(lines) + "\n"
     lines.append(
         f"Payees: {len(c.payees)} ({c.count('up')} up, {c.count('down')} down, "
         f"{c.count('same')} unchanged, {c.count('error')} with errors)"
@@ -185,11 +188,17 @@ def render_table(c: Comparison, top: int = 10) -> str:
 
 
 def _errors(c: Comparison) -> str:
+    """The data's errors and warnings (a warning both plans get, once) and evaluation errors."""
     out: list[str] = []
     for label, result in (("old", c.old), ("new", c.new)):
         for d in result.data_diagnostics:
             if d.severity == "error":
                 out.append(f"error[{d.code}] ({label} plan): {d.message} ({d.span})")
+            elif label == "new" and d in c.old.data_diagnostics:
+                continue
+            else:
+                both = label == "old" and d in c.new.data_diagnostics
+                out.append(f"{d.severity}[{d.code}]{'' if both else f' ({label} plan)'}: {d.message} ({d.span})")
         if result.evaluation is not None:
             for e in result.evaluation.errors:
                 out.append(f"error[{e.code}] ({label} plan): {e.payee}: {e.message}")

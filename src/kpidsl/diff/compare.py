@@ -136,6 +136,12 @@ class Comparison:
         """Both evaluations ran without a data or evaluation error."""
         return self.old.ok and self.new.ok
 
+    @property
+    def rejected(self) -> bool:
+        """The data was rejected for either version: nothing was evaluated, so there are no
+        totals to compare (a total of 0 would read as a result)."""
+        return self.old.evaluation is None or self.new.evaluation is None
+
     def to_dict(self, top: int = 10) -> dict[str, Any]:
         old_only, new_only = self.errors_in_one()
         return {
@@ -148,8 +154,10 @@ class Comparison:
                 "compared": len(self.compared),
                 "up": self.count("up"), "down": self.count("down"),
                 "same": self.count("same"), "error": self.count("error"),
-                "old_total": fmt(self.old_total), "new_total": fmt(self.new_total),
-                "total_delta": fmt(self.total_delta),
+                "old_total": None if self.rejected else fmt(self.old_total),
+                "new_total": None if self.rejected else fmt(self.new_total),
+                "total_delta": None if self.rejected else fmt(self.total_delta),
+                "data_rejected": self.rejected,
             },
             "movers": [p.payee for p in self.movers(top)],
             "errors_only_in_old": [p.payee for p in old_only],
@@ -158,6 +166,10 @@ class Comparison:
             "data_errors": {
                 "old": [d.message for d in self.old.data_diagnostics if d.severity == "error"],
                 "new": [d.message for d in self.new.data_diagnostics if d.severity == "error"],
+            },
+            "data_warnings": {
+                "old": [d.message for d in self.old.data_diagnostics if d.severity != "error"],
+                "new": [d.message for d in self.new.data_diagnostics if d.severity != "error"],
             },
         }
 

@@ -93,7 +93,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[Any, Any, Any, Any] | int:
         sys.stderr.write(_errors_text(result))
         print("error: the data was rejected; no report was written", file=sys.stderr)
         return EXIT_ERRORS
-    if not result.ok:
+    if not result.ok or result.data_diagnostics:  # the data's warnings too, as eval shows them
         sys.stderr.write(_errors_text(result))
     return plan, raw, result, run
 
