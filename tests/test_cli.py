@@ -358,15 +358,18 @@ def _east_copy(tmp_path: Path, collection: str | None = None, deal_amount: str |
 WARNING = "warning[KPI0722]"  # a collection of a deal that is not in the data (the plan does not read through it)
 
 
-@pytest.mark.parametrize("command", ["explain", "report", "diff"])
+@pytest.mark.parametrize("command", ["explain", "report", "diff", "what-it-takes"])
 def test_every_evaluating_command_shows_the_data_warnings(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str) -> None:
-    """eval showed a data warning; explain, report and diff dropped it on otherwise clean data."""
+    """eval showed a data warning; explain, report, diff and what-it-takes dropped it on
+    otherwise clean data."""
     data = _east_copy(tmp_path, collection="C9999,D_MISSING,tangning,10.00,2026-02-01")
     plan = str(EAST / "plan.kpi")
     argv = {"explain": ("explain", plan, "--data", str(data), "--period", "2026-Q1", "--payee", "tangning"),
             "report": ("report", plan, "--data", str(data), "--period", "2026-Q1", "--out", str(tmp_path / "r")),
-            "diff": ("diff", plan, plan, "--data", str(data), "--period", "2026-Q1")}[command]
+            "diff": ("diff", plan, plan, "--data", str(data), "--period", "2026-Q1"),
+            "what-it-takes": ("what-it-takes", plan, "--data", str(data), "--period", "2026-Q1",
+                              "--payee", "tangning", "--metric", "bookings", "--next-tier")}[command]
     code, _, err = run(capsys, *argv)
     assert code == 0
     assert err.count(WARNING) == 1 and "D_MISSING" in err

@@ -96,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stdout.write(render_answer(answer, args.payee, args.period))
+    if answer.warnings:  # the data's warnings, as eval shows them
+        sys.stderr.write(render_text(list(answer.warnings), {}, color=_use_color(sys.stderr)))
     return EXIT_OK
 
 

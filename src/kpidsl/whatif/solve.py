@@ -21,7 +21,7 @@ from kpidsl import ast
 from kpidsl.api import Plan, RawData, load_data
 from kpidsl.data.bind import bind
 from kpidsl.data.model import Dataset
-from kpidsl.diagnostics import KpiError, has_errors
+from kpidsl.diagnostics import Diagnostic, KpiError, has_errors
 from kpidsl.eval.engine import Engine
 from kpidsl.eval.resolve import attrs_on, resolve
 from kpidsl.eval.result import PayeeResult
@@ -48,6 +48,7 @@ class Answer:
     deal: dict[str, str]
     before: dict[str, Decimal | None]
     after: dict[str, Decimal | None]
+    warnings: tuple[Diagnostic, ...] = ()  # the data's warnings (as eval shows them)
 
     @property
     def reachable(self) -> bool:
@@ -62,6 +63,7 @@ class Answer:
             "deal": dict(self.deal),
             "before": {k: None if v is None else fmt(v) for k, v in self.before.items()},
             "after": {k: None if v is None else fmt(v) for k, v in self.after.items()},
+            "data_warnings": [d.message for d in self.warnings],
         }
 
 
@@ -132,13 +134,14 @@ def _columnar_run(plan: Plan, data: Any, period: str, engine: str) -> Any:
     return ColumnarRun(plan.model, loaded, period) if loaded.engine == "columnar" else None
 
 
-def _dataset(plan: Plan, data: RawData | str | Path | Mapping[str, Any]) -> Dataset:
+def _dataset(plan: Plan, data: RawData | str | Path | Mapping[str, Any]) -> tuple[Dataset, list[Diagnostic]]:
+    """The bound data and its warnings; :class:`KpiError` on any data error."""
     raw = data if isinstance(data, RawData) else load_data(data)
     dataset, diags = bind(plan.model, raw.tables)
-    diags = [*raw.diagnostics_for(plan.model), *diags]
+    diags = sorted([*raw.diagnostics_for(plan.model), *diags], key=Diagnostic.sort_key)
     if has_errors(diags):
         raise KpiError([d for d in diags if d.severity == "error"])
-    return dataset
+    return dataset, diags
 
 
 def _num(v: object) -> Decimal | None:
@@ -162,7 +165,16 @@ def what_it_takes(
     model = plan.model
     per = parse_period(period, model.header.period, model.header.fiscal_year_start)
     run = _columnar_run(plan, data, per.label, engine)
-    dataset = run.loaded.dataset if run is not None else _dataset(plan, data)
+    dataset, warnings = (run.loaded.dataset, list(run.loaded.diagnostics)) if run is not None else \
+        _dataset(plan, data)
+    answer = _answer(plan, dataset, run, per, payee, metric, next_tier, payout, component, tiers)
+    return attrs.evolve(answer, warnings=tuple(warnings))
+
+
+def _answer(plan: Plan, dataset: Dataset, run: Any, per: Period, payee: str, metric: str, next_tier: bool,
+            payout: Decimal | None, component: str | None, tiers: str | None) -> Answer:
+    """:func:`what_it_takes` on loaded data."""
+    model = plan.model
     person = next((p for p in dataset.payees if p.id == payee), None)
     if person is None:
         raise ValueError(f"no payee {payee!r} in the data")
