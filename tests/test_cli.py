@@ -388,3 +388,8 @@ def test_diff_on_rejected_data_shows_no_totals(tmp_path: Path, capsys: pytest.Ca
     summary = json.loads(out)["summary"]
     assert code == 1 and summary["data_rejected"] is True
     assert summary["old_total"] is summary["new_total"] is summary["total_delta"] is None
+
+
+def test_validate_with_a_plan_that_does_not_exist_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "validate", "--data", str(EAST / "data"), "--plan", "nope.kpi")
+    assert (code, out, err) == (2, "", "error: no such plan file: nope.kpi\n")

@@ -99,7 +99,7 @@ def parse_period(text: str, granularity: str, fy_start_month: int = 1) -> Period
         raise PeriodError(f"unknown period granularity {granularity!r}")
     m = _PATTERNS[granularity].match(text.strip())
     if m is None:
-        raise PeriodError(f"{text!r} is not a {granularity} period (expected {_example(granularity)})")
+        raise PeriodError(f"{text!r} is not a {granularity} period ({_hint(text, granularity, fy_start_month)})")
     year = int(m.group(1))
     if granularity == "month":
         month = int(m.group(2))
@@ -117,6 +117,16 @@ def period_of(d: dt.date, granularity: str, fy_start_month: int = 1) -> Period:
     months = (d.year - anchor.year) * 12 + d.month - anchor.month
     size = GRANULARITIES[granularity]
     return Period(add_months(anchor, months // size * size), granularity, fy_start_month)
+
+
+def _hint(text: str, granularity: str, fy_start_month: int) -> str:
+    """What to write instead: the period holding a month given to a coarser plan (``2026-03``
+    for a quarterly plan: ``2026-Q1``, by the plan's fiscal year), else the form."""
+    month = _PATTERNS["month"].match(text.strip())
+    if month is not None and granularity != "month" and 1 <= int(month.group(2)) <= 12:
+        held = period_of(dt.date(int(month.group(1)), int(month.group(2)), 1), granularity, fy_start_month)
+        return f"a month; the {granularity} holding it is {held.label}"
+    return f"write it like {_example(granularity)}"
 
 
 def _example(granularity: str) -> str:

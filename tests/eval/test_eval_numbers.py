@@ -83,6 +83,19 @@ def test_period_of_wrong_granularity(text: str) -> None:
         parse_period(text, "quarter")
 
 
+@pytest.mark.parametrize(("text", "granularity", "fy_start", "hint"), [
+    ("2026-03", "quarter", 1, "a month; the quarter holding it is 2026-Q1"),  # said "expected 2026-Q3"
+    ("2026-03", "quarter", 4, "a month; the quarter holding it is 2025-Q4"),  # a fiscal year from April
+    ("2026-11", "half", 1, "a month; the half holding it is 2026-H2"),
+    ("2026-13", "quarter", 1, "write it like 2026-Q3"),
+    ("garbage", "year", 1, "write it like 2026"),
+])
+def test_a_wrong_period_says_what_to_write(text: str, granularity: str, fy_start: int, hint: str) -> None:
+    with pytest.raises(PeriodError) as e:
+        parse_period(text, granularity, fy_start)
+    assert str(e.value) == f"{text!r} is not a {granularity} period ({hint})"
+
+
 def test_contexts_are_independent_across_threads() -> None:
     results: list[str] = []
 

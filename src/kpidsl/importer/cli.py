@@ -87,6 +87,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         from kpidsl import api
 
+        if not Path(args.plan).exists():  # a usage error, as for eval (exit 2)
+            sys.stderr.write(f"error: no such plan file: {args.plan}\n")
+            return EXIT_USAGE
         try:
             plan = api.load(args.plan)
         except api.PlanError as exc:
