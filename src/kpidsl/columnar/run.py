@@ -178,19 +178,16 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
         if not has_errors(diags) and (worded.rejected or any(ft.bad for ft in loaded.values())):
             # a row the columnar typing refused and the reference accepts (its values differ)
             return _reference(model, folder, sources, flagged, con)
-    kept = worded.rows if worded is not None else frozenset()
+    kept: frozenset[RowRef] = worded.rows if worded is not None else frozenset()
     diags = sorted([*read_diags, *diags,
                     *(d for d in case_mismatch_warnings(con, model, loaded, headers)
                       if RowRef(d.span.file, d.span.line) not in kept)],
                    key=Diagnostic.sort_key)
     dataset = attrs.evolve(dataset, digest=_digest(dataset.digest, loaded))
-    summaries = _summaries(model, tables, small, read_diags, loaded)
-    if worded is None:
-        return Loaded(dataset, tuple(diags), "columnar", (), con, loaded, rejected=small.rejected,
-                      summaries=summaries, read=tuple(read_diags))
-    return Loaded(dataset, tuple(diags), "columnar", (*flagged, f"{len(worded.rows)} fact row(s) bound by the "
-                  "reference binder to word their problems"), con, loaded, worded=worded.rows,
-                  rejected=worded.rejected, summaries=summaries, read=tuple(read_diags))
+    reasons = () if worded is None else (*flagged, f"{len(kept)} fact row(s) bound by the reference binder "
+                                         "to word their problems")
+    return Loaded(dataset, tuple(diags), "columnar", reasons, con, loaded, worded=kept, rejected=small.rejected,
+                  summaries=_summaries(model, tables, small, read_diags, loaded), read=tuple(read_diags))
 
 
 def _summaries(model: PlanModel, tables: Mapping[str, RawTable], result: BindResult,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from kpidsl.data.model import RawTable
+from kpidsl.data.model import RawTable, RowRef
 from kpidsl.data.values import ValueProblem, parse_value
 from kpidsl.diagnostics import Diagnostic
 
@@ -20,6 +20,7 @@ from .transform import Row
 
 if TYPE_CHECKING:
     from kpidsl.api import Plan
+    from kpidsl.data.bind import SourceSummary
 
 
 @attrs.frozen
@@ -119,8 +120,8 @@ def validate_generic(folder: Path) -> ValidateResult:
         problems += found
     kept, found = generic_checks(rows)
     problems += found
-    for name in _refused(tables, diags):  # a binary-float column: no row of its file is accepted
-        kept[name] = []
+    refused = _refused(diags)  # a binary-float column: no row of its file is accepted
+    kept.update({name: [] for name in tables if tables[name].file in refused})
     return ValidateResult(_summaries(tables, problems, kept),
                           tuple(sorted(problems, key=Problem.sort_key)))
 
@@ -147,13 +148,7 @@ def validate_with_plan(folder: Path, plan: Plan, engine: str = "auto") -> Valida
     tables: Mapping[str, RawTable] = raw.tables  # a FolderTables: a missing file is named with its suffix
     diags = raw.diagnostics_for(model)  # with KPI0753 for a float column the plan reads as a number
     result = bind_result(model, tables)
-    problems = [_ragged(from_diagnostic(d)) for d in diags]
-    problems += [from_diagnostic(d, result.rejected) for d in result.diagnostics]
-    refused = {tables[n].file for n in _refused(tables, diags)}
-    files = tuple(FileSummary(s.file, s.rows_read, 0, s.rows_read) if s.file in refused
-                  else FileSummary(s.file, s.rows_read, s.rows_accepted, s.rows_rejected)
-                  for s in summarize(model, tables, result, diags))
-    return ValidateResult(files, tuple(sorted(problems, key=Problem.sort_key)))
+    return _report(diags, result.diagnostics, result.rejected, summarize(model, tables, result, diags))
 
 
 def _large(plan: Plan, folder: Path) -> bool:
@@ -168,20 +163,26 @@ def _columnar(folder: Path, plan: Plan) -> ValidateResult:
 
     loaded = load_folder(plan.model, folder, engine="columnar")
     read = {id(d) for d in loaded.read}
-    problems = [_ragged(from_diagnostic(d)) if id(d) in read else from_diagnostic(d, loaded.rejected)
-                for d in loaded.diagnostics]
-    refused = {d.span.file for d in loaded.diagnostics if d.code == codes.FLOAT_COLUMN and d.severity == "error"}
+    return _report(loaded.read, [d for d in loaded.diagnostics if id(d) not in read], loaded.rejected,
+                   loaded.summaries)
+
+
+def _report(read: Sequence[Diagnostic], bound: Sequence[Diagnostic], rejected: frozenset[RowRef],
+            summaries: Sequence[SourceSummary]) -> ValidateResult:
+    """The report of a plan's binding: the reading problems (a ragged row is rejected), the
+    binding's (rejected or not, by ``rejected``), and rows read/accepted/rejected per file."""
+    problems = [*(_ragged(from_diagnostic(d)) for d in read), *(from_diagnostic(d, rejected) for d in bound)]
+    refused = _refused([*read, *bound])
     files = tuple(FileSummary(s.file, s.rows_read, 0, s.rows_read) if s.file in refused
                   else FileSummary(s.file, s.rows_read, s.rows_accepted, s.rows_rejected)
-                  for s in loaded.summaries)
+                  for s in summaries)
     return ValidateResult(files, tuple(sorted(problems, key=Problem.sort_key)))
 
 
-def _refused(tables: Mapping[str, RawTable], diags: Sequence[Diagnostic]) -> list[str]:
-    """The tables with a binary floating-point column refused (KPI0753): evaluation pays
+def _refused(diags: Sequence[Diagnostic]) -> set[str]:
+    """The files with a binary floating-point column refused (KPI0753): evaluation pays
     nothing on such data, so none of their rows counts as accepted."""
-    files = {d.span.file for d in diags if d.code == codes.FLOAT_COLUMN and d.severity == "error"}
-    return [n for n in sorted(tables) if tables[n].file in files]
+    return {d.span.file for d in diags if d.code == codes.FLOAT_COLUMN and d.severity == "error"}
 
 
 def _float_columns(types: Mapping[str, tuple[str, Mapping[str, str]]]) -> list[Diagnostic]:
