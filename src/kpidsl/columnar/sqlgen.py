@@ -41,6 +41,11 @@ def window_key(w: ast.Window) -> str:
     return f"{w.start.isoformat()}..{w.end.isoformat()}"
 
 
+# aggregates of values whose arithmetic in the reference (products per fact, additions) is done
+# in the plan's context, of ``precision`` digits: beyond them it would round
+WIDE_FUNCS = ("sum", "avg", "min", "max")
+
+
 class AggregateSQL:
     """The SQL of one aggregate: its value expression and FILTER condition over ``f_<kind>``."""
 
@@ -116,6 +121,8 @@ class AggregateSQL:
             else:
                 pick = f"max({self.row_scale})"
             items.append(f"{pick} FILTER (WHERE {cond}) AS {quote(alias + '_s')}")
+        if self.agg.func in WIDE_FUNCS:  # the largest magnitude: whether the reference's arithmetic rounds
+            items.append(f"max(abs({self.value})) FILTER (WHERE {cond}) AS {quote(alias + '_m')}")
         return items
 
     # ---- expressions --------------------------------------------------------------

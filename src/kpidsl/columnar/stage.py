@@ -34,7 +34,7 @@ from kpidsl.periods import Period
 from .changes import Overlay
 from .facttable import FactTable
 from .sources import SourceChanged, file_stamp, quote
-from .sqlgen import AggregateSQL, Unsupported, Windows, aggregates_of
+from .sqlgen import WIDE_FUNCS, AggregateSQL, Unsupported, Windows, aggregates_of
 
 DIRECT_READS = 4  # fetches from a Parquet view before it is copied (see LazyIndex._rows_table)
 COLUMNAR_NOTE = "computed by the columnar fact stage; explain this payee to list the facts"
@@ -214,15 +214,43 @@ class ColumnarStage:
                 scales = [int(row[at + 2]) if row[at + 2] is not None else sql.scale for row in rows]
                 exact = [_exact(v, scale, agg.func) for v, scale in zip(values, scales, strict=True)]
             else:
+                scales = [sql.scale] * len(rows)
                 exact = _exact_column(values, sql.scale, agg.func)
-            self._results[(id(agg), period.label)] = dict(zip(payees, zip(exact, counts, strict=True),
-                                                              strict=True))
             at += 3 if per_row else 2
+            key = (id(agg), period.label)
+            if agg.func in WIDE_FUNCS:
+                wide = beyond_precision(agg.func, [row[at] for row in rows], counts, scales, self.ctx.prec)
+                at += 1
+                if wide is not None:  # the reference rounds there: it computes this aggregate
+                    self.unsupported[_text(agg)] = f"payee {payees[wide]}: {PRECISION_NOTE}"
+                    self._results[key] = None
+                    continue
+            self._results[key] = dict(zip(payees, zip(exact, counts, strict=True), strict=True))
 
     def _as_of_filter(self, ft: FactTable) -> str:
         if self.as_of is None:
             return ""
         return f"WHERE {quote(ft.kind.date)} IS NULL OR {quote(ft.kind.date)} <= DATE '{self.as_of.isoformat()}'"
+
+
+PRECISION_NOTE = "values or sums beyond the plan's precision (the reference's arithmetic rounds them)"
+
+
+def beyond_precision(func: str, largest: list[Any], counts: list[int], scales: list[int | None],
+                     prec: int) -> int | None:
+    """The index of the first payee whose aggregate the reference computes with rounding, or None.
+
+    The reference computes each fact's value and adds them up in the plan's context of
+    ``prec`` significant digits (DuckDB, exactly): each value is at most ``largest`` in
+    magnitude, so every partial sum is at most count × largest, at the value's decimal
+    places; if that fits in ``prec`` digits, nothing the reference does rounds."""
+    for i, (m, n, scale) in enumerate(zip(largest, counts, scales, strict=True)):
+        if m is None or not n:
+            continue
+        bound = Decimal(m) * (n if func in ("sum", "avg") else 1)
+        if bound and bound.adjusted() + 1 + (scale or 0) > prec:
+            return i
+    return None
 
 
 def unchanged(ft: FactTable) -> None:

@@ -98,7 +98,12 @@ class Engine:
             try:
                 quick = None if self.explain else quick_result(
                     self.run, self.payees[pid], period, period.label, self._later(pid, period))
-                self._cache[key] = quick or _guarded(self.run, self.payees[pid], period)
+                result = quick or _guarded(self.run, self.payees[pid], period)
+                if quick is None and not self.explain and self.make_explainer is not None:
+                    # its trees were built on a fact stage that counts facts without listing
+                    # them (the columnar one): the explainer's, listing them, are made when asked
+                    result = attrs.evolve(result, explanations=None, explain=self._later(pid, period))
+                self._cache[key] = result
             finally:
                 self._busy.discard(key)
         return self._cache[key]
@@ -311,6 +316,7 @@ def _combine_component(run: RunContext, c: str, envs: list[Env], whole: Env, acc
     d = whole.seg.defs[c].definition if c in whole.seg.defs else None
     value = total
     if passed and isinstance(d, ast.Payout):
+        whole.push(col)  # the floor's and cap's own values are explained under the component
         try:
             value = apply_limits(whole, d, total, col)
         except (EvalFailure, DependencyFailure) as e:
@@ -319,6 +325,8 @@ def _combine_component(run: RunContext, c: str, envs: list[Env], whole: Env, acc
             acc.errors.setdefault((c, err.code, err.message), err)
             acc.failures[c] = err
             return
+        finally:
+            whole.pop()
     col.note(f"sum of {len(parts)} segments: {fmt(total)}")
     for p in parts:
         col.add(p)

@@ -65,6 +65,7 @@ class Env:
         self._aggs: dict[int, tuple[AggResult, Explanation]] = {}
         self._stack: list[Collector] = []
         self._busy: set[str] = set()
+        self._period_env: Env | None = None  # the names unprorated, in a segment (_for_period)
 
     # ---- bookkeeping -------------------------------------------------------------
 
@@ -201,10 +202,26 @@ class Env:
                           f"in {self.period.label} and declares no default", d.span)
 
     def _const(self, d: ast.Const, col: Collector) -> Value:
-        value = self.run.compiler.compile(d.expr)(self, None)
         if d.per_period and self.prorate is not None:
-            return self.prorated(num(value, d.span), col)
-        return value
+            return self.prorated(num(self._for_period(d.expr, col), d.span), col)
+        return self.run.compiler.compile(d.expr)(self, None)
+
+    def _for_period(self, expr: ast.Expr, col: Collector) -> Value:
+        """``expr`` as the whole period's value (a ``per period`` const's or a default target's,
+        to be prorated once): the names it uses are not prorated, as they are in the segment,
+        or ``quota`` of ``target bookings = quota`` (``quota ... per period``) would be
+        prorated twice. Their explanations go under ``col``."""
+        if self.prorate is None:
+            return self.run.compiler.compile(expr)(self, None)
+        sub = self._period_env
+        if sub is None:
+            sub = self._period_env = Env(self.run, self.payee, self.period, self.seg, whole=self.whole)
+            sub.uses = self.uses  # one call stack: a fallback around a use is seen through both
+        sub._stack.append(col)
+        try:
+            return self.run.compiler.compile(expr)(sub, None)
+        finally:
+            sub._stack.pop()
 
     def prorated(self, value: Decimal, col: Collector) -> Decimal:
         """``value`` × segment days ÷ period days (only inside a segment of a split period)."""
@@ -263,7 +280,7 @@ class Env:
         assert isinstance(applied.definition, ast.Target)
         col.formula = unparse(applied.definition.expr)
         col.note("plan default target" + (" of an override" if applied.block else ""))
-        value = num(self.run.compiler.compile(applied.definition.expr)(self, None), span)
+        value = num(self._for_period(applied.definition.expr, col), span)
         return self.prorated(value, col)
 
     def attainment(self, metric: str, span: Span) -> Decimal:
