@@ -6,6 +6,8 @@ import decimal
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+import attrs
+
 from kpidsl import ast
 from kpidsl.eval import tiers as tiermath
 from kpidsl.eval.collect import Collector
@@ -182,11 +184,19 @@ def tier_outcome(env: Env, d: ast.Tiers, args: tuple[Value, ...], f: FactCtx | N
     value: Decimal | None
     if d.mode == "step":  # the input is `on`; the argument, when a rate applies, is the base
         x = num(_eval(env, d.on, f), span)
-        value = arg if arg is not None and is_rate(env.run, d) else None
+        rate = is_rate(env.run, d)
+        value = arg if arg is not None and rate else None
+        if d.per is not None and x < 0:  # a refund: the band of a fact of its size
+            out = banded(d, bands, value, -x, scale, above, ctx, span, units, detail)
+            # a rate applies to the (negative) base as is; an amount is reversed
+            return out if rate else attrs.evolve(out, value=ctx.minus(out.value))
     else:  # lookup and marginal: the argument, else `on`
         value = arg if arg is not None else num(_eval(env, d.on, f), span)
         if d.mode == "marginal":
             scale = _attainment_scale(env, d.on, span)
+            if d.per is not None and value < 0:  # a refund reverses what a fact of its size earns
+                out = banded(d, bands, -value, x, scale, above, ctx, span, units, detail)
+                return attrs.evolve(out, value=ctx.minus(out.value))
     return banded(d, bands, value, x, scale, above, ctx, span, units, detail)
 
 

@@ -2,8 +2,10 @@
 
 A band is ``[lower, upper)``; a value exactly on an edge belongs to the upper
 band. An input below the first band (a negative base after refunds) takes the
-first band, so a refund reverses commission at the first band's rate. Above a
-closed last band the ``above`` value applies, else it is an evaluation error.
+first band, so a refund reverses commission at the first band's rate; tiers
+priced per fact reverse a negative fact as a fact of its size instead
+(``kpidsl.eval.defs.tier_outcome``). Above a closed last band the ``above``
+value applies, else it is an evaluation error.
 """
 
 from __future__ import annotations
