@@ -281,6 +281,7 @@ def _segmented(run: RunContext, payee: Payee, period: Period, segs: list[Segment
     envs = []
     for seg in segs:
         env = Env(run, payee, period, seg, prorate=(seg.days, period.days), whole=False)
+        env.earlier = tuple(envs)
         env.evaluate_all()
         acc.take_errors(env)
         for name, v in _result_values(env.values()).items():

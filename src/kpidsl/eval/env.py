@@ -12,7 +12,7 @@ from kpidsl import ast
 from kpidsl.data.model import Payee
 from kpidsl.eval.collect import Collector
 from kpidsl.eval.compile import FactCtx, Fn, Scope, Value, num
-from kpidsl.eval.context import RunContext
+from kpidsl.eval.context import PriorPart, RunContext
 from kpidsl.eval.cover import Uses, fallback, reported_errors
 from kpidsl.eval.errors import (
     DANGLING_REFERENCE,
@@ -66,6 +66,7 @@ class Env:
         self._stack: list[Collector] = []
         self._busy: set[str] = set()
         self._period_env: Env | None = None  # the names unprorated, in a segment (_for_period)
+        self.earlier: tuple[Env, ...] = ()  # the period's earlier segments (for prior())
 
     # ---- bookkeeping -------------------------------------------------------------
 
@@ -194,12 +195,22 @@ class Env:
         row = self.run.inputs.get((self.payee.id, d.name, self.period.label))
         if row is not None:
             col.note(f"entered in {row.ref}")
-            return row.value
+            return self._period_amount(d, row.value, col)
         if d.default is not None:
             col.note("no value entered: the declared default applies")
+            if d.type == "money" and self.prorate is not None:  # as an entered amount (below)
+                return self.prorated(num(self._for_period(d.default, col), d.span), col)
             return self.run.compiler.compile(d.default)(self, None)
         raise EvalFailure(MISSING_INPUT, f"input `{d.name}` has no value for payee {self.payee.id} "
                           f"in {self.period.label} and declares no default", d.span)
+
+    def _period_amount(self, d: ast.InputDecl, value: Value, col: Collector) -> Value:
+        """A money input is an amount for the period (a bonus entered for the quarter): in a
+        segment it is prorated by days, as a ``per period`` const, so the segments add up to
+        it once. Other inputs (a score, a rate) hold in every segment as entered."""
+        if d.type == "money" and self.prorate is not None:
+            return self.prorated(num(value, d.span), col)
+        return value
 
     def _const(self, d: ast.Const, col: Collector) -> Value:
         if d.per_period and self.prorate is not None:
@@ -315,13 +326,19 @@ class Env:
         if self.run.prior_fn is None:
             raise EvalFailure(PRIOR_FAILED, "prior() is not available in this evaluation", span)
         parts = self.run.prior_fn(self.payee.id, component, self.period.label)
+        # in a segment, what the component came to in the period's earlier segments is prior
+        # too: the segments of a true-up (``ytd ... - prior(c)``) then add up to the period's
+        # true-up once, not once per segment (docs/semantics-decisions.md)
+        parts = (*parts, *(PriorPart(e.seg.label, e.payouts[component].value, "earlier segment of this period")
+                           for e in self.earlier if component in e.payouts))
         total = ZERO
         for p in parts:
             total = self.ctx.add(total, p.amount)
         rows = tuple((p.period, p.source, fmt(p.amount)) for p in parts)
+        notes = ("earlier periods of the same fiscal year",
+                 *(("and the earlier segments of this period",) if self.earlier else ()))
         self.attach(Explanation(f"prior({component})", "expr", fmt(total), span=span,
-                                row_header=("period", "source", "amount"), rows=rows,
-                                notes=("earlier periods of the same fiscal year",)))
+                                row_header=("period", "source", "amount"), rows=rows, notes=notes))
         return total
 
     # ---- calls, aggregates, windows, fields ----------------------------------------
