@@ -278,7 +278,7 @@ def _round_into(run: RunContext, c: str, value: Decimal, node: Explanation, acc:
 
 
 def _segmented(run: RunContext, payee: Payee, period: Period, segs: list[Segment], acc: _Acc) -> None:
-    envs = []
+    envs: list[Env] = []
     for seg in segs:
         env = Env(run, payee, period, seg, prorate=(seg.days, period.days), whole=False)
         env.earlier = tuple(envs)
