@@ -48,6 +48,7 @@ CODES: dict[str, tuple[str, str]] = {
     "KPI0217": ("override changes a definition's kind or type", "Redefine it as the same kind of definition with the same type."),
     "KPI0218": ("tiers called with an argument of the wrong type", "Pass the tiers' input (lookup/interpolated) or a numeric base (step/marginal)."),
     "KPI0219": ("list item of another type", "List values of the tested value's type."),
+    "KPI0220": ("percent compared with a large plain number (warning)", "A plain number compared with a percent is a fraction (80 is 8,000%): write `80%`."),
     # tiers and tables
     "KPI0301": ("gap between bands", "Start each band where the previous one ends (bands are [lower, upper))."),
     "KPI0302": ("overlapping bands", "Start each band where the previous one ends."),

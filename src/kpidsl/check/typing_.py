@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import attrs
 
 from kpidsl import ast
@@ -9,6 +11,7 @@ from kpidsl.check import units
 from kpidsl.check.context import Ctx, Scope, is_literal_number
 from kpidsl.diagnostics import Label
 from kpidsl.model import PAYEE_TYPE, SHARE_FIELD, VALUE_TYPES
+from kpidsl.numbers import fmt, percent_text
 
 ARITH = ("+", "-")
 COMPARE = ("==", "!=", "<", "<=", ">", ">=")
@@ -139,6 +142,8 @@ class Typer:
         if e.op in COMPARE:
             if not units.comparable(lt, rt, *self.lits(e), e.op):
                 self.both("KPI0207", f"cannot compare {lt} with {rt}", e, lt, rt)
+            else:
+                self.percent_as_plain(e, lt, rt)
             return "bool"
         if lt not in units.NUMERIC or rt not in units.NUMERIC:
             bad = e.left if lt not in units.NUMERIC else e.right
@@ -146,6 +151,20 @@ class Typer:
                      bad, lt if bad is e.left else rt)
             return None
         return self.arith(e, lt, rt)
+
+    def percent_as_plain(self, e: ast.Binary, lt: str, rt: str) -> None:
+        """KPI0220 (warning): a percent compared with a plain number above 10, which adapts as a
+        fraction: ``attainment(bookings) >= 80`` asks for 8,000%, when 80% was surely meant
+        (a plain 1.5 is 150% and may be meant; a plain 80 never is)."""
+        for side, other, other_type in ((e.left, e.right, rt), (e.right, e.left, lt)):
+            number = side.operand if isinstance(side, ast.Unary) and side.op == "-" else side
+            if (other_type == "percent" and is_literal_number(side) and isinstance(number, ast.Number)
+                    and abs(number.value) > 10 and self.report):
+                shown = f"{'-' if number is not side else ''}{fmt(number.value)}"
+                self.ctx.warn("KPI0220", f"a percent compared with the plain number {shown}, which is "
+                              f"{percent_text(Decimal(shown))}", side.span, f"{shown} = {percent_text(Decimal(shown))}",
+                              secondary=(Label(other.span, "a percent"),),
+                              help=f"write `{shown}%` if {shown} percent is meant")
 
     def lits(self, e: ast.Binary) -> tuple[bool, bool]:
         return is_literal_number(e.left), is_literal_number(e.right)
