@@ -410,13 +410,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except api.NeedsDuckDB as e:  # a Parquet folder without DuckDB: one line, with the install command
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except RuntimeError as e:
-        from kpidsl.columnar.sources import SourceChanged  # not imported by `kpidsl check`
+    except Exception as e:
+        # not imported by `kpidsl check`
+        from kpidsl.columnar.sources import SettingError, SourceChanged
 
-        if not isinstance(e, SourceChanged):
-            raise
-        print(f"error: {e}", file=sys.stderr)  # a fact file read in place was replaced meanwhile
-        return EXIT_ERRORS
+        if isinstance(e, SettingError):  # KPIDSL_MEMORY_MB=abc
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        if isinstance(e, SourceChanged):  # a fact file read in place was replaced meanwhile
+            print(f"error: {e}", file=sys.stderr)
+            return EXIT_ERRORS
+        if type(e).__name__ == "OutOfMemoryException":  # DuckDB's, past the loading (retried there)
+            print(f"error: DuckDB ran out of memory: {str(e).splitlines()[0]}\n"
+                  "  hint: raise its limit with KPIDSL_MEMORY_MB (0 for DuckDB's own, 80% of memory)",
+                  file=sys.stderr)
+            return EXIT_ERRORS
+        raise
     return code
 
 

@@ -28,6 +28,7 @@ from .sources import (
     file_stamp,
     float_columns,
     literal,
+    out_of_memory,
     quote,
     relation_sql,
 )
@@ -251,7 +252,9 @@ def _check(con: Any, c: Checking, fixed: dict[str, int], memo: Memo) -> tuple[Fa
     items = ["count(*) FILTER (WHERE _bad)", *(f"max({quote('_sc_' + f)})" for f in c.scale_cols),
              *(f"min({quote('_sc_' + f)}) FILTER (WHERE {quote(f)} IS NOT NULL)" for f in c.scale_cols),
              *(f"count(*) FILTER (WHERE {_unknown_payee(f)})" for f in payee_fields),
-             fold_sql(list(c.kept if c.digested is None else c.digested)), "count(*)"]
+             fold_sql(list(c.kept if c.digested is None else c.digested),
+                      frozenset(f for f, ftype in kind.fields.items() if _value_type(kind, ftype) in NUMBERS)),
+             "count(*)"]
     query = f"SELECT {', '.join(items)} FROM {t}"
     row = memo(("check", c.content, memo.payees, query), functools.partial(_row, con, query))
     bad, total = int(row[0]), int(row[-1]) if c.total is None else c.total
@@ -313,12 +316,20 @@ def _row(con: Any, query: str) -> list[Any]:
     return list(con.execute(query).fetchone())
 
 
-def fold_sql(columns: list[str]) -> str:
+NUMBERS = ("money", "number")  # fact fields typed as decimals (cells.py)
+
+
+def fold_sql(columns: list[str], numbers: frozenset[str] = frozenset()) -> str:
     """The digest's fold of a table: the sum of DuckDB's ``hash()`` (an unsigned 64-bit
     integer) of each row's values over ``columns`` in name order; DuckDB sums 64-bit
     integers into a HUGEINT, so the sum is exact (no overflow, no cast per row). Independent
-    of row order; unlike XOR, a row given twice does not cancel out."""
-    return f"sum(hash({', '.join(quote(f) for f in sorted(columns))}))"
+    of row order; unlike XOR, a row given twice does not cancel out.
+
+    DuckDB hashes a decimal by its stored integer, which depends on the column's type: the
+    ``numbers`` are hashed as the DECIMAL(38, 12) that a CSV cell is typed to, so the same
+    amounts give the same digest from a CSV file and from a Parquet DECIMAL(18, 2) column."""
+    cols = (f"CAST({quote(f)} AS DECIMAL(38,{SCALE}))" if f in numbers else quote(f) for f in sorted(columns))
+    return f"sum(hash({', '.join(cols)}))"
 
 
 def _distinct(con: Any, t: str, key: str, total: int) -> int:
@@ -404,6 +415,8 @@ def load_facts(con: Any, model: Any, facts: dict[str, SourceFile], types: dict[s
             ft, why = load_fact_table(con, kind, src, optional_fields(kind), used.get(kind_name, set()),
                                       types[kind_name], memo, every_field)
         except Exception as exc:  # a DuckDB read error (ragged row, encoding...): the reference words it
+            if out_of_memory(exc):
+                raise
             ft, why = None, [f"{src.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"]
         problems.extend(why)
         if ft is not None:

@@ -47,6 +47,8 @@ from .sources import (
     float_problems,
     folder_tables,
     layout_problem,
+    memory_mb,
+    out_of_memory,
     quote,
     raw_table,
     unread,
@@ -91,7 +93,7 @@ def wants_columnar(model: PlanModel, folder: Path, fmt: str = "auto") -> bool:
 
 def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: str = "columnar",
                 threads: int | None = None, cache: bool | str | Path | None = None,
-                every_field: bool = False) -> Loaded:
+                every_field: bool = False, memory: int | None = None) -> Loaded:
     """Load ``folder`` for ``model``; ``engine`` is columnar, reference or auto (large data only).
 
     ``every_field``: keep every field of the fact files in DuckDB, not only those the plan
@@ -100,13 +102,28 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
 
     ``cache``: where the columnar stage keeps typed fact files and check results between
     runs, found again by the files' content (:mod:`kpidsl.columnar.cache`): None or True for
-    the environment's default, False or ``"off"`` for none, or a folder."""
+    the environment's default, False or ``"off"`` for none, or a folder.
+
+    ``memory``: DuckDB's memory limit in MB (:func:`~kpidsl.columnar.sources.memory_mb`:
+    None for ``KPIDSL_MEMORY_MB`` or the default, 0 for DuckDB's own). A load that needs more
+    than a limit allows is done again without one: the limit costs memory, never a result."""
     sources = find_sources(folder, fmt)
     if engine == "auto":
         engine = "columnar" if wants_columnar(model, folder, fmt) else "reference"
     if engine == "reference":
         return _reference(model, folder, sources, ())
-    con = connect(threads)
+    limit = memory_mb(memory)
+    try:
+        return _load(model, folder, sources, connect(threads, limit), cache, every_field)
+    except Exception as exc:
+        if not limit or not out_of_memory(exc):
+            raise
+    return _load(model, folder, sources, connect(threads, 0), cache, every_field)
+
+
+def _load(model: PlanModel, folder: Path, sources: dict[str, SourceFile], con: Any,
+          cache: bool | str | Path | None, every_field: bool) -> Loaded:
+    """:func:`load_folder` on the columnar engine, on the connection ``con``."""
     aux, facts, twice = _split(model, sources)
     if twice:  # deals.csv and deal.csv: the reference binds both as deal facts
         return _reference(model, folder, sources, tuple(f"files {', '.join(n)} are all {k} facts"
@@ -121,6 +138,8 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     try:
         types = {name: column_types(con, src) for name, src in facts.items()}
     except Exception as exc:  # DuckDB cannot read a fact file (not UTF-8, say): the reference words it
+        if out_of_memory(exc):
+            raise
         return _reference(model, folder, sources, (f"{type(exc).__name__}: {str(exc).splitlines()[0]}",), con)
     odd_header = [src.display for name, src in facts.items()
                   if src.format == "csv" and csv_header(src.path) != tuple(types[name])]

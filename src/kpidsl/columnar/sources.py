@@ -136,13 +136,71 @@ def layout_problem(display: str, lines: int | str, rows: int) -> str | None:
     return None
 
 
-def connect(threads: int | None = None) -> Any:
-    """A fresh in-memory DuckDB connection (imported here, never at module import)."""
+DEFAULT_MEMORY_MB = 256
+
+
+class SettingError(ValueError):
+    """A setting from the environment that cannot be used (its name and value are in the message)."""
+
+
+def memory_mb(setting: int | None = None) -> int:
+    """The memory limit of kpidsl's DuckDB connections, in MB: ``setting``, else the
+    environment's ``KPIDSL_MEMORY_MB``, else :data:`DEFAULT_MEMORY_MB`; 0 for DuckDB's own
+    default (80% of the machine's memory).
+
+    The typed fact tables are kept in DuckDB's memory; past the limit DuckDB writes what it
+    holds to temporary files (:func:`spill_dir`) and reads them back as needed, which the
+    operating system's file cache makes cheap: at 5M deals from CSV a first run peaked at
+    ~750 MB with no limit and under 500 MB with 256 MB (docs/performance.md)."""
+    import os
+
+    if setting is None:
+        text = os.environ.get("KPIDSL_MEMORY_MB", "").strip()
+        if not text:
+            return DEFAULT_MEMORY_MB
+        if not text.isascii() or not text.isdigit():
+            raise SettingError(f"KPIDSL_MEMORY_MB={text!r} is not a whole number of megabytes "
+                               "(0 for DuckDB's own limit)")
+        setting = int(text)
+    if setting < 0:
+        raise SettingError(f"a memory limit of {setting} MB: give 0 (DuckDB's own limit) or more")
+    return setting
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is DuckDB's out-of-memory error: the limit's doing, not the file's, so
+    never a reason to send a file to the reference (which would take far more memory)."""
+    return type(exc).__name__ == "OutOfMemoryException"
+
+
+def spill_dir() -> str:
+    """A folder for DuckDB's temporary files that is this connection's alone, in the system's
+    temporary folder (DuckDB's own default is ``.tmp`` in the working directory). DuckDB makes
+    it when it first needs it and removes it when the connection closes."""
+    import tempfile
+    import uuid
+
+    return str(Path(tempfile.gettempdir()) / f"kpidsl-duckdb-{uuid.uuid4().hex}")
+
+
+def connect(threads: int | None = None, memory: int | None = None) -> Any:
+    """A fresh in-memory DuckDB connection (imported here, never at module import), its memory
+    limited to :func:`memory_mb` (``memory``: the limit in MB; 0 for DuckDB's own)."""
     import duckdb
 
+    limit = memory_mb(memory)
     con = duckdb.connect(":memory:")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
+    con.execute(f"SET temp_directory = {literal(spill_dir())}")
+    # a TIMESTAMPTZ cell reads as text in the session's time zone, by default the process's
+    # (TZ): fixed, so that the same file reads the same on every machine
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+    except duckdb.Error:  # a DuckDB without time zones (no ICU): it shows them in UTC anyway
+        pass
+    if limit:
+        con.execute(f"SET memory_limit = '{limit}MB'")
     con.execute("SET preserve_insertion_order = true")  # rowid is a CSV row's line minus 2
     # freed memory goes back to the system while a query runs, not only at its end: a first
     # run from CSV at 5M deals peaked at a median 776 MB instead of 859 MB, in the same time
