@@ -2,21 +2,25 @@
 
 Sheets: ``Summary`` (one row per payee: attributes, each component, total),
 one sheet per payout component, and ``Facts`` (every fact behind each
-payee's figures). Money cells hold ``Decimal`` values (openpyxl writes their
-exact decimal text) with the number format ``#,##0.00``; a spreadsheet reads
-them back as binary floats, which for amounts of up to 15 significant digits
-round back to the same cents. Text from the data that a spreadsheet would
+payee's figures). Money cells hold the exact decimal text of the amounts (not
+openpyxl's float formatting of a ``Decimal``), with the number format
+``#,##0.00``; a spreadsheet reads them back as binary floats, which for amounts
+of up to 15 significant digits round back to the same cents. The file's bytes
+depend on nothing but the report: its dates are fixed. Text from the data that a spreadsheet would
 take for a formula (``=``, ``+``, ``-``, ``@``...) is stored as a string cell
 with a quote prefix, never as a formula.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
+import zipfile
 from decimal import Decimal
 from typing import Any
 
+from kpidsl.numbers import fmt
 from kpidsl.report.model import ReportModel
 from kpidsl.report.safe import is_formula_like
 
@@ -59,9 +63,13 @@ def put(ws: Any, value: Any, money: bool = False) -> Any:
         cell.data_type = "s"
         cell.quotePrefix = True
         return cell
-    if money and isinstance(value, Decimal):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.number_format = MONEY_FORMAT
+    if isinstance(value, Decimal):
+        # openpyxl writes a number as "%.16g" of a float (99999999999999.99 would be stored
+        # as 99999999999999.98): the cell holds the decimal's own text, as a number cell
+        cell = WriteOnlyCell(ws, value=0)
+        cell._value, cell.data_type = fmt(value), "n"
+        if money:
+            cell.number_format = MONEY_FORMAT
         return cell
     return value
 
@@ -136,6 +144,23 @@ def workbook_bytes(m: ReportModel) -> bytes:
     for name in m.components:
         _component(wb, m, name, taken)
     _facts(wb, m, taken)
+    # the same report gives the same bytes whatever the clock or the timezone: the document's
+    # dates and every zip entry's date are fixed (openpyxl stamps both with the time of saving)
+    wb.properties.created = wb.properties.modified = FIXED_TIME
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return _fixed_dates(buf.getvalue())
+
+
+FIXED_TIME = datetime.datetime(1980, 1, 1)  # the earliest date a zip entry can carry
+
+
+def _fixed_dates(data: bytes) -> bytes:
+    """The zip ``data`` with every entry dated :data:`FIXED_TIME`, in the same order."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            dst.writestr(entry, src.read(info))
+    return out.getvalue()

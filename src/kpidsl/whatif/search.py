@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from kpidsl.whatif.solve import Probe
 
 _CTX = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
+SEARCH_CONTEXT = _CTX  # the thread's context while a search runs (kpidsl.whatif.solve)
 _LIMIT = Decimal("1e15")
 COUNT_FLOOR = Decimal(64)  # a count is judged flat only from this many facts on
 COUNT_LIMIT = Decimal(100_000)  # the most synthetic facts a count goal is tried with

@@ -28,7 +28,15 @@ from kpidsl.eval.result import PayeeResult
 from kpidsl.eval.unparse import unparse
 from kpidsl.numbers import fmt
 from kpidsl.periods import Period, parse_period
-from kpidsl.whatif.search import Goal, Solved, breakpoints, solve_payout, solve_threshold, walk
+from kpidsl.whatif.search import (
+    SEARCH_CONTEXT,
+    Goal,
+    Solved,
+    breakpoints,
+    solve_payout,
+    solve_threshold,
+    walk,
+)
 from kpidsl.whatif.synth import Recipe, Unsatisfiable, build_recipe, metric_aggregate
 
 _CTX = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
@@ -167,7 +175,11 @@ def what_it_takes(
     run = _columnar_run(plan, data, per.label, engine)
     dataset, warnings = (run.loaded.dataset, list(run.loaded.diagnostics)) if run is not None else \
         _dataset(plan, data)
-    answer = _answer(plan, dataset, run, per, payee, metric, next_tier, payout, component, tiers)
+    # the search's own arithmetic (bisection steps, interpolation) in its own context, never the
+    # caller's: a caller's context with a low precision or an Inexact trap changed the answer
+    # or hung the bisection (the plan's own arithmetic has the plan's context, as always)
+    with decimal.localcontext(SEARCH_CONTEXT):
+        answer = _answer(plan, dataset, run, per, payee, metric, next_tier, payout, component, tiers)
     return attrs.evolve(answer, warnings=tuple(warnings))
 
 
