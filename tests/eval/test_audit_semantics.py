@@ -102,6 +102,22 @@ payout p: money = 1
     assert set(nodes[0].facts) == {"D1", "D2"}
 
 
+def _precision_folder(tmp_path, deals: list[str]):  # type: ignore[no-untyped-def]
+    """Payees a and b; ``deals`` as ``id,payee,amount``, all won on 2026-07-10."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "payees.csv").write_text("id,name,role,region,manager\na,A,AE,east,\nb,B,AE,east,\n",
+                                       encoding="utf-8")
+    rows = "".join(f"{d},won,2026-07-10,c,p\n" for d in deals)
+    (folder / "deals.csv").write_text("id,payee,amount,stage,signed_on,customer,product\n" + rows, encoding="utf-8")
+    return folder
+
+
+def _precision_plan(metric: str) -> kpidsl.Plan:
+    return kpidsl.loads('plan "p" { currency USD  period quarter  precision 16 }\n'
+                        f"metric bk: money = {metric} where deal.signed_on in period\npayout p: money = bk\n")
+
+
 def test_columnar_engine_keeps_the_plans_precision_like_the_reference(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Contract: "All arithmetic is `decimal.Decimal` under a plan-owned local context" and the
     decision "the evaluation context has 28 significant digits by default (plan-settable)";
@@ -116,17 +132,8 @@ def test_columnar_engine_keeps_the_plans_precision_like_the_reference(tmp_path) 
     import pytest
 
     pytest.importorskip("duckdb")
-    folder = tmp_path / "data"
-    folder.mkdir()
-    (folder / "payees.csv").write_text("id,name,role,region,manager\na,A,AE,east,\n", encoding="utf-8")
-    (folder / "deals.csv").write_text(
-        "id,payee,amount,stage,signed_on,customer,product\n"
-        "D1,a,99999999999999.99,won,2026-07-10,c,p\n"
-        "D2,a,0.02,won,2026-07-10,c,p\n"
-        "D3,a,-99999999999999.99,won,2026-07-10,c,p\n", encoding="utf-8")
-    plan = kpidsl.loads('plan "p" { currency USD  period quarter  precision 16 }\n'
-                        "metric bk: money = sum deal.amount where deal.signed_on in period\n"
-                        "payout p: money = bk\n")
+    folder = _precision_folder(tmp_path, ["D1,a,99999999999999.99", "D2,a,0.02", "D3,a,-99999999999999.99"])
+    plan = _precision_plan("sum deal.amount")
     ref = plan.evaluate(folder, "2026-Q3", engine="reference")
     col = plan.evaluate(folder, "2026-Q3", engine="columnar")
     assert col.payees["a"].components == ref.payees["a"].components
@@ -176,17 +183,8 @@ def test_columnar_engine_rounds_per_fact_products_as_the_reference_does(tmp_path
     pytest.importorskip("duckdb")
     from kpidsl.columnar import ColumnarRun, load_folder
 
-    folder = tmp_path / "data"
-    folder.mkdir()
-    (folder / "payees.csv").write_text("id,name,role,region,manager\na,A,AE,east,\nb,B,AE,east,\n",
-                                       encoding="utf-8")
-    (folder / "deals.csv").write_text(
-        "id,payee,amount,stage,signed_on,customer,product\n"
-        "D1,a,1234567890.12,won,2026-07-10,c,p\nD2,a,987654321.99,won,2026-07-11,c,p\n"
-        "D3,b,10.01,won,2026-07-11,c,p\n", encoding="utf-8")
-    plan = kpidsl.loads('plan "p" { currency USD  period quarter  precision 16 }\n'
-                        "metric pay: money = sum deal.amount * 0.123457 where deal.signed_on in period\n"
-                        "payout p: money = pay\n")
+    folder = _precision_folder(tmp_path, ["D1,a,1234567890.12", "D2,a,987654321.99", "D3,b,10.01"])
+    plan = _precision_plan("sum deal.amount * 0.123457")
     ref = plan.evaluate(folder, "2026-Q3", engine="reference")
     run = ColumnarRun(plan.model, load_folder(plan.model, folder, engine="columnar"), "2026-Q3")
     col = run.evaluate()
