@@ -209,8 +209,10 @@ def test_csv_carries_names_and_neutralises_formulas(
                        "--period", "2026-Q3", "--format", "csv")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].startswith("payee,name,")
+    # a byte order mark first: Excel on a Chinese Windows reads UTF-8 without it as GBK
+    assert lines[0].startswith("\ufeffpayee,name,") and out.count("\ufeff") == 1
     assert any(",'=HYPERLINK(1)," in line for line in lines)
+    assert any(line.startswith("chenzhiqiang,陈志强,") for line in lines)  # the name as written
 
 
 def test_check_on_a_folder_without_plans_fails(tmp_path: Path,

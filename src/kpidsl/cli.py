@@ -235,8 +235,11 @@ def _money(v: Any) -> str:
 
 
 def _csv(result: api.Result) -> str:
+    """The result for a spreadsheet: UTF-8 with a byte order mark, without which Excel reads
+    the file in the system's code page (GBK on a Chinese Windows) and garbles every name."""
     components = list(result.plan.model.payouts)
     out = io.StringIO()
+    out.write("\ufeff")
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["payee", "name", *components, "total", "errors"])
     for pid, pr in result.payees.items():
