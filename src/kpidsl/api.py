@@ -40,7 +40,9 @@ class PlanError(KpiError):
 def _digest(sources: Mapping[str, SourceFile]) -> str:
     h = hashlib.sha256()
     for name in sorted(sources):
-        h.update(name.encode("utf-8") + b"\0" + sources[name].text.encode("utf-8") + b"\0")
+        # surrogatepass: a str may hold a lone surrogate (no UTF-8 file can); it must not crash
+        text = sources[name].text
+        h.update(name.encode("utf-8", "surrogatepass") + b"\0" + text.encode("utf-8", "surrogatepass") + b"\0")
     return "sha256:" + h.hexdigest()
 
 

@@ -8,8 +8,10 @@ from kpidsl.numbers import grouped
 
 
 def char_width(ch: str) -> int:
-    """Terminal cells taken by one character: 2 for wide/fullwidth (CJK), 0 for combining."""
-    if unicodedata.combining(ch):
+    """Terminal cells taken by one character: 2 for wide/fullwidth (CJK), 0 for combining
+    marks and for format characters (category Cf: U+200B-U+200F, U+2060, U+FEFF...; not
+    the soft hyphen U+00AD, which terminals show as a hyphen)."""
+    if unicodedata.combining(ch) or (unicodedata.category(ch) == "Cf" and ch != "\u00ad"):
         return 0
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 

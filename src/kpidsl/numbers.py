@@ -44,12 +44,15 @@ def rounding_constant(mode: str) -> str:
         raise ValueError(f"unknown rounding mode {mode!r}") from None
 
 
+# as many digits as Decimal allows: quantizing in it never runs out of precision
+_ROOMY = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN,
+                         traps=[decimal.InvalidOperation, decimal.FloatOperation])
+
+
 def _as_int(value: Decimal, exponent: int) -> int:
     """``value`` as a whole number of units of ``10**exponent`` (``exponent`` at most value's own)."""
-    sign, digits, exp = value.as_tuple()
-    assert isinstance(exp, int)
-    n: int = int("".join(map(str, digits)) or "0") * 10 ** (exp - exponent)
-    return -n if sign else n
+    # int() of a Decimal has no digit limit (unlike int() of a str, at 4300 digits)
+    return int(_ROOMY.scaleb(value, -exponent))
 
 
 def _exponent(value: Decimal) -> int:
@@ -75,12 +78,8 @@ def _round_ratio(n: int, d: int, mode: str) -> int:
 
 
 def _from_int(n: int, exponent: int) -> Decimal:
-    return Decimal((int(n < 0), tuple(int(c) for c in str(abs(n))), exponent))
-
-
-# as many digits as Decimal allows: quantizing in it never runs out of precision
-_ROOMY = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN,
-                         traps=[decimal.InvalidOperation, decimal.FloatOperation])
+    """``n * 10**exponent`` exactly (Decimal of an int has no digit limit, str() of one has)."""
+    return _ROOMY.scaleb(Decimal(n), exponent)
 
 
 def quantize(value: Decimal, quantum: Decimal, mode: str = "half_up") -> Decimal:

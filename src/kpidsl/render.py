@@ -107,7 +107,7 @@ class _Painter:
 
 def _has_source(span: Span, sources: Mapping[str, SourceFile]) -> bool:
     src = sources.get(span.file)
-    return src is not None and span.line >= 1 and span.line <= len(src.text.splitlines())
+    return src is not None and span.line >= 1 and span.line <= src.line_count()
 
 
 def _location(span: Span) -> str:
@@ -116,15 +116,35 @@ def _location(span: Span) -> str:
     return f"{span.file}:{span.line}:{span.col}"
 
 
-def _mark_for(label: Label, primary: bool, line_text: str) -> _Mark:
+# A source line longer than this is shown as an excerpt around its labels.
+MAX_EXCERPT = 240
+_CONTEXT = 60
+_CUT = "..."
+
+
+def _window(text: str, labels: list[tuple[Label, bool]]) -> tuple[str, int]:
+    """The part of a long line worth showing (cut ends marked ``...``), and the column
+    shift: a 0-based column ``c`` of ``text`` is ``c - shift`` in the part shown."""
+    if len(text) <= MAX_EXCERPT:
+        return text, 0
+    firsts = [max(lab.span.col - 1, 0) for lab, _ in labels] or [0]
+    lo = max(0, min(firsts) - _CONTEXT)
+    hi = min(len(text), max(lo + MAX_EXCERPT, max(firsts) + _CONTEXT))
+    hi = min(hi, lo + 4 * MAX_EXCERPT)
+    head = _CUT if lo > 0 else ""
+    tail = _CUT if hi < len(text) else ""
+    return head + text[lo:hi] + tail, lo - len(head)
+
+
+def _mark_for(label: Label, primary: bool, line_text: str, shift: int = 0) -> _Mark:
     """Where a label's underline goes on its first line (multi-line: to end of line)."""
     starts = _expand(line_text)[1]
     span = label.span
-    first = min(max(span.col - 1, 0), len(line_text))
+    first = min(max(span.col - 1 - shift, 0), len(line_text))
     if span.end_line > span.line:
         last = len(line_text)
     else:
-        last = min(max(span.end_col - 1, first), len(line_text))
+        last = min(max(span.end_col - 1 - shift, first), len(line_text))
     start, end = starts[first], starts[last]
     if end <= start:
         end = start + 1
@@ -244,12 +264,12 @@ class _DiagRenderer:
         previous = 0
         for line in sorted(by_line):
             if previous and line - previous == 2:
-                out.append(self.source_row(previous + 1, src.line_text(previous + 1)))
+                out.append(self.source_row(previous + 1, _window(src.line_text(previous + 1), [])[0]))
             elif previous and line - previous > 2:
                 out.append(self.paint("...", "gutter"))
-            text = src.line_text(line)
+            text, shift = _window(src.line_text(line), by_line[line])
             out.append(self.source_row(line, text))
-            marks = [_mark_for(lab, prim, text) for lab, prim in by_line[line]]
+            marks = [_mark_for(lab, prim, text, shift) for lab, prim in by_line[line]]
             out.extend(self.bar(r) for r in _underline_rows(marks, self.paint, self.sev))
             previous = line
         return out

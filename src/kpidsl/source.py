@@ -1,8 +1,22 @@
-"""Source files and spans: where in which file a piece of a plan came from."""
+"""Source files and spans: where in which file a piece of a plan came from.
+
+A plan's line ends are ``\\n``, ``\\r\\n`` and a lone ``\\r`` (as editors and Python
+read them). :class:`SourceFile` holds its text with all three normalised to
+``\\n``, the one line end the lexer counts, so that lines and columns mean the
+same to the parser, to diagnostics and to the caret excerpts. Other characters
+that ``str.splitlines`` breaks at (``\\f``, U+0085, U+2028...) do not end a line.
+"""
 
 from __future__ import annotations
 
 import attrs
+
+
+def normalize_line_ends(text: str) -> str:
+    """``text`` with ``\\r\\n`` and a lone ``\\r`` turned into ``\\n``."""
+    if "\r" not in text:
+        return text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 @attrs.frozen
@@ -32,16 +46,27 @@ NO_SPAN = Span("<unknown>", 0, 0, 0, 0)
 
 @attrs.frozen
 class SourceFile:
-    """The text of a plan file, kept so diagnostics can quote it."""
+    """The text of a plan file (line ends normalised), kept so diagnostics can quote it."""
 
     name: str
-    text: str
+    text: str = attrs.field(converter=normalize_line_ends)
+
+    def line_count(self) -> int:
+        """Lines in the text; a final line end does not start another line."""
+        text = self.text
+        return text.count("\n") + (0 if not text or text.endswith("\n") else 1)
 
     def line_text(self, line: int) -> str:
-        lines = self.text.splitlines()
-        if 1 <= line <= len(lines):
-            return lines[line - 1]
-        return ""
+        """The text of a 1-based line, without its line end ("" past the end)."""
+        if line < 1:
+            return ""
+        text, start = self.text, 0
+        for _ in range(line - 1):
+            start = text.find("\n", start) + 1
+            if start == 0:
+                return ""
+        end = text.find("\n", start)
+        return text[start:] if end < 0 else text[start:end]
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, col) of a character offset."""

@@ -219,12 +219,17 @@ class Typer:
                      help=f"give a {t} fallback")
         return t
 
-    def common(self, exprs: list[ast.Expr], code: str) -> str | None:
-        """The shared type of alternatives (table entries, band values, min/max args)."""
+    def common(self, exprs: list[ast.Expr], code: str,
+               types: list[str | None] | None = None) -> str | None:
+        """The shared type of alternatives (table entries, band values, min/max args).
+
+        ``types``, when given, are the alternatives' types already inferred (inferring
+        again would take time exponential in the nesting of ``min(min(...), ...)``).
+        """
         out: str | None = None
         first: ast.Expr | None = None
-        for x in exprs:
-            t = self.infer(x)
+        for i, x in enumerate(exprs):
+            t = self.infer(x) if types is None else types[i]
             if t is None:
                 continue
             if out is None or (out == "number" and t in units.NUMERIC and first is not None
@@ -244,7 +249,7 @@ class Typer:
         if e.func in ("target", "prior"):
             return args[0] if args else None
         if e.func in ("min", "max", "abs"):
-            out = self.common(list(e.args), "KPI0214")
+            out = self.common(list(e.args), "KPI0214", args)
             if out is not None and out not in units.NUMERIC | {"date"}:
                 self.err("KPI0214", f"`{e.func}` needs numbers, not {out}", e, out)
             return out

@@ -13,6 +13,8 @@ from kpidsl.source import SourceFile
 
 __all__ = ["collect_files", "fmt_paths"]
 
+_BOM = "\ufeff"
+
 
 def collect_files(paths: Sequence[str | Path]) -> list[Path]:
     """The files named, with directories expanded to their ``*.kpi`` files (sorted)."""
@@ -24,6 +26,21 @@ def collect_files(paths: Sequence[str | Path]) -> list[Path]:
         else:
             files.append(path)
     return files
+
+
+def _read(path: Path) -> str:
+    """The file's text as written: UTF-8 (BOM kept as ``\\ufeff``), line ends untouched."""
+    return path.read_bytes().decode("utf-8")
+
+
+def _as_written(before: str, formatted: str) -> str:
+    """The formatted text in the file's own conventions: a BOM is kept, and
+    ``\\r\\n`` line ends when the file's first line ends so (``\\n`` otherwise)."""
+    bom = _BOM if before.startswith(_BOM) else ""
+    first = before.find("\n")
+    if first > 0 and before[first - 1] == "\r":
+        formatted = formatted.replace("\n", "\r\n")
+    return bom + formatted
 
 
 def _diff(path: Path, before: str, after: str) -> str:
@@ -50,16 +67,17 @@ def fmt_paths(
     failed = False
     for path in collect_files(paths):
         try:
-            before = path.read_text(encoding="utf-8")
+            before = _read(path)
         except (OSError, UnicodeDecodeError) as exc:
             out.append(f"error: cannot read {path}: {exc}\n")
             failed = True
             continue
-        after, diagnostics = format_source(before, str(path))
-        if after is None:
-            out.append(_failure(path, before, diagnostics))
+        formatted, diagnostics = format_source(before.removeprefix(_BOM), str(path))
+        if formatted is None:
+            out.append(_failure(path, before.removeprefix(_BOM), diagnostics))
             failed = True
             continue
+        after = _as_written(before, formatted)
         if after == before:
             continue
         changed.append(path)
@@ -68,7 +86,7 @@ def fmt_paths(
         elif check:
             out.append(f"would reformat {path}\n")
         else:
-            path.write_text(after, encoding="utf-8")
+            path.write_bytes(after.encode("utf-8"))
             out.append(f"reformatted {path}\n")
     return _exit_code(failed, bool(changed) and check), "".join(out)
 

@@ -78,21 +78,19 @@ def _place(lines: Sequence[Line], comments: Sequence[ast.Comment]) -> _Placement
         if line.anchored:
             for number in range(line.first, line.last + 1):
                 covering[number] = i
-    # For "the first output line starting after source line n": output lines sorted
-    # by their first source line, with the smallest output index of each suffix.
+    # "The output line starting next after source line n": output lines sorted by their
+    # first source line (ties: the one printed first). Not the one printed first among
+    # all that start later: a late `plan` header is printed first, and a comment inside
+    # an item after it must stay with that item.
     starts = sorted((ln.first, i) for i, ln in enumerate(lines) if ln.anchored)
     firsts = [first for first, _ in starts]
-    earliest = [0] * len(starts)
-    for k in range(len(starts) - 1, -1, -1):
-        nxt = earliest[k + 1] if k + 1 < len(starts) else len(lines)
-        earliest[k] = min(starts[k][1], nxt)
     for comment in sorted(comments, key=lambda c: c.line):
         if comment.line in covering:
             placement.trailing.setdefault(covering[comment.line], []).append(comment)
             continue
         k = bisect.bisect_right(firsts, comment.line)
         if k < len(starts):
-            placement.leading.setdefault(earliest[k], []).append(comment)
+            placement.leading.setdefault(starts[k][1], []).append(comment)
         else:
             placement.tail.append(comment)
     return placement

@@ -9,6 +9,7 @@ from kpidsl.diagnostics import Diagnostic, has_errors
 from kpidsl.fmt.blocks import header_lines
 from kpidsl.fmt.items import sequence_lines
 from kpidsl.fmt.layout import COMMENT_LINES, Line, blank, render_lines
+from kpidsl.source import normalize_line_ends
 from kpidsl.syntax.parser import parse_source
 
 __all__ = ["format_module", "format_source"]
@@ -62,7 +63,11 @@ def format_module(module: ast.Module, text: str | None = None) -> str:
 
 
 def format_source(text: str, file: str = "<string>") -> tuple[str | None, list[Diagnostic]]:
-    """Parse then format; ``(None, diagnostics)`` when the text does not parse."""
+    """Parse then format; ``(None, diagnostics)`` when the text does not parse.
+
+    The output's line ends are ``\\n`` whatever the input's (``\\r\\n``, ``\\r``).
+    """
+    text = normalize_line_ends(text)
     module, diagnostics = parse_source(text, file)
     if module is None or has_errors(diagnostics):
         return None, list(diagnostics)

@@ -64,8 +64,8 @@ def put(ws: Any, value: Any, money: bool = False) -> Any:
         cell.quotePrefix = True
         return cell
     if isinstance(value, Decimal):
-        # openpyxl writes a number as "%.16g" of a float (99999999999999.99 would be stored
-        # as 99999999999999.98): the cell holds the decimal's own text, as a number cell
+        # openpyxl writes a number with "%.16g", in binary floating point (99999999999999.99
+        # would be stored as 99999999999999.98): the cell holds the decimal's own text
         cell = WriteOnlyCell(ws, value=0)
         cell._value, cell.data_type = fmt(value), "n"
         if money:

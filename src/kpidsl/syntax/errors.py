@@ -16,6 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from kpidsl.diagnostics import Diagnostic, error
 from kpidsl.source import SourceFile, Span
+from kpidsl.syntax.literals import full_width_help
 
 _WORDS = {
     "NAME": "a name",
@@ -37,7 +38,9 @@ _ITEM_WORDS = frozenset(
     "plan import fact input metric target const table tiers score payout for test invariant".split()
 )
 _DEFINITION_BEFORE = re.compile(r"(?:^|\n)\s*(metric|const|input|payout)\s+[^\W\d]\w*\s*$")
-_WORD_BEFORE = re.compile(r"([^\W\d]\w*)\s*$")
+# the word right before the unexpected token, when it is the first word of its line
+# (where an item starts; `deal.plan` or `x + plan` is no item keyword)
+_WORD_BEFORE = re.compile(r"(?:^|\n)[ \t]*([^\W\d]\w*)\s*$")
 
 
 def word(name: str, literals: Mapping[str, str]) -> str:
@@ -131,7 +134,7 @@ def from_unexpected(
 
 def _unfinished_before(source: SourceFile, start: int) -> Diagnostic | None:
     """A keyword the lexer took for a name because the item before it is unfinished."""
-    match = _WORD_BEFORE.search(source.text, max(0, start - 100), start)
+    match = _WORD_BEFORE.search(source.text, max(0, start - 200), start)
     if match is None or match.group(1) not in _ITEM_WORDS:
         return None
     keyword = match.group(1)
@@ -175,21 +178,3 @@ def _bad_character(source: SourceFile, pos: int) -> Diagnostic:
         "not allowed here",
         help=full_width_help(char),
     )
-
-
-# full-width punctuation and smart quotes an input method types, and their ASCII
-_FULL_WIDTH = {"：": ":", "，": ",", "（": "(", "）": ")", "％": "%", "；": ";", "＝": "=",
-               "＋": "+", "－": "-", "＊": "*", "／": "/", "＜": "<", "＞": ">", "｛": "{", "｝": "}",
-               "．": ".", "＿": "_", "。": ".", "、": ",",
-               "\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'",
-               **{chr(0xFF10 + i): str(i) for i in range(10)}}
-
-
-def full_width_help(char: str) -> str | None:
-    """``this is a full-width '：' (U+FF1A)...; use the ASCII ':'`` for IME punctuation, else None."""
-    ascii_char = _FULL_WIDTH.get(char)
-    if ascii_char is None:
-        return None
-    what = "a curly quote" if char in "\u201c\u201d\u2018\u2019" else "a full-width"
-    return (f"this is {what} '{char}' (U+{ord(char):04X}), usually typed by a Chinese input method; "
-            f"use the ASCII '{ascii_char}'")

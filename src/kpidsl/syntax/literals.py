@@ -35,6 +35,31 @@ _MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
 _PERIOD_LABEL = re.compile(r"\d{4}(-(Q[1-4]|H[12]|0[1-9]|1[0-2]))?")
 
 
+# full-width punctuation and smart quotes an input method types, and their ASCII
+_FULL_WIDTH = {"：": ":", "，": ",", "（": "(", "）": ")", "％": "%", "；": ";", "＝": "=",
+               "＋": "+", "－": "-", "＊": "*", "／": "/", "＜": "<", "＞": ">", "｛": "{", "｝": "}",
+               "．": ".", "＿": "_", "。": ".", "、": ",",
+               "\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'",
+               **{chr(0xFF10 + i): str(i) for i in range(10)}}
+
+
+def full_width_help(char: str) -> str | None:
+    """``this is a full-width '：' (U+FF1A)...; use the ASCII ':'`` for IME punctuation, else None."""
+    ascii_char = _FULL_WIDTH.get(char)
+    if ascii_char is None:
+        return None
+    what = "a curly quote" if char in "\u201c\u201d\u2018\u2019" else "a full-width"
+    return (f"this is {what} '{char}' (U+{ord(char):04X}), usually typed by a Chinese input method; "
+            f"use the ASCII '{ascii_char}'")
+
+
+def non_ascii_digit(text: str) -> int | None:
+    """Where a NUMBER token holds a digit other than 0-9 (``\\d`` matches ``１``, ``٣``...)."""
+    if text.isascii():
+        return None
+    return next(i for i, ch in enumerate(text) if not ch.isascii())
+
+
 def decimal_of(text: str) -> Decimal:
     """The exact Decimal of a NUMBER token (digit separators removed)."""
     return Decimal(text.replace("_", ""))
@@ -75,6 +100,8 @@ def choice_error(what: str, value: str, choices: tuple[str, ...]) -> str | None:
 
 
 def quantum_error(text: str) -> str | None:
+    if non_ascii_digit(text) is not None:
+        return f"`{text}` is not a number (write it with the ASCII digits 0-9)"
     try:
         value = decimal_of(text)
     except InvalidOperation:
@@ -86,9 +113,11 @@ def quantum_error(text: str) -> str | None:
 
 def precision_of(text: str) -> int | str:
     """The decimal context precision (1..100 significant digits) or an error."""
-    clean = text.replace("_", "")
-    if not clean.isdigit() or not 1 <= int(clean) <= 100:
-        return f"precision must be a whole number from 1 to 100, got `{text}`"
+    clean = text.replace("_", "").lstrip("0")
+    # ASCII digits only, and few enough that int() takes them (it refuses >4300 digits)
+    if not (clean.isascii() and clean.isdigit()) or len(clean) > 3 or not 1 <= int(clean) <= 100:
+        shown = f"`{text}`" if len(text) <= 20 else f"`{text[:12]}...` ({len(text)} characters)"
+        return f"precision must be a whole number from 1 to 100, got {shown}"
     return int(clean)
 
 

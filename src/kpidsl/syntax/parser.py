@@ -166,26 +166,6 @@ def _load_tables() -> Tables | None:
     return build_tables(get_parser())
 
 
-def _blank(text: str, start: int, end: int) -> str:
-    """Replace text[start:end] by spaces, keeping newlines so positions stay put."""
-    middle = re.sub(r"[^\n]", " ", text[start:end])
-    return text[:start] + middle + text[end:]
-
-
-def _skip_item(text: str, pos: int) -> str | None:
-    """Blank the top-level item around ``pos``; None when no item follows it."""
-    line_end = text.find("\n", pos)
-    if line_end < 0:
-        return None
-    following = _ITEM_START.search(text, line_end)
-    if following is None:
-        return None
-    start = 0
-    for match in _ITEM_START.finditer(text, 0, pos + 1):
-        start = match.start()
-    return _blank(text, start, following.start())
-
-
 def _error_pos(exc: UnexpectedInput) -> int | None:
     token = getattr(exc, "token", None)
     from lark import Token
@@ -196,25 +176,84 @@ def _error_pos(exc: UnexpectedInput) -> int | None:
     return pos if isinstance(pos, int) else None
 
 
+class _Recovery:
+    """Lark's ``on_error``: report the error, then go on with the next top-level item.
+
+    The broken item is dropped from the parser's stacks (back to the top level) and
+    lexing resumes at the next line after the error's that starts an item (a keyword
+    in column 1). One parse for all the errors, not one per error.
+    """
+
+    def __init__(self, source: SourceFile, diags: list[Diagnostic]) -> None:
+        self.source = source
+        self.diags = diags
+        self.count = 0
+        self.last: UnexpectedInput | None = None
+
+    def report(self, exc: UnexpectedInput) -> None:
+        from kpidsl.syntax.errors import from_unexpected
+
+        if exc is not self.last and self.count < MAX_SYNTAX_ERRORS:
+            self.diags.append(from_unexpected(exc, self.source, _literals))
+            self.count += 1
+        self.last = exc
+
+    def __call__(self, exc: UnexpectedInput) -> bool:
+        self.report(exc)
+        pos = _error_pos(exc)
+        parser = getattr(exc, "interactive_parser", None)
+        if self.count >= MAX_SYNTAX_ERRORS or pos is None or parser is None:
+            return False
+        line_end = self.source.text.find("\n", pos)
+        following = None if line_end < 0 else _ITEM_START.search(self.source.text, line_end)
+        if following is None:
+            return False
+        try:  # Lark's parser state, as of lark 1.1-1.3: another shape stops at the first error
+            if not _to_top_level(parser.parser_state):
+                return False
+            _move_lexer(parser.lexer_thread.state.line_ctr, self.source.text, following.start())
+        except (AttributeError, KeyError, TypeError, IndexError):
+            return False
+        return True
+
+
+def _to_top_level(state: Any) -> bool:
+    """Cut the parser's stacks back to the top level (between items); False if it cannot."""
+    table = state.parse_conf.parse_table
+    stack: list[int] = state.state_stack
+    start = stack[0]
+    # at the top level: the start state, then the state of the items so far (`_item*`)
+    items = {arg for name, (_, arg) in table.states[start].items() if name.startswith("__start_star")}
+    if not items:
+        return False  # not the grammar this was written for
+    keep = 2 if len(stack) > 1 and stack[1] in items else 1
+    del stack[keep:]
+    del state.value_stack[keep - 1:]
+    return True
+
+
+def _move_lexer(counter: Any, text: str, pos: int) -> None:
+    """Point Lark's line counter at offset ``pos`` of ``text``."""
+    if pos >= counter.char_pos:
+        counter.feed(text[counter.char_pos : pos])
+        return
+    counter.char_pos = pos
+    counter.line = text.count("\n", 0, pos) + 1
+    counter.line_start_pos = text.rfind("\n", 0, pos) + 1
+    counter.column = pos - counter.line_start_pos + 1
+
+
 def _parse_tree(source: SourceFile, diags: list[Diagnostic]) -> Tree[Any] | None:
-    """Parse, skipping items with syntax errors to report up to MAX_SYNTAX_ERRORS."""
+    """Parse in one pass, recovering from syntax errors to report up to MAX_SYNTAX_ERRORS."""
     from lark.exceptions import UnexpectedInput
 
-    from kpidsl.syntax.errors import from_unexpected
-
-    parser, text = get_parser(), source.text
-    for _ in range(MAX_SYNTAX_ERRORS):
-        try:
-            tree = parser.parse(text)
-            return None if diags else tree
-        except UnexpectedInput as exc:
-            diags.append(from_unexpected(exc, source, _literals))
-            pos = _error_pos(exc)
-            skipped = None if pos is None else _skip_item(text, pos)
-            if skipped is None:
-                return None
-            text = skipped
-    return None
+    recovery = _Recovery(source, diags)
+    try:
+        tree = get_parser().parse(source.text, on_error=recovery)
+    except UnexpectedInput as exc:
+        recovery.report(exc)
+        return None
+    return None if diags else tree
 
 
 def _comment_nodes(tokens: list[Token]) -> tuple[ast.Comment, ...]:

@@ -408,12 +408,27 @@ class ToAst:
         return ast.DateRangeWindow(self._date(ch[0]), self._date(ch[1]), span=self.span(meta))
 
     def number(self, meta: Meta, ch: list[Any]) -> ast.Number:
-        text = str(ch[0])
+        text = self._digits(ch[0])
         return ast.Number(lit.decimal_of(text), False, text, span=self.tspan(ch[0]))
 
     def percent(self, meta: Meta, ch: list[Any]) -> ast.Number:
-        text = str(ch[0])
+        text = self._digits(ch[0])
         return ast.Number(lit.percent_of(text), True, text, span=self.tspan(ch[0]))
+
+    def _digits(self, tok: Token) -> str:
+        """A number's text; a digit other than 0-9 (a full-width ``１``...) is KPI0002."""
+        text = str(tok)
+        at = lit.non_ascii_digit(text)
+        if at is not None:
+            char, span = text[at], self.tspan(tok)
+            col, pos = span.col + at, span.start + at
+            self.report(
+                "KPI0002", f"unexpected character `{char}` in the number `{text}`",
+                Span(self.file, span.line, col, span.line, col + 1, pos, pos + 1),
+                "not an ASCII digit",
+                help=lit.full_width_help(char) or "write numbers with the ASCII digits 0-9",
+            )
+        return text
 
     def string(self, meta: Meta, ch: list[Any]) -> ast.String:
         return ast.String(lit.unquote(ch[0]), span=self.tspan(ch[0]))

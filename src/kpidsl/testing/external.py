@@ -19,13 +19,18 @@ from .outcome import Failure
 
 
 def resolve(root: Path, item: ast.ExpectError) -> Path | None:
-    """The file an ``expect error ... in`` names, or None when it leaves the root."""
+    """The file an ``expect error ... in`` names, or None when it leaves the root
+    (or cannot name a file at all: a NUL byte, a name too long, a symlink loop)."""
     raw = item.file or ""
     if PurePosixPath(raw).is_absolute() or PureWindowsPath(raw).is_absolute() \
             or PureWindowsPath(raw).drive:
         return None
     base = (root / item.span.file).parent
-    target = (base / raw).resolve()
+    try:
+        target = (base / raw).resolve()
+        target.is_file()  # raises where reading would: name too long
+    except (OSError, ValueError, RuntimeError):  # NUL byte, name too long, symlink loop
+        return None
     return target if target.is_relative_to(root) else None
 
 
