@@ -66,3 +66,21 @@ def test_more_specific_block_sees_names_of_a_general_block() -> None:
 
 def test_input_type_change_in_override_is_an_error() -> None:
     assert codes("input e: percent\nfor role AE {\n  input e: number\n}\n") == ["KPI0130"]
+
+
+def test_an_imported_file_s_own_header_is_ignored_with_a_warning(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The main file's header sets currency, period, rounding and precision; a shared file
+    with a header of its own (USD, months, half_even) changed nothing, silently."""
+    import kpidsl
+
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "rates.kpi").write_text(
+        'plan "Shared" {\n  currency USD\n  period month\n  rounding half_even 1\n}\n'
+        "const base_rate: percent = 10%\n", encoding="utf-8")
+    (tmp_path / "plan.kpi").write_text(
+        'plan "Main" {\n  currency CNY\n  period quarter\n}\nimport "shared/rates.kpi"\n'
+        "payout p: money = sum deal.amount * base_rate where deal.signed_on in period\n", encoding="utf-8")
+    plan = kpidsl.load(tmp_path / "plan.kpi")
+    assert plan.model.header.currency == "CNY" and plan.model.header.period == "quarter"
+    assert [(w.code, w.span.file, w.span.line) for w in plan.warnings] == [("KPI0133", "shared/rates.kpi", 1)]
+    assert plan.warnings[0].message == "the `plan` header of imported file `shared/rates.kpi` is ignored"

@@ -41,6 +41,12 @@ def build(modules: Sequence[ast.Module]) -> Ctx:
     if main.header is None:
         ctx.err("KPI0131", "the main plan file has no `plan` header", main.span,
                 help='start the file with `plan "Name" { currency USD  period quarter }`')
+    for m in modules[1:]:  # an imported file's own header decides nothing: say so
+        if m.header is not None:
+            ctx.warn("KPI0133", f"the `plan` header of imported file `{m.file}` is ignored", m.header.span,
+                     "ignored", notes=(f"the plan's currency, period, rounding and precision are those of "
+                                       f"`{main.file}`'s header",),
+                     help="remove the header from the imported file")
     build_kinds(ctx, [i for m in modules for i in m.items if isinstance(i, ast.FactKind)])
     base_defs: list[ast.Definition] = [
         i for m in modules for i in m.items if isinstance(i, KEYWORDS_TUPLE)  # type: ignore[misc]

@@ -27,6 +27,7 @@ CODES: dict[str, tuple[str, str]] = {
     "KPI0130": ("override changes an input's type", "Keep the base plan's type for the input."),
     "KPI0131": ("no plan header", "Start the main file with `plan \"Name\" { ... }`."),
     "KPI0132": ("nested aggregate", "Define the inner aggregate as a metric and use its name at payee level."),
+    "KPI0133": ("imported file has its own plan header (warning)", "Remove it: the main file's header sets currency, period, rounding and precision."),
     "KPI0199": ("internal checker error", "A bug in kpidsl: please report the plan."),
     # types and units
     "KPI0201": ("unknown type", "Use money, count, number, percent, bool, text, date or period."),
