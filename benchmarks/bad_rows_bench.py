@@ -2,6 +2,7 @@
 
     python benchmarks/bad_rows_bench.py                        # 1M deals, CSV, both engines
     python benchmarks/bad_rows_bench.py --deals 5000000 --format csv parquet --engine columnar
+    python benchmarks/bad_rows_bench.py --generic              # `kpidsl validate` without --plan
 
 Generates the data if missing (``benchmarks/workload/data/<size>``, fixed seed), copies it to a
 temporary folder and garbles three deal rows as a migration would: an amount ``12x.50``, a
@@ -11,6 +12,9 @@ fresh process per engine (``--engine`` given to both commands, the cache off) an
 time, peak memory (``VmHWM`` of the child) and whether the output is byte for byte the
 reference's. The reference binds every row in Python: at 5M deals it needs ~15 GB, so it is
 run only where asked (``--engine reference`` or ``both``).
+
+``--generic``: only ``kpidsl validate --data FOLDER --engine ENGINE`` (no plan: the generic
+checks, :mod:`kpidsl.importer.bulkcheck` on the columnar engine), ``--repeat`` times each.
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ def child(command: str, folder: str, engine: str, out: str) -> None:
     from kpidsl.cli import main
 
     plan = str(HERE / "workload" / "plan.kpi")
-    argv = (["eval", plan, "--data", folder, "--period", "2026-Q3"] if command == "eval"
-            else ["validate", "--data", folder, "--plan", plan])
+    argv = {"eval": ["eval", plan, "--data", folder, "--period", "2026-Q3"],
+            "validate": ["validate", "--data", folder, "--plan", plan],
+            "generic": ["validate", "--data", folder]}[command]
     t = time.perf_counter()
     text = io.StringIO()
     with contextlib.redirect_stdout(text), contextlib.redirect_stderr(text):
@@ -82,6 +87,8 @@ def main() -> None:
     ap.add_argument("--deals", type=int, nargs="+", default=[1_000_000])
     ap.add_argument("--format", nargs="+", choices=("csv", "parquet"), default=["csv"])
     ap.add_argument("--engine", choices=("reference", "columnar", "both"), default="both")
+    ap.add_argument("--generic", action="store_true", help="time `kpidsl validate` without a plan only")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each command and engine")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -99,9 +106,9 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 folder = Path(tmp) / "data"
                 garble(source, folder, fmt)
-                for command in ("eval", "validate"):
+                for command in ("generic",) if args.generic else ("eval", "validate"):
                     outs: dict[str, str] = {}
-                    for engine in engines:
+                    for engine in [e for e in engines for _ in range(args.repeat)]:
                         out = Path(tmp) / f"{command}-{engine}.txt"
                         got = subprocess.run([sys.executable, __file__, "--child", command, str(folder), engine,
                                               str(out)], check=True, capture_output=True, text=True, env=env)

@@ -81,3 +81,21 @@ def test_cli_validate_with_plan_reports_binding_errors(
 
 def test_cli_validate_missing_folder_is_usage_error(tmp_path: Path) -> None:
     assert main(["validate", "--data", str(tmp_path / "nope")]) == 2
+
+
+def test_a_table_of_the_plan_s_own_kind_without_an_id_column_keeps_its_rows(tmp_path: Path) -> None:
+    """Without a plan the key of ``visits.csv`` is unknown: its rows are not repeats of the
+    empty `id` they do not have (every row after the first was rejected as one)."""
+    folder = _folder(tmp_path, {
+        "payees.csv": "id,manager\na,\n",
+        "visits.csv": "visit_id,payee,visited_on\nV1,a,2026-07-01\nV2,a,2026-07-02\nV3,a,2026-07-03\n",
+    })
+    for engine in ("reference", "columnar"):
+        result = validate_generic(folder, engine=engine)
+        assert result.ok and result.problems == (), engine
+        counts = {f.source: (f.rows_read, f.rows_accepted, f.rows_rejected) for f in result.files}
+        assert counts["data/visits.csv"] == (3, 3, 0), engine
+    (tmp_path / "b").mkdir()
+    with_id = _folder(tmp_path / "b", {"payees.csv": "id,manager\na,\n",
+                                       "visits.csv": "id,payee\nV1,a\nV1,a\n"})
+    assert [p.code for p in validate_generic(with_id).problems] == ["KPI0720"]  # still a repeat

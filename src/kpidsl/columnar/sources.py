@@ -202,6 +202,7 @@ def connect(threads: int | None = None, memory: int | None = None) -> Any:
     if limit:
         con.execute(f"SET memory_limit = '{limit}MB'")
     con.execute("SET preserve_insertion_order = true")  # rowid is a CSV row's line minus 2
+    con.execute("SET enable_progress_bar = false")  # DuckDB draws one on a terminal past 2 s
     # freed memory goes back to the system while a query runs, not only at its end: a first
     # run from CSV at 5M deals peaked at a median 776 MB instead of 859 MB, in the same time
     try:

@@ -113,6 +113,16 @@ def _new(rows: Mapping[str, Mapping[int, RawRow]], found: Mapping[str, set[int]]
     return {kind: sorted(p for p in positions if p not in rows[kind]) for kind, positions in found.items()}
 
 
+def read_rows(con: Any, sources: Mapping[str, SourceFile], headers: Mapping[str, tuple[str, ...]],
+              rows: dict[str, dict[int, RawRow]], files: dict[str, bytes], positions: Mapping[str, list[int]]) -> bool:
+    """Rows of ``sources`` (table -> file) by position (0-based: row ``n`` is on line ``n + 2``)
+    into ``rows`` (table -> position -> row), as the reference reader reads them (``files``: each CSV
+    file's bytes, read once); False when one cannot be read so (a lone CR line end, a blank
+    row, a ragged one...). Also used by ``kpidsl validate`` without a plan
+    (:mod:`kpidsl.importer.bulkcheck`)."""
+    return _read(con, sources, headers, rows, files, positions)
+
+
 def _read(con: Any, facts: Mapping[str, SourceFile], headers: Mapping[str, tuple[str, ...]],
           rows: dict[str, dict[int, RawRow]], files: dict[str, bytes], positions: Mapping[str, list[int]]) -> bool:
     """Read ``positions`` (per kind) from the source files into ``rows``; False when a row

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
@@ -358,6 +359,18 @@ def read_folder(path: Path, display: str | None = None) -> tuple[FolderTables, l
         msg = f"data folder {str(path)!r} not found"
         return tables, [error(codes.FOLDER_NOT_FOUND, msg, _at(prefix or str(path), 0))]
     diags: list[Diagnostic] = []
+    for entry, shown in csv_files(path, prefix, diags):
+        table, ds = read_csv(entry, entry.stem, shown)
+        diags.extend(ds)
+        if table is not None:
+            tables[entry.stem] = table
+    return tables, diags
+
+
+def csv_files(path: Path, prefix: str, diags: list[Diagnostic]) -> Iterator[tuple[Path, str]]:
+    """The ``*.csv`` files of the folder ``path`` (sorted by name), each with the name it is
+    shown by (``prefix/name``); every other entry is KPI0715 in ``diags`` (hidden files and
+    ``import-report.json`` are passed over)."""
     for entry in sorted(path.iterdir(), key=lambda p: p.name):
         shown = f"{prefix}/{entry.name}" if prefix else entry.name
         if passed_over(entry.name):
@@ -365,11 +378,7 @@ def read_folder(path: Path, display: str | None = None) -> tuple[FolderTables, l
         if entry.suffix.lower() != ".csv" or not entry.is_file():
             diags.append(not_read(entry, shown))
             continue
-        table, ds = read_csv(entry, entry.stem, shown)
-        diags.extend(ds)
-        if table is not None:
-            tables[entry.stem] = table
-    return tables, diags
+        yield entry, shown
 
 
 def not_read(entry: Path, shown: str, fmt: str = "csv") -> Diagnostic:

@@ -18,7 +18,7 @@ from kpidsl.data.values import ValueProblem, parse_percent, shift
 from . import codes
 from .cells import normalize, plain
 from .problems import Problem, error, warning
-from .schema import FACT_KINDS, schema_for
+from .schema import FACT_KINDS, TABLES, schema_for
 from .transform import Row
 
 Tables = dict[str, list[Row]]
@@ -137,12 +137,13 @@ def _credits(rows: list[Row], tables: Tables) -> tuple[list[Row], list[Problem]]
 def _unknown_facts(rows: list[Row], tables: Tables) -> list[Problem]:
     out = []
     stems = {v: k for k, v in FACT_KINDS.items()}
+    ids: dict[str, set[str]] = {}  # each table's ids once (not once per credit row)
     for row in rows:
         kind = row.values.get("kind", "")
         stem = stems.get(kind, kind)
-        if stem in tables and row.values.get("fact", "") not in {
-            r.values.get("id", "") for r in tables[stem]
-        }:
+        if stem in tables and stem not in ids:
+            ids[stem] = {r.values.get("id", "") for r in tables[stem]}
+        if stem in tables and row.values.get("fact", "") not in ids[stem]:
             out.append(_at(row, "fact", codes.UNKNOWN_CREDIT_FACT,
                            f"credit for unknown {kind} '{row.values.get('fact', '')}'",
                            rejects=False))
@@ -156,7 +157,13 @@ def validate(tables: Tables, keys: Callable[[str], tuple[str, ...]] | None = Non
     out: Tables = {}
     for name in sorted(tables):
         key = keys(name) if keys else schema_for(name).key
-        out[name], found = dedupe(name, tables[name], key)
+        rows = tables[name]
+        if name not in TABLES and rows and not all(k in rows[0].values for k in key):
+            # a table of the plan's own kind without an `id` column: without the plan its key
+            # is unknown, so no row is a repeat (every row after the first was, of "")
+            out[name] = list(rows)
+            continue
+        out[name], found = dedupe(name, rows, key)
         problems += found
     if "payees" in out:
         problems += _hierarchy(out["payees"])

@@ -26,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--plan", default=None, help="a plan file: validate as the plan binds the data")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--engine", choices=("auto", "reference", "columnar"), default="auto",
-                   help="with --plan: check the fact files in DuckDB (kpidsl[fast]), for large folders under auto")
+                   help="check the fact files in DuckDB (kpidsl[fast]), for large folders under auto; "
+                        "the report is the same")
     p.set_defaults(func=cmd_validate)
 
 
@@ -83,7 +84,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         sys.stderr.write(f"error: data folder {folder} not found\n")
         return EXIT_USAGE
     if args.plan is None:
-        result = validate_generic(folder)
+        from kpidsl.cli import engine_or_error
+
+        engine = engine_or_error(args.engine, folder)
+        if engine is None:
+            return EXIT_USAGE
+        result = validate_generic(folder, engine)
     else:
         from kpidsl import api
 

@@ -93,26 +93,60 @@ def _cell(table: str, row: Row, column: str) -> Problem | None:
     return None
 
 
-def _summaries(tables: Mapping[str, RawTable], problems: list[Problem], kept: dict[str, list[Row]]
-               ) -> tuple[FileSummary, ...]:
+def _summaries(tables: Mapping[str, RawTable], problems: list[Problem], kept: dict[str, list[Row]],
+               counts: Mapping[str, int] | None = None) -> tuple[FileSummary, ...]:
+    """Rows read, accepted and rejected per file. ``counts``: the tables of which only some
+    rows were checked here (:mod:`.bulkcheck`), and how many rows each has in all: every
+    other row of theirs is accepted."""
     out = []
     for name in sorted(tables):
         table = tables[name]
         lines = {r.ref.line for r in table.rows}
         early = {p.line for p in problems if p.file == table.file and p.code == codes.RAGGED_ROW}
-        read = len(lines | early)
         accepted = len({r.ref.line for r in kept.get(name, [])})
+        if counts is not None and name in counts:
+            read = counts[name]
+            out.append(FileSummary(table.file, read, read - len(lines | early) + accepted,
+                                   len(lines | early) - accepted))
+            continue
+        read = len(lines | early)
         out.append(FileSummary(table.file, read, accepted, read - accepted))
     return tuple(out)
 
 
-def validate_generic(folder: Path) -> ValidateResult:
-    """Checks that need no plan (see :mod:`.checks`) plus the built-in columns' types."""
+def validate_generic(folder: Path, engine: str = "auto") -> ValidateResult:
+    """Checks that need no plan (see :mod:`.checks`) plus the built-in columns' types.
+
+    ``engine``: ``reference`` reads every row in Python; ``columnar`` (``auto``: a large
+    folder, with DuckDB) checks the fact tables in DuckDB and only their rows with something
+    to say are read and checked in Python (:mod:`.bulkcheck`): the same report, in seconds
+    and little memory; a folder it cannot read exactly as the reference reads it is read
+    by the reference."""
+    if engine not in ("auto", "reference", "columnar"):
+        raise ValueError(f"engine must be reference, columnar or auto, not {engine!r}")
+    if engine == "columnar" or (engine == "auto" and _large_generic(folder)):
+        from .bulkcheck import read_bulk
+
+        bulk = read_bulk(folder)
+        if not isinstance(bulk, str):
+            return _generic(bulk.tables, bulk.diagnostics, bulk.types, bulk.rows)
     from kpidsl.api import load_data
 
     raw = load_data(folder)  # a folder of CSV files, or of Parquet files (as evaluation reads it)
-    tables: Mapping[str, RawTable] = raw.tables
-    diags = [*raw.diagnostics, *_float_columns(raw.types)]
+    return _generic(raw.tables, raw.diagnostics, raw.types)
+
+
+def _large_generic(folder: Path) -> bool:
+    from .bulkcheck import wants_bulk
+
+    return wants_bulk(folder)
+
+
+def _generic(tables: Mapping[str, RawTable], read: Sequence[Diagnostic],
+             types: Mapping[str, tuple[str, Mapping[str, str]]],
+             counts: Mapping[str, int] | None = None) -> ValidateResult:
+    """:func:`validate_generic` on tables as read (``counts``: see :func:`_summaries`)."""
+    diags = [*read, *_float_columns(types)]
     problems = [_ragged(from_diagnostic(d)) for d in diags]
     rows: dict[str, list[Row]] = {}
     for name in sorted(tables):
@@ -122,7 +156,7 @@ def validate_generic(folder: Path) -> ValidateResult:
     problems += found
     refused = _refused(diags)  # a binary-float column: no row of its file is accepted
     kept.update({name: [] for name in tables if tables[name].file in refused})
-    return ValidateResult(_summaries(tables, problems, kept),
+    return ValidateResult(_summaries(tables, problems, kept, counts),
                           tuple(sorted(problems, key=Problem.sort_key)))
 
 
