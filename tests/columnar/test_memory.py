@@ -118,3 +118,21 @@ def test_the_command_line_says_what_is_wrong_with_the_setting(
                                          "(0 for DuckDB's own limit)")
     assert os.environ["KPIDSL_MEMORY_MB"] == "lots"
 
+
+
+def test_a_statement_past_the_limit_is_run_again_without_it_and_the_limit_stays_lifted() -> None:
+    """DuckDB cannot spill every operator: a 5M-row sort into a new table (a service's
+    index_facts) ran out at 256 MB. The statement is run again with DuckDB's own limit, for
+    that connection and its cursors from then on."""
+    con = connect(memory=8)
+    default = _setting(duckdb.connect(":memory:"), "memory_limit")
+    assert _setting(con, "memory_limit") == "7.6 MiB"
+    with pytest.raises(duckdb.OutOfMemoryException):  # the same statement on a plain connection
+        plain = duckdb.connect(":memory:")
+        plain.execute("SET memory_limit = '8MB'")
+        plain.execute("CREATE TABLE t AS SELECT i, repeat('x', 40) || i AS s FROM range(1000000) r(i) ORDER BY s")
+    con.execute("CREATE TABLE t AS SELECT i, repeat('x', 40) || i AS s FROM range(1000000) r(i) ORDER BY s")
+    assert con.execute("SELECT count(*), min(s) FROM t").fetchone() == (1_000_000, "x" * 40 + "0")
+    assert _setting(con, "memory_limit") == default and _setting(con.cursor(), "memory_limit") == default
+    with pytest.raises(duckdb.CatalogException):  # other errors are the caller's, as ever
+        con.execute("SELECT * FROM no_such_table")

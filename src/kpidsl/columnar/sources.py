@@ -209,7 +209,34 @@ def connect(threads: int | None = None, memory: int | None = None) -> Any:
         con.execute("SET allocator_background_threads = true")
     except duckdb.Error:  # an allocator without them
         pass
-    return con
+    return Limited(con) if limit else con
+
+
+class Limited:
+    """A DuckDB connection under kpidsl's memory limit: a statement that needs more than the
+    limit allows (DuckDB cannot spill every operator: a sort of 5M rows into a new table ran
+    out at 256 MB) is run again with DuckDB's own limit, which the connection keeps from
+    then on. The limit costs memory, never a result. Everything else is the connection's."""
+
+    def __init__(self, con: Any, lifted: list[bool] | None = None) -> None:
+        self._con = con
+        self._lifted = lifted if lifted is not None else [False]  # shared with its cursors
+
+    def execute(self, query: str, *args: Any) -> Any:
+        try:
+            return self._con.execute(query, *args)
+        except Exception as exc:
+            if self._lifted[0] or not out_of_memory(exc):
+                raise
+        self._con.execute("RESET memory_limit")  # the database's setting: every cursor's too
+        self._lifted[0] = True
+        return self._con.execute(query, *args)
+
+    def cursor(self) -> Limited:
+        return Limited(self._con.cursor(), self._lifted)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
 
 
 def relation_sql(src: SourceFile, rows: bool = False) -> str:
