@@ -384,7 +384,7 @@ def test_diff_on_rejected_data_shows_no_totals(tmp_path: Path, capsys: pytest.Ca
     data = _east_copy(tmp_path, deal_amount="12x.00")
     plan = str(EAST / "plan.kpi")
     code, out, err = run(capsys, "diff", plan, plan, "--data", str(data), "--period", "2026-Q1")
-    assert code == 1 and "Total cost" not in out and "Not compared: the data was rejected" in out
+    assert code == 1 and "Total cost" not in out and "Not compared: both plans reject the data" in out
     assert "error[KPI0710]" in err
     code, out, _ = run(capsys, "diff", plan, plan, "--data", str(data), "--period", "2026-Q1", "--format", "json")
     summary = json.loads(out)["summary"]

@@ -33,8 +33,9 @@ def build(modules: Sequence[ast.Module]) -> Ctx:
         kinds={},
         base={},
         overrides=tuple(i for m in modules for i in m.items if isinstance(i, ast.Override)),
-        tests=tuple(i for i in main.items if isinstance(i, ast.TestBlock)),
-        invariants=tuple(i for i in main.items if isinstance(i, ast.Invariant)),
+        # an imported file's tests and invariants are the plan's too (they were silently not run)
+        tests=tuple(i for m in modules for i in m.items if isinstance(i, ast.TestBlock)),
+        invariants=tuple(i for m in modules for i in m.items if isinstance(i, ast.Invariant)),
         modules=tuple(modules),
     )
     ctx = Ctx(model)

@@ -96,6 +96,7 @@ CODES: dict[str, tuple[str, str]] = {
     "KPI0808": ("expectation for a payee not in the test", "Add the payee to the test's `payees` table."),
     "KPI0809": ("targets/inputs row naming an unknown metric or input", "Name a metric (targets) or an input (inputs) of the plan."),
     "KPI0810": ("two tests with one name", "Give every test its own name."),
+    "KPI0811": ("test with more than one period", "A test evaluates one period: write a test per period."),
     # keyword names are the parser's KPI0006; the checker reports it too when a name slips through
     "KPI0006": ("keyword used as a name", "Rename the definition."),
 }

@@ -45,6 +45,11 @@ def value_names(ctx: Ctx) -> set[str]:
 
 
 def check_test(ctx: Ctx, test: ast.TestBlock) -> None:
+    periods = [i for i in test.items if isinstance(i, ast.TestPeriod)]
+    for extra in periods[1:]:  # a test evaluates one period: a second was silently not run
+        ctx.err("KPI0811", f"test \"{test.name}\" has more than one `period`", extra.span, "second period",
+                secondary=(Label(periods[0].span, "first period"),),
+                help="a test evaluates one period: write a test per period")
     payees: set[str] | None = None
     for item in test.items:
         if isinstance(item, ast.TestTable) and item.section == "payees":

@@ -67,6 +67,12 @@ def run(args: argparse.Namespace) -> int:
     period = canonical_period(plans[1], args.period)
     if period is None or canonical_period(plans[0], period) is None:
         return EXIT_USAGE
+    from kpidsl.diff.compare import different_dates
+
+    why = different_dates(plans[0], plans[1], period)
+    if why is not None:
+        sys.stderr.write(f"error: --period: {why}\n")
+        return EXIT_USAGE
     from kpidsl.cli import engine_or_error
 
     engine = engine_or_error(args.engine, Path(args.data))
@@ -163,7 +169,11 @@ def render_table(c: Comparison, top: int = 10) -> str:
         lines += _table(["payee", "old", "new", "delta"], [_row(p) for p in c.payees])
         lines.append("")
     if c.rejected:  # no evaluation: no totals to show (0 would read as a result)
-        lines.append("Not compared: the data was rejected (see the errors); nothing was paid by either plan.")
+        if len(c.rejected_by) == 2:
+            lines.append("Not compared: both plans reject the data (see the errors); neither pays anything.")
+        else:
+            lines.append(f"Not compared: the {c.rejected_by[0]} plan rejects the data (see its errors), so it "
+                         "pays nothing and there is no change to show; the other plan's figures are above.")
         return "\n".join(lines) + "\n"
     lines.append(
         f"Payees: {len(c.payees)} ({c.count('up')} up, {c.count('down')} down, "

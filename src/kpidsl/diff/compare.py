@@ -37,19 +37,28 @@ def _sum(values: Iterable[Decimal]) -> Decimal:
 
 @attrs.frozen
 class ComponentDelta:
-    """One payout component of one payee in both versions (None: not in that version)."""
+    """One payout component of one payee in both versions (None: no value there).
+
+    A component that one version does not define counts as 0 there (docs/diff.md); one
+    that it defines but that has no value for the payee (its evaluation failed, or the
+    version's data was rejected) makes the change unknown: ``delta`` is None, never a
+    difference from 0 that no plan change caused."""
 
     old: Decimal | None
     new: Decimal | None
+    old_defined: bool = True
+    new_defined: bool = True
 
     @property
-    def delta(self) -> Decimal:
+    def delta(self) -> Decimal | None:
+        if (self.old is None and self.old_defined) or (self.new is None and self.new_defined):
+            return None
         new = ZERO if self.new is None else self.new
         old = ZERO if self.old is None else self.old
         return _CTX.subtract(new, old)
 
     def to_dict(self) -> dict[str, str | None]:
-        return {"old": _s(self.old), "new": _s(self.new), "delta": fmt(self.delta)}
+        return {"old": _s(self.old), "new": _s(self.new), "delta": _s(self.delta)}
 
 
 @attrs.frozen
@@ -142,6 +151,12 @@ class Comparison:
         totals to compare (a total of 0 would read as a result)."""
         return self.old.evaluation is None or self.new.evaluation is None
 
+    @property
+    def rejected_by(self) -> tuple[str, ...]:
+        """The versions (``old``, ``new``) whose plan rejected the data: a plan may reject
+        data the other accepts (it reads through a reference the data leaves dangling)."""
+        return tuple(v for v, r in (("old", self.old), ("new", self.new)) if r.evaluation is None)
+
     def to_dict(self, top: int = 10) -> dict[str, Any]:
         old_only, new_only = self.errors_in_one()
         return {
@@ -158,6 +173,7 @@ class Comparison:
                 "new_total": None if self.rejected else fmt(self.new_total),
                 "total_delta": None if self.rejected else fmt(self.total_delta),
                 "data_rejected": self.rejected,
+                "data_rejected_by": list(self.rejected_by),
             },
             "movers": [p.payee for p in self.movers(top)],
             "errors_only_in_old": [p.payee for p in old_only],
@@ -184,7 +200,8 @@ def _error_texts(result: Result, payee: str) -> tuple[str, ...]:
 def _payee_delta(pid: str, old: Result, new: Result, components: list[str]) -> PayeeDelta:
     po, pn = old.payees.get(pid), new.payees.get(pid)
     comps = {
-        c: ComponentDelta(po.components.get(c) if po else None, pn.components.get(c) if pn else None)
+        c: ComponentDelta(po.components.get(c) if po else None, pn.components.get(c) if pn else None,
+                          c in old.plan.model.payouts, c in new.plan.model.payouts)
         for c in components
     }
     return PayeeDelta(
@@ -206,6 +223,9 @@ def compare(
     ``engine`` as for :meth:`Plan.evaluate`: with a data folder and ``auto`` or
     ``columnar``, each version evaluates the folder on the columnar fact stage (when
     large), rather than both on the folder read once by the reference reader."""
+    why = different_dates(old, new, period)
+    if why is not None:
+        raise ValueError(why)
     source: RawData | str | Path
     if isinstance(data, (str, Path)) and engine != "reference":
         source = data  # each version loads the folder on its engine
@@ -219,3 +239,25 @@ def compare(
     ids = sorted(set(r_old.payees) | set(r_new.payees))
     rows = tuple(_payee_delta(pid, r_old, r_new, components) for pid in ids)
     return Comparison(period, r_old, r_new, diff_plans(old, new), rows)
+
+
+def different_dates(old: Plan, new: Plan, period: str) -> str | None:
+    """Why ``period`` cannot be compared: it names other dates in the two plans (another
+    ``fiscal_year_start``: 2026-Q3 is July-September for one, October-December for the
+    other), so a change would be the calendar's, not the plan's. None when the dates agree
+    (or a plan does not read the period: its evaluation reports that)."""
+    from kpidsl.periods import PeriodError, parse_period
+
+    spans = []
+    for plan in (old, new):
+        h = plan.model.header
+        try:
+            p = parse_period(period, h.period, h.fiscal_year_start)
+        except PeriodError:
+            return None
+        spans.append((p.start, p.end))
+    if spans[0] == spans[1]:
+        return None
+    (a0, a1), (b0, b1) = spans
+    return (f"period {period} is {a0}..{a1} in the old plan and {b0}..{b1} in the new one (their "
+            "fiscal years start on other days): the two would be paid for different dates")

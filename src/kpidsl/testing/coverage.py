@@ -14,6 +14,7 @@ measured (listed apart, not counted).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -201,16 +202,29 @@ class Tracker:
         self.seen.setdefault(plan, set()).update(observe(trees))
 
     def add_payees(self, plan: str, model: PlanModel, payees: Iterable[dict[str, str]],
-                   period: Period) -> None:
-        """Override blocks that apply to a test's payee on some day of the period."""
+                   period: Period, history: Iterable[dict[str, str]] = ()) -> None:
+        """Override blocks that apply to a test's payee on some day of the period, with the
+        payee's attributes as of that day (the test's ``payee_history`` rows applied: a
+        payee promoted from SE before the quarter never matches ``for role SE`` in it)."""
+        changes: dict[str, list[tuple[dt.date, str, str]]] = {}
+        for h in history:
+            try:
+                day = dt.date.fromisoformat(h.get("effective_from", ""))
+            except ValueError:
+                continue  # the binder reports it; the evaluation did not run on it
+            changes.setdefault(h.get("payee", ""), []).append((day, h.get("attribute", ""), h.get("value", "")))
         days = {period.start, period.end}
         days |= {d for b in model.overrides for d in (b.start, b.until) if d and period.contains(d)}
+        days |= {d for rows in changes.values() for d, _, _ in rows if period.contains(d)}
         seen = self.seen.setdefault(plan, set())
         for row in payees:
             pid = row.get("id", "")
-            for block in model.overrides:
-                if any(matches(block, pid, row, day) for day in days):
-                    seen.add(("override", selector_text(block)))
+            mine = sorted(changes.get(pid, ()))
+            for day in days:
+                attributes = {**row, **{a: v for d, a, v in mine if d <= day}}
+                for block in model.overrides:
+                    if matches(block, pid, attributes, day):
+                        seen.add(("override", selector_text(block)))
 
     def report(self, plan: str, model: PlanModel) -> PlanCoverage:
         items, unmeasured = items_of(model)

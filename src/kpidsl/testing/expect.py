@@ -162,7 +162,11 @@ def error_matches(item: ast.ExpectError, e: EvalError, pr: PayeeResult | None) -
         return False
     if item.name is None or item.name == e.name:
         return True
-    return pr is not None and pr.failures.get(item.name) == e
+    # the value failed because a value it depends on did: its failure is the root error
+    # under its own name (same code, message, place and period), not an equal object
+    failed = pr.failures.get(item.name) if pr is not None else None
+    return failed is not None and (failed.code, failed.message, failed.span, failed.period) == \
+        (e.code, e.message, e.span, e.period)
 
 
 def check_expect_error(ctx: Checked, item: ast.ExpectError) -> Failure | None:

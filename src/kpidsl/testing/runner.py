@@ -207,8 +207,12 @@ def _track(tracker: Tracker, pf: PlanFile, plan: api.Plan, tables: dict[str, Raw
     except PeriodError:
         return
     if table is not None:
-        rows = [dict(zip(table.header, r.cells, strict=False)) for r in table.rows]
-        tracker.add_payees(pf.display, plan.model, rows, period)
+        history = tables.get("payee_history")
+        tracker.add_payees(pf.display, plan.model, _dicts(table), period, _dicts(history) if history else ())
+
+
+def _dicts(table: RawTable) -> list[dict[str, str]]:
+    return [dict(zip(table.header, r.cells, strict=False)) for r in table.rows]
 
 
 def _checked(pf: PlanFile, result: api.Result) -> Checked:
