@@ -32,7 +32,7 @@ DATA: dict[str, object] = {
 def _run(body: str, data: dict[str, object], period: str = "2026-Q3") -> kpidsl.Result:
     result = kpidsl.loads(HEADER + body).evaluate(kpidsl.load_data(data), period)
     assert not result.data_diagnostics, [d.message for d in result.data_diagnostics]
-    assert result.ok, [e.message for e in result.errors]
+    assert result.ok, [e.message for e in result.evaluation.errors] if result.evaluation else "rejected"
     return result
 
 
@@ -89,3 +89,20 @@ payout team: money = pool * collab
     # the percent is the same in both halves: 2,000 x 46/92 x 80% twice = 1,600
     assert pr.components["team"] == Decimal("1600.00")
     assert pr.values["bonus@2026-08-16"] == Decimal("500")
+
+
+def test_a_plan_pays_nothing_for_a_period_before_it_takes_effect() -> None:
+    """docs/language.md: `effective` is "the plan's first day". A plan effective 2027-01-01
+    paid 2026-Q3 as if it had existed then; and prior() recomputed quarters before it."""
+    header = 'plan "later" {\n  currency USD\n  period quarter\n  effective 2026-04-01\n}\n'
+    plan = kpidsl.loads(header + TRUE_UP)
+    early = plan.evaluate(kpidsl.load_data({**DATA, "payee_history": []}), "2026-Q1")
+    assert early.evaluation is not None and not early.payees
+    assert [e.code for e in early.evaluation.errors] == ["KPI0612"]
+    assert "takes effect on 2026-04-01" in early.evaluation.errors[0].message
+    # Q1 did not exist: Q2 paid 1,000 on the ytd 10,000 of the February deal, and Q3 pays
+    # the year's 101,000 x 10% less that: 9,100; prior() lists Q2 only
+    q3 = plan.evaluate(kpidsl.load_data({**DATA, "payee_history": []}), "2026-Q3")
+    assert q3.ok and q3.payees["a"].components["annual"] == Decimal("9100.00")
+    rows = q3.explain("a", "annual")
+    assert "2026-Q1" not in str(rows.to_dict())

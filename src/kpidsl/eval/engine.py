@@ -75,7 +75,11 @@ class Engine:
 
     def period(self, text: str) -> Period:
         h = self.model.header
-        return parse_period(text, h.period, h.fiscal_year_start)
+        p = parse_period(text, h.period, h.fiscal_year_start)
+        if h.effective is not None and p.end < h.effective:  # the plan pays nothing before it exists
+            raise PeriodError(f"the plan takes effect on {h.effective.isoformat()} (`effective` in its "
+                              f"header): {p.label} ends on {p.end.isoformat()}, before that")
+        return p
 
     def evaluate(self, period: Period, payees: Iterable[str] | None = None) -> EvalResult:
         ids = sorted(self.payees) if payees is None else sorted(set(payees))
@@ -148,7 +152,10 @@ class Engine:
         """``prior(component)``: each earlier period of the fiscal year, paid (payments) or recomputed."""
         period = self.period(label)
         parts = []
+        effective = self.model.header.effective
         for earlier in period.earlier_in_fiscal_year():
+            if effective is not None and earlier.end < effective:
+                continue  # the plan did not exist yet: it paid nothing then
             paid = self.run.payments.get((pid, component, earlier.label))
             if paid is not None:
                 parts.append(PriorPart(earlier.label, paid.amount, f"paid ({paid.ref})"))
