@@ -10,10 +10,12 @@ bad, and helper columns computed once per row.
 
 from __future__ import annotations
 
+from kpidsl.data.values import NUMBER_PATTERN
+
 from .sources import literal, quote
 
 SCALE = 12  # money is held as DECIMAL(38, 12): sums stay exact up to 10**26
-NUMBER_RE = r"^[+-]?(?:\d+(?:_\d+)*|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$"
+NUMBER_RE = NUMBER_PATTERN  # kpidsl.data.values: the reference's pattern, written once
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 PY_DATES = "DATE '0001-01-01' AND DATE '9999-12-31'"  # Python's dates
 # code points Python's str.strip() removes (the reference strips every cell)

@@ -22,7 +22,9 @@ from .model import Value
 
 # Digits grouped by underscores anywhere (1_000_000, 1_0000) or by commas in groups of three.
 # re.ASCII: \d is 0-9 only (a data folder is the exact format; see foreign_digits).
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:_\d+)*|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$", re.ASCII)
+# the number pattern of a cell; also matched in SQL by the columnar checks (RE2: \d is 0-9)
+NUMBER_PATTERN = r"^[+-]?(?:\d+(?:_\d+)*|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$"
+_NUMBER = re.compile(NUMBER_PATTERN, re.ASCII)
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$", re.ASCII)
 _FULL_WIDTH_DIGITS = frozenset("０１２３４５６７８９")
 _TRUE = frozenset({"true", "yes", "1"})

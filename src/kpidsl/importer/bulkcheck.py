@@ -43,8 +43,6 @@ if TYPE_CHECKING:
 
 # the tables read in full in Python: a folder has few of their rows
 SMALL = frozenset({"payees", "payee_history", "targets", "inputs", "credits", "payments"})
-NUMBER_RE = r"^[+-]?(?:\d+(?:_\d+)*|\d{1,3}(?:,\d{3})+)(?:\.\d+)?$"  # kpidsl.data.values._NUMBER (RE2: \d is 0-9)
-DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 CHUNK = 1 << 23
 
 
@@ -280,6 +278,8 @@ def _load(con: Any, name: str, src: SourceFile, sql: str, payees: bool) -> _Tabl
     alias = {c: f"_t{i}" for i, c in enumerate(header) if c in need}
     inner = ", ".join(f"{_stripped(text[c], space)} AS {a}" for c, a in alias.items())
     bad = [f"{alias[c]} = ''" for c in schema.required if known]
+    from kpidsl.columnar.cells import DATE_RE, NUMBER_RE  # the checks of the columnar typing
+
     for c, kind in schema.types:
         if c not in header:
             continue
