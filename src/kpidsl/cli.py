@@ -423,9 +423,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, SourceChanged):  # a fact file read in place was replaced meanwhile
             print(f"error: {e}", file=sys.stderr)
             return EXIT_ERRORS
-        if type(e).__name__ == "OutOfMemoryException":  # DuckDB's, past the loading (retried there)
+        if type(e).__name__ == "OutOfMemoryException":  # past DuckDB's own limit: ours is lifted first
             print(f"error: DuckDB ran out of memory: {str(e).splitlines()[0]}\n"
-                  "  hint: raise its limit with KPIDSL_MEMORY_MB (0 for DuckDB's own, 80% of memory)",
+                  "  hint: kpidsl's limit (KPIDSL_MEMORY_MB) is lifted for a statement that needs more; "
+                  "this one needed more than DuckDB may use on this machine (80% of its memory)",
                   file=sys.stderr)
             return EXIT_ERRORS
         raise
