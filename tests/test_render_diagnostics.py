@@ -199,3 +199,17 @@ def test_json_shape_and_key_order() -> None:
     ]
     assert data[0]["notes"] == ["a note"] and data[0]["help"] == "a help"
     assert "回款" in render_json([d])
+
+
+def test_control_characters_of_a_plan_are_shown_as_pictures_never_sent_to_the_terminal() -> None:
+    """An excerpt of a plan holding ESC [31m would have recoloured (or worse) the terminal:
+    control characters show as their pictures (␛), one cell wide, carets still aligned."""
+    text = "payout p: money = 1 + \x1b[31mred\x7f\x85 + q\n"
+    src = SourceFile("p.kpi", text)
+    at = text.index(" q") + 1
+    d = error("KPI0111", "unknown name `q`", Span("p.kpi", 1, at + 1, 1, at + 2, at, at + 1), "here")
+    rendered = render_text([d], {"p.kpi": src})
+    assert "\x1b" not in rendered and "\x7f" not in rendered and "\x85" not in rendered
+    source_line, caret_line = rendered.splitlines()[3:5]
+    assert source_line == "1 | payout p: money = 1 + ␛[31mred␡\ufffd + q"
+    assert caret_line.index("^") == source_line.index(" q") + 1

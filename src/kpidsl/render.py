@@ -72,10 +72,23 @@ def _expand(text: str) -> tuple[str, list[int]]:
             out.append(" " * pad)
             col += pad
         else:
-            out.append(ch)
+            out.append(_visible(ch))
             col += char_width(ch)
     starts.append(col)
     return "".join(out), starts
+
+
+def _visible(ch: str) -> str:
+    """A control character of a plan's text as its picture (ESC as ␛, U+241B), so that an
+    excerpt never sends the terminal an escape sequence; one cell wide, as counted."""
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    if 0x80 <= code < 0xA0:
+        return "\ufffd"
+    return ch
 
 
 # --------------------------------------------------------------------------

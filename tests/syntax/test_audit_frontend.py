@@ -264,3 +264,15 @@ def test_the_caret_excerpt_of_a_huge_line_is_an_excerpt() -> None:
     assert module is None and diags[0].code == "KPI0002"
     out = render_text(diags, {"t.kpi": SourceFile("t.kpi", text)})
     assert len(out) < 10_000
+
+
+def test_a_kpi0615_message_shows_a_huge_value_shortened() -> None:
+    """The value of 5,000 digits was printed whole in the message (and in every statement)."""
+    factor = " * ".join(["10_000_000_000"] * 100)
+    plan = kpidsl.loads('plan "P" {\n  rounding half_up 0.05\n}\n'
+                        f"const c1: number = {factor}\nconst c2: number = c1 * c1 * c1 * c1 * c1\n"
+                        "payout p: money = 1 * c2\n")
+    data = kpidsl.load_data({"payees": [{"id": "a", "name": "A", "role": "AE", "region": "e", "manager": ""}]})
+    [err] = plan.evaluate(data, period="2026-Q3").payees["a"].errors
+    assert len(err.message) < 300, len(err.message)
+    assert "… (5,001 digits)" in err.message

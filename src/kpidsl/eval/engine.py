@@ -270,7 +270,7 @@ def _round_into(run: RunContext, c: str, value: Decimal, node: Explanation, acc:
     rounded = quantize(value, h.quantum, h.rounding_mode)
     needed = digits_needed(rounded, h.quantum)
     if needed > h.precision:
-        msg = (f"`{c}` = {fmt(value)} exceeds the plan's precision: paying it exact to "
+        msg = (f"`{c}` = {_short(fmt(value))} exceeds the plan's precision: paying it exact to "
                f"{fmt(h.quantum)} needs {needed} significant digits, the plan computes with "
                f"{h.precision} (`precision` in the plan header)")
         err = EvalError(acc.pid, c, BEYOND_PRECISION, msg, acc.period, node.span)
@@ -342,6 +342,15 @@ def _combine_component(run: RunContext, c: str, envs: list[Env], whole: Env, acc
     node = col.build(c, "payout", fmt(value), formula=_formula_of(d), span=d.span if d else None,
                      override=applied.why if applied else None)
     _round_into(run, c, value, node, acc)
+
+
+def _short(text: str, keep: int = 40) -> str:
+    """A number's text for a message: a value of thousands of digits shows its first
+    digits and how many there are, not a screenful of them."""
+    if len(text) <= keep:
+        return text
+    digits = sum(ch.isdigit() for ch in text)
+    return f"{text[:keep]}… ({digits:,} digits)"
 
 
 def _formula_of(d: ast.Definition | None) -> str:
