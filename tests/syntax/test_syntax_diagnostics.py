@@ -22,6 +22,15 @@ def test_kpi0001_single_equals_in_where() -> None:
     assert d.span.col == 52
 
 
+@pytest.mark.parametrize("word", ["date", "key"])
+def test_kpi0001_a_field_named_like_the_key_or_date_keyword_gets_a_hint(word: str) -> None:
+    """`date: date` in a fact block: `date` is read as the keyword naming the kind's date
+    field, and the bare "unexpected ':'" said nothing of why."""
+    d = only(f"fact visit {{\n  key id\n  date happened_on\n  {word}: text\n}}", "KPI0001")
+    assert d.help is not None and f"`{word}` names the kind's {word} field" in d.help
+    assert d.span.line == 4
+
+
 def test_kpi0001_metric_without_type() -> None:
     d = only("metric x = 5", "KPI0001")
     assert d.help is not None and "type" in d.help

@@ -75,9 +75,18 @@ def _keyword_guess(tok: Token, expected: Collection[str], literals: Mapping[str,
     return f"did you mean `{close[0]}`?" if close else None
 
 
+# a field declaration whose name is the `key` or `date` keyword of a fact block: `date: date`
+_FIELD_KEYWORD_BEFORE = re.compile(r"(?:^|\n)[ \t]*(key|date)[ \t]*\Z")
+
+
 def _help(tok: Token, expected: Collection[str], literals: Mapping[str, str], before: str = "") -> str | None:
     """A hint for the common mistakes, or None (``before``: the source text before the token)."""
     kind = tok.type
+    field_word = _FIELD_KEYWORD_BEFORE.search(before)
+    if field_word is not None and kind == "_COLON":
+        word = field_word.group(1)
+        return (f"`{word}` names the kind's {word} field here (`{word} FIELD`), so it cannot be a field's "
+                f"name: call the field something else (`{word}_value`, `visit_{word}`)")
     definition = _DEFINITION_BEFORE.search(before)
     if definition is not None and "_COLON" in expected:
         item = definition.group(1)
