@@ -111,8 +111,8 @@ def index_page(m: ReportModel) -> str:
         for p in m.payees:
             v = dict(p.components).get(c)
             s = None if s is None or v is None else _CTX.add(s, v)
-        comp_rows.append(f"<tr><td>{esc(c)}</td>{figure('sum.components.' + c, s, 'td')}</tr>")
-    comp_rows.append(f"<tr><th>Total</th>{figure('sum.total', grand, 'td')}</tr>")
+        comp_rows.append(f"<tr><td>{esc(c)}</td>{figure('sum:components.' + c, s, 'td')}</tr>")
+    comp_rows.append(f"<tr><th>Total</th>{figure('sum:total', grand, 'td')}</tr>")
     managers = [p for p in m.payees if p.reports]
     rows = [
         f"<tr><td><a href='{esc(statement_path(p.id))}'>{esc(p.id)}</a></td><td>{esc(p.name)}</td>"

@@ -29,6 +29,7 @@ class FactRow:
     fields: tuple[tuple[str, str], ...]
     source: str
     money: frozenset[str] = frozenset()  # the names of the money fields
+    numbers: frozenset[str] = frozenset()  # the names of the other number fields
 
 
 @attrs.frozen
@@ -115,15 +116,41 @@ def subtree(managers: Mapping[str, str], root: str,
     return sorted(seen)
 
 
-def fact_keys(expl: Explanation | None) -> set[str]:
-    """Keys of every fact listed anywhere in an explanation tree."""
-    keys: set[str] = set()
+FactKey = tuple[str | None, str]  # (kind, key); kind None: a node whose kind is not known
+
+
+def fact_keys(expl: Explanation | None, kinds: Mapping[Any, str] | None = None) -> set[FactKey]:
+    """(kind, key) of every fact listed anywhere in an explanation tree. ``kinds``: the fact
+    kind of each aggregate's node, by its span (:func:`aggregate_kinds`): a deal and a
+    collection may share a key, and only the one behind the figure is the payee's."""
+    keys: set[FactKey] = set()
     stack = [expl] if expl is not None else []
     while stack:
         node = stack.pop()
-        keys.update(node.facts)
+        if node.facts:
+            kind = kinds.get(node.span) if kinds is not None else None
+            keys.update((kind, k) for k in node.facts)
         stack.extend(node.children)
     return keys
+
+
+def aggregate_kinds(model: Any) -> dict[Any, str]:
+    """Span -> fact kind, for every node that lists facts: an aggregate's (its span), and a
+    definition's that is an aggregate (``metric m = sum ...``: its own node lists them)."""
+    from kpidsl import ast
+
+    out: dict[Any, str] = {}
+    blocks = [model.base.values(), *(b.body for b in model.overrides)]
+    for defs in blocks:
+        for d in defs:
+            for expr in ast.definition_exprs(d):
+                for e in ast.walk(expr):
+                    if isinstance(e, ast.Aggregate):
+                        out[e.span] = e.kind
+            top = getattr(d, "expr", None)  # a metric or payout that is an aggregate lists its facts
+            if isinstance(top, ast.Aggregate):
+                out[d.span] = top.kind
+    return out
 
 
 def tiers_used(expls: Mapping[str, Explanation]) -> set[str]:
@@ -142,15 +169,6 @@ def _text(value: Any) -> str:
     from kpidsl.eval.result import value_text
 
     return "" if value is None else str(value_text(value))
-
-
-def _credited(fact: Fact, payee_field: str | None, credits: Mapping[tuple[str, str], set[str]]) -> set[str]:
-    """The payees a fact is credited to: its credit rows, else its own payee field."""
-    rows = credits.get((fact.kind, fact.key))
-    if rows:
-        return rows
-    value = fact.values.get(payee_field) if payee_field else None
-    return {value} if isinstance(value, str) else set()
 
 
 class _Gather:
@@ -175,62 +193,52 @@ class _Gather:
         self.names = {p.id: p.name for p in dataset.payees}
         self.managers = {pid: a.get("manager", "") for pid, a in self.attrs.items()}
         self.children = reporting_lines(self.managers)
-        self.credits: dict[tuple[str, str], set[str]] = {}
-        for c in dataset.credits:
-            self.credits.setdefault((c.kind, c.fact), set()).add(c.payee)
         self.by_key = {kind: {f.key: f for f in facts} for kind, facts in dataset.facts.items()}
-        self.payee_fields = {kind: self.payee_field(kind) for kind in dataset.facts}
         self.money = {kind: self.money_fields(kind) for kind in dataset.facts}
+        self.numbers = {kind: self.money_fields(kind, ("number",)) for kind in dataset.facts}
+        self.kinds = aggregate_kinds(self.model)
 
-    def payee_field(self, kind: str) -> str | None:
+    def money_fields(self, kind: str, types: tuple[str, ...] = ("money",)) -> frozenset[str]:
         schema = self.model.kinds.get(kind)
-        if schema is None:
-            return None
-        return next((f for f, t in schema.fields.items() if t == "payee"), None)
+        return frozenset(f for f, t in schema.fields.items() if t in types) if schema else frozenset()
 
-    def money_fields(self, kind: str) -> frozenset[str]:
-        schema = self.model.kinds.get(kind)
-        return frozenset(f for f, t in schema.fields.items() if t == "money") if schema else frozenset()
-
-    def facts_for(self, pid: str, keys: set[str], allowed: set[str]) -> tuple[FactRow, ...]:
-        """Facts named in the payee's explanations AND credited to the payee (or their team)."""
-        found = self._fetched(pid, keys, allowed) if self.index is not None else {
-            kind: self._credited(kind, keys, allowed) for kind in self.by_key}
+    def facts_for(self, pid: str, keys: set[FactKey]) -> tuple[FactRow, ...]:
+        """The facts named in the payee's explanations: exactly those behind their figures
+        (a co-seller's collection that follows its deal's credits, a fact of a report who
+        moved to another manager mid-period, and not a fact of another kind sharing a key)."""
+        wanted = {kind: {k for c, k in keys if c is None or c == kind} for kind in self.by_key}
+        found = self._fetched(pid, wanted) if self.index is not None else {
+            kind: [f for k in sorted(wanted[kind]) if (f := self.by_key[kind].get(k)) is not None]
+            for kind in self.by_key}
         out: list[FactRow] = []
         for kind in sorted(self.by_key):
             for fact in found[kind]:
                 fields = tuple((k, _text(v)) for k, v in fact.values.items())
-                out.append(FactRow(kind, fact.key, fields, str(fact.ref), self.money[kind]))
+                out.append(FactRow(kind, fact.key, fields, str(fact.ref), self.money[kind], self.numbers[kind]))
         return tuple(out)  # by kind, then key
 
-    def _credited(self, kind: str, keys: set[str], allowed: set[str]) -> list[Fact]:
-        """The facts of ``kind`` with one of ``keys`` credited to one of ``allowed``, by key."""
-        index, pfield = self.by_key[kind], self.payee_fields[kind]
-        found = (index.get(key) for key in sorted(keys))
-        return [f for f in found if f is not None and _credited(f, pfield, self.credits) & allowed]
-
-    def _fetched(self, pid: str, keys: set[str], allowed: set[str]) -> dict[str, list[Fact]]:
-        """:meth:`_credited` of every kind from DuckDB (the columnar engine: credited by the
-        payee field, no splits): the payee's own facts first (fetched with their chunk); a
-        manager's team only when the trees name facts that are not the manager's own (a
-        plan paying on the team, whose trees fetched them already). Fetching every subtree
-        again for each manager took a query per manager and kind, and its team's facts."""
+    def _fetched(self, pid: str, wanted: Mapping[str, set[str]]) -> dict[str, list[Fact]]:
+        """:meth:`facts_for`'s facts from DuckDB (the columnar engine): the payee's own first
+        (fetched with their chunk), then by key those the trees name that are not the
+        payee's own (a manager's team, a co-seller's): a query per kind only for a payee
+        who has such facts. Fetching every subtree again for each manager took a query per
+        manager and kind, and its team's facts."""
         found = {kind: {f.key: f for f, _ in self.index.credited(kind, [pid], ("any",)) if f.key in keys}
-                 for kind in self.by_key}
-        if len(allowed) > 1 and keys - {k for got in found.values() for k in got}:
-            team = sorted(allowed)
-            for kind, got in found.items():
-                got.update((f.key, f) for f, _ in self.index.credited(kind, team, ("any",)) if f.key in keys)
+                 for kind, keys in wanted.items()}
+        for kind, got in found.items():
+            missing = sorted(wanted[kind] - set(got))
+            ft = self.index.stage.tables.get(kind) if missing else None
+            if ft is not None:
+                got.update((f.key, f) for f in self.index.fetch(ft, ft.kind.key, missing))
         return {kind: [got[k] for k in sorted(got)] for kind, got in found.items()}
 
     def view(self, pid: str, pr: Any) -> PayeeView:
         a = self.attrs.get(pid, {})
         below = subtree(self.managers, pid, self.children)
-        allowed = {pid, *below}
         expls: Mapping[str, Explanation] = pr.explanations
-        keys: set[str] = set()
+        keys: set[FactKey] = set()
         for e in expls.values():
-            keys |= fact_keys(e)
+            keys |= fact_keys(e, self.kinds)
         values = tuple((k, _text(v)) for k, v in sorted(pr.values.items()) if "@" not in k)
         return PayeeView(
             id=pid,
@@ -243,7 +251,7 @@ class _Gather:
             values=values,
             errors=tuple(f"{e.code} {e.name}: {e.message}" for e in pr.errors),
             explanation=expls.get("total"),
-            facts=self.facts_for(pid, keys, allowed),
+            facts=self.facts_for(pid, keys),
             progress=progress_for(self.model, pid, a, self.day, pr.values, tiers_used(expls)),
             reports=tuple(below),
         )

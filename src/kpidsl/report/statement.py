@@ -96,7 +96,9 @@ def facts_table(facts: tuple[FactRow, ...], with_payee: bool = False) -> str:
         header = [*names, "source"]
         rows = []
         for f in rows_of:
-            cells = "".join(f"<td>{esc(format_value(v) if _numeric(v) else v)}</td>" for _, v in f.fields)
+            # digits grouped in numbers only: an id `007` or a customer `0012345678` as written
+            cells = "".join(f"<td>{esc(format_value(v) if n in f.money | f.numbers and _numeric(v) else v)}</td>"
+                            for n, v in f.fields)
             rows.append(f"<tr data-fact='{esc(f.kind)}:{esc(f.key)}'>{cells}<td class='muted'>{esc(f.source)}</td></tr>")
         out.append(f"<h3>{esc(kind)} ({len(rows_of)})</h3>{table(header, rows)}")
     return "".join(out) if out else "<p class='muted'>No facts.</p>"
@@ -140,7 +142,7 @@ def team_page(manager: PayeeView, m: ReportModel) -> str:
     team_total = _sum(totals)
     body = (
         f"<section><h2>Team of {esc(manager.name)} ({esc(manager.id)})</h2>"
-        f"<p>{len(members)} members · team total {figure('team.total', team_total)} {esc(m.currency)}</p>"
+        f"<p>{len(members)} members · team total {figure('team:total', team_total)} {esc(m.currency)}</p>"
         f"{table(header, rows, nums)}</section>"
     )
     return shell(f"Team {manager.name} — {m.period}", _subtitle(m), body, root="../")
