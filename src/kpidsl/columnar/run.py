@@ -47,7 +47,6 @@ from .sources import (
     float_problems,
     folder_tables,
     layout_problem,
-    memory_mb,
     out_of_memory,
     quote,
     raw_table,
@@ -105,20 +104,15 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     the environment's default, False or ``"off"`` for none, or a folder.
 
     ``memory``: DuckDB's memory limit in MB (:func:`~kpidsl.columnar.sources.memory_mb`:
-    None for ``KPIDSL_MEMORY_MB`` or the default, 0 for DuckDB's own). A load that needs more
-    than a limit allows is done again without one: the limit costs memory, never a result."""
+    None for ``KPIDSL_MEMORY_MB`` or the default, 0 for DuckDB's own). A statement that needs
+    more than the limit allows runs again without it (:class:`~kpidsl.columnar.sources.Limited`):
+    the limit costs memory, never a result."""
     sources = find_sources(folder, fmt)
     if engine == "auto":
         engine = "columnar" if wants_columnar(model, folder, fmt) else "reference"
     if engine == "reference":
         return _reference(model, folder, sources, ())
-    limit = memory_mb(memory)
-    try:
-        return _load(model, folder, sources, connect(threads, limit), cache, every_field)
-    except Exception as exc:
-        if not limit or not out_of_memory(exc):
-            raise
-    return _load(model, folder, sources, connect(threads, 0), cache, every_field)
+    return _load(model, folder, sources, connect(threads, memory), cache, every_field)
 
 
 def _load(model: PlanModel, folder: Path, sources: dict[str, SourceFile], con: Any,
