@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import attrs
 
 from kpidsl import ast
@@ -160,10 +158,10 @@ class Typer:
             number = side.operand if isinstance(side, ast.Unary) and side.op == "-" else side
             if (other_type == "percent" and is_literal_number(side) and isinstance(number, ast.Number)
                     and abs(number.value) > 10 and self.report):
-                shown = f"{'-' if number is not side else ''}{fmt(number.value)}"
-                self.ctx.warn("KPI0220", f"a percent compared with the plain number {shown}, which is "
-                              f"{percent_text(Decimal(shown))}", side.span, f"{shown} = {percent_text(Decimal(shown))}",
-                              secondary=(Label(other.span, "a percent"),),
+                value = number.value if number is side else -number.value
+                shown, pct = fmt(value), percent_text(value)
+                self.ctx.warn("KPI0220", f"a percent compared with the plain number {shown}, which is {pct}",
+                              side.span, f"{shown} = {pct}", secondary=(Label(other.span, "a percent"),),
                               help=f"write `{shown}%` if {shown} percent is meant")
 
     def lits(self, e: ast.Binary) -> tuple[bool, bool]:
