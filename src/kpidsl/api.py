@@ -215,7 +215,10 @@ class Plan:
         plan reads (``kpidsl.columnar.load_folder``)."""
         from kpidsl.columnar import ColumnarRun, load_folder
 
-        loaded = load_folder(self.model, folder, engine=engine, every_field=every_field)
+        # the period's aggregates are computed while the small tables load, unless explaining
+        # (the explanations' aggregates are computed from the facts, not grouped)
+        loaded = load_folder(self.model, folder, engine=engine, every_field=every_field,
+                             period=None if explain else period, as_of=as_of)
         diags = tuple(sorted(loaded.diagnostics, key=Diagnostic.sort_key))
         names = {p.id: p.name for p in loaded.dataset.payees}
         digest = loaded.dataset.digest

@@ -74,6 +74,19 @@ class Loaded:
     # per source file the plan uses: rows read = accepted + rejected (``kpidsl validate``)
     summaries: tuple[SourceSummary, ...] = ()
     read: tuple[Diagnostic, ...] = ()  # those of ``diagnostics`` that come from reading the files
+    # the period's grouped aggregates computed while loading (``load_folder``'s ``period``):
+    # taken by the first stage made on this data (:meth:`ColumnarRun._stage`), once
+    prefetched: list[Prefetch] = attrs.field(factory=list, eq=False, repr=False)
+
+
+@attrs.frozen(eq=False)
+class Prefetch:
+    """A period's grouped aggregates, computed on the fact tables as loaded."""
+
+    period: str
+    as_of: dt.date | None
+    tables: dict[str, FactTable]
+    stage: ColumnarStage
 
 
 def wants_columnar(model: PlanModel, folder: Path, fmt: str = "auto") -> bool:
@@ -92,7 +105,8 @@ def wants_columnar(model: PlanModel, folder: Path, fmt: str = "auto") -> bool:
 
 def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: str = "columnar",
                 threads: int | None = None, cache: bool | str | Path | None = None,
-                every_field: bool = False, memory: int | None = None) -> Loaded:
+                every_field: bool = False, memory: int | None = None, period: str | None = None,
+                as_of: dt.date | None = None) -> Loaded:
     """Load ``folder`` for ``model``; ``engine`` is columnar, reference or auto (large data only).
 
     ``every_field``: keep every field of the fact files in DuckDB, not only those the plan
@@ -106,17 +120,27 @@ def load_folder(model: PlanModel, folder: Path, *, fmt: str = "auto", engine: st
     ``memory``: DuckDB's memory limit in MB (:func:`~kpidsl.columnar.sources.memory_mb`:
     None for ``KPIDSL_MEMORY_MB`` or the default, 0 for DuckDB's own). A statement that needs
     more than the limit allows runs again without it (:class:`~kpidsl.columnar.sources.Limited`):
-    the limit costs memory, never a result."""
+    the limit costs memory, never a result.
+
+    ``period`` (and ``as_of``): the period about to be evaluated, by a :class:`ColumnarRun`
+    made next with the same ``as_of``. Its grouped aggregates are then computed in DuckDB
+    while the small tables are bound in Python, instead of after loading; the figures are
+    the same either way."""
     sources = find_sources(folder, fmt)
     if engine == "auto":
         engine = "columnar" if wants_columnar(model, folder, fmt) else "reference"
     if engine == "reference":
         return _reference(model, folder, sources, ())
-    return _load(model, folder, sources, connect(threads, memory), cache, every_field)
+    from kpidsl.gcpause import gc_paused
+
+    with gc_paused():  # the small tables' rows, bound in Python: acyclic objects by the thousand
+        return _load(model, folder, sources, connect(threads, memory), cache, every_field,
+                     None if period is None else (period, as_of))
 
 
 def _load(model: PlanModel, folder: Path, sources: dict[str, SourceFile], con: Any,
-          cache: bool | str | Path | None, every_field: bool) -> Loaded:
+          cache: bool | str | Path | None, every_field: bool,
+          period: tuple[str, dt.date | None] | None = None) -> Loaded:
     """:func:`load_folder` on the columnar engine, on the connection ``con``."""
     aux, facts, twice = _split(model, sources)
     if twice:  # deals.csv and deal.csv: the reference binds both as deal facts
@@ -154,8 +178,15 @@ def _load(model: PlanModel, folder: Path, sources: dict[str, SourceFile], con: A
     cursor = con.cursor()
     from .cache import file_memo, open_cache
 
+    prefetched: list[Prefetch] = []
+
     def check_facts() -> tuple[dict[str, FactTable], list[str]]:
-        return load_facts(cursor, model, facts, types, guess, memo_at.result(), every_field)
+        got = load_facts(cursor, model, facts, types, guess, memo_at.result(), every_field)
+        # DuckDB would be idle while the small tables bind: the period's aggregates meanwhile
+        # (not for data with rows to word: those may be errors, and nothing is then paid)
+        if period is not None and not got[1] and not any(ft.flagged for ft in got[0].values()):
+            prefetched.extend(_prefetch(cursor, model, got[0], *period))
+        return got
 
     with ThreadPoolExecutor(4) as pool:
         memo_at = pool.submit(file_memo, open_cache(cache), facts)
@@ -200,7 +231,23 @@ def _load(model: PlanModel, folder: Path, sources: dict[str, SourceFile], con: A
     reasons = () if worded is None else (*flagged, f"{len(kept)} fact row(s) bound by the reference binder "
                                          "to word their problems")
     return Loaded(dataset, tuple(diags), "columnar", reasons, con, loaded, worded=kept, rejected=small.rejected,
-                  summaries=_summaries(model, tables, small, read_diags, loaded), read=tuple(read_diags))
+                  summaries=_summaries(model, tables, small, read_diags, loaded), read=tuple(read_diags),
+                  prefetched=[p for p in prefetched if p.tables is loaded])
+
+
+def _prefetch(con: Any, model: PlanModel, tables: dict[str, FactTable], label: str,
+              as_of: dt.date | None) -> list[Prefetch]:
+    """``label``'s grouped aggregates on ``tables``, on the cursor ``con``; none when anything
+    goes wrong (a bad period, say): the evaluation then computes them, and words what it meets."""
+    from kpidsl.periods import parse_period
+
+    h = model.header
+    try:
+        stage = ColumnarStage(con, tables, model, plan_context(h.precision), as_of)
+        stage.compute_all(parse_period(label, h.period, h.fiscal_year_start))
+    except Exception:  # computed again, and reported, by the evaluation
+        return []
+    return [Prefetch(label, as_of, tables, stage)]
 
 
 def _summaries(model: PlanModel, tables: Mapping[str, RawTable], result: BindResult,
@@ -308,6 +355,11 @@ class ColumnarRun:
         if self.loaded.engine == "columnar" and self.stage is None:
             ctx = plan_context(self.model.header.precision)
             self.stage = ColumnarStage(self.loaded.con, self.loaded.tables, self.model, ctx, self.as_of)
+            pre = self.loaded.prefetched
+            if pre:  # computed while loading; only the first stage on these tables may take them
+                got = pre.pop()
+                if got.as_of == self.as_of and got.tables is self.loaded.tables:
+                    self.stage.adopt(got.stage)
             from kpidsl.eval.facts import Hierarchy
 
             self.stage.hierarchy = Hierarchy(self.loaded.dataset.payees, self.loaded.dataset.history)

@@ -27,6 +27,7 @@ from kpidsl.eval.env import scope_members, scope_note
 from kpidsl.eval.facts import AggResult, FactIndex, Hierarchy, payee_field
 from kpidsl.eval.resolve import Segment
 from kpidsl.explain.tree import Explanation
+from kpidsl.gcpause import gc_paused
 from kpidsl.model import PlanModel
 from kpidsl.numbers import exact_sum, fmt
 from kpidsl.periods import Period
@@ -73,6 +74,18 @@ class ColumnarStage:
         self._results: dict[Key, dict[str, tuple[Decimal | None, int]] | None] = {}
         self._done: set[tuple[str, str]] = set()
         self._texts: dict[int, str] = {}
+
+    def compute_all(self, period: Period) -> None:
+        """Every grouped query of ``period`` now (one per fact kind), rather than when first asked for."""
+        for kind in sorted({a.kind for a in self.aggs}):
+            self._compute(kind, period)
+
+    def adopt(self, other: ColumnarStage) -> None:
+        """The grouped aggregates ``other`` computed on the same tables (on another cursor of
+        the same database, while the data was still being loaded): as if computed here."""
+        self._results.update(other._results)
+        self._done.update(other._done)
+        self.unsupported.update(other.unsupported)
 
     def aggregate(self, agg: ast.Aggregate, payee: str, period: Period,
                   seg: Segment) -> tuple[AggResult, Explanation] | None:
@@ -203,7 +216,13 @@ class ColumnarStage:
         unchanged(ft)
         rel = self.con.execute(f"SELECT {quote(pf)}, {', '.join(items)} FROM {quote(ft.table)} {where} "
                                f"GROUP BY {quote(pf)}")
-        rows = rel.fetchall()
+        with gc_paused():  # a row of decimals per payee, then their columns: no cycles among them
+            self._store(rel.fetchall(), built, period)
+
+    def _store(self, rows: list[Any], built: list[tuple[ast.Aggregate, AggregateSQL, str]],
+               period: Period) -> None:
+        """The grouped query's ``rows`` (payee, then each aggregate's columns) as each
+        aggregate's values per payee."""
         payees = [str(row[0]) for row in rows]  # once for every aggregate
         at = 1
         for agg, sql, _ in built:

@@ -29,6 +29,7 @@ from kpidsl.eval.quick import quick_result
 from kpidsl.eval.resolve import Segment, segments
 from kpidsl.eval.result import EvalError, EvalResult, PayeeResult, ResultValue
 from kpidsl.explain.tree import Explanation
+from kpidsl.gcpause import gc_paused
 from kpidsl.model import PlanModel
 from kpidsl.numbers import ZERO, digits_needed, exact_sum, fmt, is_power_of_ten, quantize
 from kpidsl.periods import Period, PeriodError, parse_period
@@ -82,6 +83,10 @@ class Engine:
         return p
 
     def evaluate(self, period: Period, payees: Iterable[str] | None = None) -> EvalResult:
+        with gc_paused():  # many small acyclic values per payee: no cyclic collections meanwhile
+            return self._evaluate(period, payees)
+
+    def _evaluate(self, period: Period, payees: Iterable[str] | None) -> EvalResult:
         ids = sorted(self.payees) if payees is None else sorted(set(payees))
         if not self.explain:
             self._in_bulk(period, [pid for pid in ids if pid in self.payees])
