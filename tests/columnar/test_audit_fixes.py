@@ -248,3 +248,26 @@ def test_raw_table_keeps_the_line_of_each_row_after_a_skipped_one(tmp_path: Path
     [src] = find_sources(tmp_path).values()
     table = raw_table(con, src)
     assert [(r.ref.line, r.cells) for r in table.rows] == [(2, ("a", "A")), (5, ("b", ""))]
+
+
+def test_raw_table_strips_as_python_strips(tmp_path: Path) -> None:
+    """Cells stripped of every white space ``str.strip`` removes (full-width, no-break, line
+    separators, ASCII separators), and nothing else (a zero-width space, an ideographic comma,
+    a BOM); a row left with empty cells only is skipped, the rows after it keep their lines."""
+    import sys
+
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    kept = ["\u200b", "\u3001", "\ufeff", "x", "中"]
+    cells = [f"{s}{k}{s}" for s, k in zip(spaces, kept * 6, strict=False)] + ["".join(spaces), None]
+    rows = [(f"p{i:02}", c) for i, c in enumerate(cells)] + [(s, s) for s in ("\u3000", " \u2028")]
+    con = connect()
+    con.execute("CREATE TABLE t (id VARCHAR, name VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", rows)
+    path = tmp_path / "payees.parquet"
+    con.execute(f"COPY (SELECT * FROM t ORDER BY id) TO '{path}' (FORMAT PARQUET)")
+    ordered = con.execute("SELECT * FROM t ORDER BY id").fetchall()
+    [src] = find_sources(tmp_path).values()
+    expected = [(line, cells) for line, row in enumerate(ordered, 2)
+                if any(cells := tuple("" if c is None else c.strip() for c in row))]
+    assert [(r.ref.line, r.cells) for r in raw_table(con, src).rows] == expected
+    assert len(expected) == len(rows) - 2 and expected[-1][1][1] == ""
