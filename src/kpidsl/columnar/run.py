@@ -358,7 +358,7 @@ class ColumnarRun:
             pre = self.loaded.prefetched
             if pre:  # computed while loading; only the first stage on these tables may take them
                 got = pre.pop()
-                if got.as_of == self.as_of and got.tables is self.loaded.tables:
+                if (got.period, got.as_of) == (self.period, self.as_of) and got.tables is self.loaded.tables:
                     self.stage.adopt(got.stage)
             from kpidsl.eval.facts import Hierarchy
 
