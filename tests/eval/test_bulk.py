@@ -140,3 +140,31 @@ def test_a_group_evaluates_many_payees_at_once() -> None:
     # p12: bookings 1,200 on a target of 1,000: 1,000 x 2% + 200 x 5% = 30.00 (one deal: no kicker)
     assert got["p12"].components["commission"] == Decimal("30.00")
     assert got["p12"].components["extra"] == Decimal("1200.00")
+
+
+def test_column_arithmetic_drops_exactly_the_payees_whose_operation_fails() -> None:
+    """Arithmetic and comparisons over a whole column at once; a trapped condition (here an
+    overflow, in a context with a tiny exponent range) for some payees sends the column pair
+    by pair: those payees are dropped, the others get the same values."""
+    import decimal
+
+    from kpidsl import ast
+    from kpidsl.eval.quick import shared_segment
+
+    plan = kpidsl.loads(PLAN)
+    payees = [{"id": f"p{i}", "name": f"P{i}", "role": "AE", "region": "east", "manager": ""} for i in range(6)]
+    rows = [(f"p{i}", str(10 ** i), "won") for i in range(6)]  # bookings 1, 10, ... 100,000
+    dataset, _ = bind(plan.model, kpidsl.load_data({"payees": payees, "deals": _deals(rows)}).tables)
+    engine = Engine(plan.model, dataset, explain=False)
+    period = engine.period("2026-Q3")
+    seg = shared_segment(engine.run, engine.payees["p0"], period, period.label)
+    assert seg is not None
+    bulk = Bulk(engine.run, period, period.label, seg, [engine.payees[f"p{i}"] for i in range(6)])
+    bulk.ctx = decimal.Context(prec=28, Emax=5, traps=[decimal.Overflow, decimal.InvalidOperation])
+    everyone = list(range(6))
+    times = ast.Binary("*", ast.Name("bookings"), ast.Number(Decimal(100)))
+    assert bulk.vexpr(times)(bulk, everyone) == [Decimal(100), Decimal(1000), Decimal(10000), Decimal(100000),
+                                                  None, None]  # 1E+6 and 1E+7: beyond Emax
+    assert bulk.dropped == [False] * 4 + [True] * 2
+    below = ast.Binary("<", ast.Name("bookings"), ast.Number(Decimal(1000)))
+    assert bulk.vexpr(below)(bulk, everyone) == [True, True, True, False, False, False]

@@ -27,6 +27,7 @@ explains it.
 from __future__ import annotations
 
 import decimal
+import operator
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -35,7 +36,7 @@ from kpidsl import ast
 from kpidsl.data.model import Payee
 from kpidsl.eval import defs
 from kpidsl.eval import tiers as tiermath
-from kpidsl.eval.compile import Value, arith, compare, num
+from kpidsl.eval.compile import OPERATIONS, Value, arith, compare, num
 from kpidsl.eval.context import RunContext
 from kpidsl.eval.env import aggregate_facts, scope_payees
 from kpidsl.eval.errors import DependencyFailure, EvalFailure
@@ -471,10 +472,26 @@ def _arith(e: ast.Binary) -> VFn:
 
     def fn(b: Bulk, idx: list[int]) -> list[Value]:
         left, right, ctx = b.vexpr(e.left)(b, idx), b.vexpr(e.right)(b, idx), b.ctx
+        xs, ys = _decimals(left), _decimals(right)
+        if xs is not None and ys is not None and (op != "/" or not any(y.is_zero() for y in ys)):
+            operation = OPERATIONS[op]  # the usual case: the context's operation on each pair, as ``arith`` does
+            try:
+                return [operation(ctx, x, y) for x, y in zip(xs, ys, strict=True)]
+            except ArithmeticError:  # a trapped condition: pair by pair, dropping who fails
+                pass
         return b.zipped(idx, lambda x, y: arith(op, num(x, e.left.span), num(y, e.right.span), ctx, e),
                         left, right)
 
     return fn
+
+
+def _decimals(column: list[Value]) -> list[Decimal] | None:
+    """The column itself when every value is a decimal, else None."""
+    return column if all(type(v) is Decimal for v in column) else None  # type: ignore[return-value]
+
+
+_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+          "==": operator.eq, "!=": operator.ne}
 
 
 def _compare(e: ast.Binary) -> VFn:
@@ -482,6 +499,12 @@ def _compare(e: ast.Binary) -> VFn:
 
     def fn(b: Bulk, idx: list[int]) -> list[Value]:
         left, right = b.vexpr(e.left)(b, idx), b.vexpr(e.right)(b, idx)
+        xs, ys = _decimals(left), _decimals(right)
+        if xs is not None and ys is not None:  # what ``compare`` does with two decimals
+            try:
+                return list(map(_ORDER[op], xs, ys))
+            except ArithmeticError:  # a NaN: pair by pair, dropping who fails
+                pass
         return b.zipped(idx, lambda x, y: compare(op, x, y, span), left, right)
 
     return fn
