@@ -23,8 +23,8 @@ from .credits import bind_credits
 from .digest import CREDIT_KEY, HISTORY_KEY, INPUT_KEY, PAYMENT_KEY, TARGET_KEY, digest
 from .facts import bind_facts
 from .folder import missing_fact_files, missing_payees
-from .literals import case_mismatches
-from .model import Dataset, RawRow, RawTable, RowRef
+from .literals import attribute_mismatches, case_mismatches
+from .model import Dataset, HistoryRow, RawRow, RawTable, RowRef
 from .navigation import navigated_references
 from .people import bind_history, bind_payees
 from .plandata import bind_inputs, bind_payments, bind_targets
@@ -120,13 +120,15 @@ def bind_result(
     fact_tables = {r[5:]: ts for r, ts in groups.items() if r.startswith("fact:")}
     facts = bind_facts(model.kinds, fact_tables, payees, sink, navigated_references(model))
     credits = bind_credits(model, groups.get("credits", []), payees, facts, sink)
-    history = bind_history(groups.get("payee_history", []), payees, sink, payee_rows)
+    history_rows: list[tuple[HistoryRow, View, RawRow]] = []
+    history = bind_history(groups.get("payee_history", []), payees, sink, payee_rows, history_rows)
     targets = bind_targets(model, groups.get("targets", []), payees, sink)
     inputs = bind_inputs(model, groups.get("inputs", []), payees, sink)
     payments = bind_payments(model, groups.get("payments", []), payees, sink)
     if "payees" not in groups:
         _one_missing_payees_error(tables, sink, reported="payees" in misnamed)
     case_mismatches(model, facts.facts, facts.rows, sink)
+    attribute_mismatches(model, groups.get("payees", []), payee_rows, history_rows, sink)
     dataset = Dataset(
         payees=tuple(payees[k] for k in sorted(payees)),
         facts={k: tuple(v[key] for key in sorted(v)) for k, v in sorted(facts.facts.items())},
@@ -175,6 +177,10 @@ def accepted_refs(dataset: Dataset) -> set[RowRef]:
     return refs
 
 
+# the codes of rows the reader rejects before binding (each at its row's line)
+_READ_REJECTIONS = frozenset({codes.RAGGED_ROW, codes.UNSUPPORTED_PYTHON_VALUE})
+
+
 def summarize(
     model: PlanModel,
     tables: Mapping[str, RawTable],
@@ -184,7 +190,8 @@ def summarize(
     """Per used source file: rows read, accepted and rejected.
 
     Rows rejected while reading (ragged rows, reported as KPI0705 by the CSV
-    reader) count as read and rejected. Tables not used by the plan are left out.
+    reader; Python records holding a value with no exact text, KPI0709) count as
+    read and rejected. Tables not used by the plan are left out.
     """
     accepted = accepted_refs(result.dataset)
     out: list[SourceSummary] = []
@@ -196,7 +203,7 @@ def summarize(
         early = {
             (d.span.file, d.span.line)
             for d in read_diagnostics
-            if d.code == codes.RAGGED_ROW and d.span.file == table.file
+            if d.code in _READ_REJECTIONS and d.span.file == table.file
         }
         n_acc = len(refs & accepted)
         n_rej = len(refs & result.rejected) + len(early)

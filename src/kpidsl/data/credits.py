@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from decimal import Context, Decimal
 
-from kpidsl.diagnostics import Diagnostic, error
+from kpidsl.diagnostics import Diagnostic, error, warning
 from kpidsl.model import PlanModel
 
 from . import codes
 from .facts import FactsBound
+from .literals import fold
 from .model import CreditRow, Payee, RawRow, RawTable
+from .navigation import credit_types
 from .tableview import (
     KeyIndex,
     Sink,
@@ -46,6 +48,7 @@ def bind_credits(
 ) -> list[CreditRow]:
     accepted: list[_Row] = []
     keys = KeyIndex()
+    named = {fold(t): t for t in sorted(credit_types(model), reverse=True)}
     for table in tables:
         view = View(table)
         if not check_columns(view, REQUIRED, COLUMNS, sink, "credits"):
@@ -58,6 +61,7 @@ def bind_credits(
                 item = [dup] if dup is not None else item
             if isinstance(item, CreditRow):
                 accepted.append((view, row, item))
+                _check_type(view, row, item.type, named, sink)
             else:
                 sink.reject_all(row, item)
     return _check_splits(accepted, sink)
@@ -65,6 +69,21 @@ def bind_credits(
 
 def _type_column(view: View) -> str:
     return "credit_type" if view.has("credit_type") else "type"
+
+
+def _check_type(view: View, row: RawRow, type_: str, named: dict[str, str], sink: Sink) -> None:
+    """A credit type that is a type the plan names (``named``: by :func:`fold`) but for
+    letter case or spaces is counted by none of its metrics: a warning (KPI0717)."""
+    literal = named.get(fold(type_))
+    if literal is None or literal == type_:
+        return
+    column = _type_column(view)
+    msg = (
+        f"credit type '{type_}' is not '{literal}': credit types are compared exactly "
+        f"({view.where(row, column)})"
+    )
+    hint = f"write '{literal}' in the data if this credit should count as {literal}"
+    sink.add(warning(codes.CASE_MISMATCH, msg, view.span(row, column), help=hint))
 
 
 def _credit(

@@ -11,6 +11,7 @@ are skipped but counted). ``RawRow.cols`` holds each cell's CSV column number.
 from __future__ import annotations
 
 import csv
+import glob
 import io
 import re
 from collections.abc import Iterator
@@ -36,14 +37,36 @@ def _at(file: str, line: int, col: int = 1, width: int = 1) -> Span:
 
 
 def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
-    line = data.count(b"\n", 0, offset) + 1
-    return line, offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    """(line, byte column) of ``offset``, lines ending as the CSV reader ends them (CR LF, LF
+    or a lone CR), so that the line is the one other diagnostics name."""
+    before = data[:offset]
+    line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+    return line, offset - (max(before.rfind(b"\n"), before.rfind(b"\r")) + 1) + 1
+
+
+def _utf16_without_bom(data: bytes) -> bool:
+    """Whether ``data`` looks like UTF-16 saved without a byte-order mark: it is valid UTF-8
+    when its text is ASCII, so it would be read as text with a NUL beside every character.
+    In its first 4 KiB, at least one byte in 16 is NUL (a Chinese text has fewer than ASCII),
+    three in four of them at even offsets or at odd ones (a stray NUL in a UTF-8 cell, or a
+    run of them, is neither)."""
+    sample = data[:4096]
+    nuls = sample.count(0)
+    if len(sample) < 2 or nuls * 16 < len(sample):
+        return False
+    return max(sample[0::2].count(0), sample[1::2].count(0)) * 4 >= nuls * 3
 
 
 def decode(data: bytes, display: str) -> tuple[str | None, list[Diagnostic]]:
     """The text of a file's bytes: UTF-8 (BOM stripped), else clean GB18030 with a warning."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         msg = f"{display} is UTF-16 text; save it as UTF-8 (CSV UTF-8 in spreadsheet programs)"
+        return None, [error(codes.UNDECODABLE, msg, _at(display, 1))]
+    if _utf16_without_bom(data):
+        msg = (
+            f"{display} is UTF-16 text (without a byte-order mark); "
+            "save it as UTF-8 (CSV UTF-8 in spreadsheet programs)"
+        )
         return None, [error(codes.UNDECODABLE, msg, _at(display, 1))]
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
@@ -52,7 +75,7 @@ def decode(data: bytes, display: str) -> tuple[str | None, list[Diagnostic]]:
     except UnicodeDecodeError as exc:
         bad = exc.start
     try:
-        text = data.decode("gb18030")
+        text = data.decode("gb18030").removeprefix("\ufeff")  # GB18030's own byte-order mark
     except UnicodeDecodeError:
         line, col = _byte_position(data, bad)
         msg = (
@@ -124,9 +147,11 @@ def _records_by_line(text: str, display: str) -> tuple[_Records, list[Diagnostic
         except StopIteration:
             return out, []
         except csv.Error as exc:
+            header = out.cells[0] if out.cells else None
             if str(exc).startswith(_FIELD_LIMIT_ERROR):
-                header = out.cells[0] if out.cells else None
                 return out, [_overlong(text, last + 1, display, header)]
+            if str(exc).startswith(_END_OF_DATA_ERROR):  # the line where it stopped is the last
+                return out, [_never_closed(text, last + 1, display, header)]
             line = reader.line_num
             msg = f"{display} line {line}: malformed CSV ({exc}); the rest of the file was not read"
             return out, [error(codes.MALFORMED_CSV, msg, _at(display, line))]
@@ -138,6 +163,7 @@ def _records_by_line(text: str, display: str) -> tuple[_Records, list[Diagnostic
 
 
 _FIELD_LIMIT_ERROR = "field larger than field limit"
+_END_OF_DATA_ERROR = "unexpected end of data"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -228,6 +254,45 @@ def _overlong(text: str, line: int, display: str, header: Cells | None) -> Diagn
         )
         hint = "a cell this long is not a value a plan can use: shorten it or leave the text out"
     return error(codes.MALFORMED_CSV, msg, _at(display, line, cell.column), help=hint)
+
+
+def _open_quote_column(text: str, line: int) -> int:
+    """The CSV column of the quoted cell still open at the end of ``text``, in the record
+    starting on ``line`` (a ``"`` opens a cell only as its first character, ``""`` inside
+    it is a quote); 1 if there is none."""
+    pos, n, column = _line_offset(text, line), len(text), 1
+    while pos < n:
+        if text.startswith('"', pos):
+            end = pos + 1
+            while True:
+                end = text.find('"', end)
+                if end < 0:
+                    return column
+                if not text.startswith('"', end + 1):
+                    break
+                end += 2
+            pos = end + 1
+        while pos < n and text[pos] not in ",\r\n":
+            pos += 1
+        if not text.startswith(",", pos):
+            return 1
+        pos, column = pos + 1, column + 1
+    return 1
+
+
+def _never_closed(text: str, line: int, display: str, header: Cells | None) -> Diagnostic:
+    """KPI0713 for a quoted cell that is never closed, at the line of its record and its column
+    (the CSV module stops at the end of the file): every line from there on was not read."""
+    column = _open_quote_column(text, line)
+    end = _line_count(text)
+    named = f" ({header[column - 1]})" if header and column <= len(header) else ""
+    rest = f"line {line}" if line == end else f"lines {line} to {end}"
+    msg = (
+        f"{display} line {line}, column {column}{named}: a quoted cell is never closed "
+        f"(malformed CSV); the rest of the file ({rest}) was not read"
+    )
+    hint = 'close the `"` that opens this cell (a quote inside a quoted cell is written `""`)'
+    return error(codes.MALFORMED_CSV, msg, _at(display, line, column), help=hint)
 
 
 def _check_header(header: Cells, line: int, display: str, rows: int) -> list[Diagnostic]:
@@ -370,7 +435,9 @@ def read_folder(path: Path, display: str | None = None) -> tuple[FolderTables, l
 def csv_files(path: Path, prefix: str, diags: list[Diagnostic]) -> Iterator[tuple[Path, str]]:
     """The ``*.csv`` files of the folder ``path`` (sorted by name), each with the name it is
     shown by (``prefix/name``); every other entry is KPI0715 in ``diags`` (hidden files and
-    ``import-report.json`` are passed over)."""
+    ``import-report.json`` are passed over). Of two files of one table (``deals.CSV`` and
+    ``deals.csv``), the last by name is read and the other is KPI0715 too."""
+    found: list[tuple[Path, str]] = []
     for entry in sorted(path.iterdir(), key=lambda p: p.name):
         shown = f"{prefix}/{entry.name}" if prefix else entry.name
         if passed_over(entry.name):
@@ -378,7 +445,26 @@ def csv_files(path: Path, prefix: str, diags: list[Diagnostic]) -> Iterator[tupl
         if entry.suffix.lower() != ".csv" or not entry.is_file():
             diags.append(not_read(entry, shown))
             continue
+        found.append((entry, shown))
+    read = {entry.stem: entry for entry, _ in found}
+    for entry, shown in found:
+        if read[entry.stem] is not entry:
+            diags.append(not_read(entry, shown))
+            continue
         yield entry, shown
+
+
+def _read_instead(entry: Path, fmt: str) -> str | None:
+    """The name of the file read as ``entry``'s table when ``entry`` is a second file of it
+    (``deals.CSV`` beside ``deals.csv``: the last by name is read), else None."""
+    if entry.suffix.lower() != f".{fmt}":
+        return None
+    names = sorted(
+        p.name
+        for p in entry.parent.glob(f"{glob.escape(entry.stem)}.*")
+        if p.stem == entry.stem and p.suffix.lower() == f".{fmt}" and p.is_file()
+    )
+    return names[-1] if names and names[-1] != entry.name else None
 
 
 def not_read(entry: Path, shown: str, fmt: str = "csv") -> Diagnostic:
@@ -390,6 +476,14 @@ def not_read(entry: Path, shown: str, fmt: str = "csv") -> Diagnostic:
     if entry.is_dir():
         msg = f"{shown} is a folder and was not read: kpidsl reads the .{fmt} files of the data folder"
         return warning(codes.NOT_READ, msg, span)
+    read = _read_instead(entry, fmt)
+    if read is not None:
+        shown_read = f"{shown[: len(shown) - len(entry.name)]}{read}"
+        msg = (
+            f"{shown} was not read: it is a second file of table '{entry.stem}', "
+            f"and {shown_read} is read"
+        )
+        return error(codes.NOT_READ, msg, span, help="merge the files into one, or move one out of the folder")
     if fmt != "csv":
         msg = f"{shown} was not read: the tables of this data folder are read from its .{fmt} files"
         return warning(codes.NOT_READ, msg, span, help="or move it out of the data folder")

@@ -45,7 +45,8 @@ def read_kinds(model: PlanModel) -> dict[str, Span]:
 
 
 def compared_literals(model: PlanModel) -> dict[tuple[str, str], frozenset[str]]:
-    """(kind, field) -> the text literals the plan compares that field to (``==``, ``!=``, ``in``)."""
+    """(kind, field) -> the text literals the plan compares that field to (``==``, ``!=``, ``in``,
+    and the keys of a table looked up ``by`` that field)."""
     found: dict[tuple[str, str], set[str]] = {}
     for e in _all_exprs(model):
         pairs: list[tuple[ast.Expr, ast.Expr]] = []
@@ -57,7 +58,20 @@ def compared_literals(model: PlanModel) -> dict[tuple[str, str], frozenset[str]]
             if isinstance(field, ast.Field) and len(field.path) == 1:
                 if isinstance(literal, ast.String):
                     found.setdefault((field.kind, field.path[0]), set()).add(literal.value)
+    for d in _definitions(model):  # a table's keys: a value matching none takes its `else`
+        if isinstance(d, ast.Table) and isinstance(d.key, ast.Field) and len(d.key.path) == 1:
+            found.setdefault((d.key.kind, d.key.path[0]), set()).update(e.key for e in d.entries)
     return {k: frozenset(v) for k, v in found.items()}
+
+
+def credit_types(model: PlanModel) -> frozenset[str]:
+    """The credit types the plan names: ``split``, and those its aggregates count
+    (``credited overlay``); ``any`` names none."""
+    found = {"split"}
+    for e in _all_exprs(model):
+        if isinstance(e, ast.Aggregate):
+            found.update(t for t in e.credit if t != "any")
+    return frozenset(found)
 
 
 def _all_exprs(model: PlanModel) -> Iterator[ast.Expr]:

@@ -205,13 +205,15 @@ def bind_history(
     payees: dict[str, Payee],
     sink: Sink,
     views: dict[str, tuple[View, RawRow]] | None = None,
+    located: list[tuple[HistoryRow, View, RawRow]] | None = None,
 ) -> list[HistoryRow]:
     """History rows, unique by (payee, attribute, effective_from); manager cycles checked.
 
-    ``views`` locates each payee's payees.csv row (to cite it in a cycle).
+    ``views`` locates each payee's payees.csv row (to cite it in a cycle); ``located``,
+    if given, is filled with each accepted history row and where it is.
     """
     out: list[HistoryRow] = []
-    located: list[tuple[HistoryRow, View, RawRow]] = []
+    located = [] if located is None else located
     keys = KeyIndex()
     for table in tables:
         view = View(table)

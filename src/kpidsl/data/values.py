@@ -156,6 +156,9 @@ def parse_bool(text: str) -> bool:
     raise ValueProblem("not a boolean (write true/false, yes/no or 1/0)")
 
 
+_NO_SUCH_PERIOD = "no such period (its dates are outside the years 0001 to 9999)"
+
+
 def period_granularity(text: str) -> str:
     """The granularity a period text names (``2026-Q3`` → quarter), or a problem."""
     _check_digits(text, period_granularity)  # kpidsl.periods' \d and int() take any digits
@@ -164,6 +167,8 @@ def period_granularity(text: str) -> str:
             parse_period(text.upper(), granularity)
         except PeriodError:
             continue
+        except ValueError:  # a year out of the calendar (0000): a PeriodError does not say so
+            raise ValueProblem(_NO_SUCH_PERIOD) from None
         return granularity
     raise ValueProblem("not a period (write 2026-03, 2026-Q3, 2026-H2 or 2026)")
 
@@ -175,7 +180,10 @@ def parse_period_text(text: str, fy_start_month: int = 1) -> tuple[str, str]:
     Cached per distinct text: a targets table repeats the same few periods on every
     row (a text that is not a period raises each time; exceptions are not cached)."""
     granularity = period_granularity(text)
-    return parse_period(text.upper(), granularity, fy_start_month).label, granularity
+    try:
+        return parse_period(text.upper(), granularity, fy_start_month).label, granularity
+    except ValueError:  # by the fiscal year, the period runs past year 9999
+        raise ValueProblem(_NO_SUCH_PERIOD) from None
 
 
 def _period_label(text: str) -> str:
