@@ -21,6 +21,7 @@ from kpidsl.numbers import fmt as fmt_decimal
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SERIAL = re.compile(r"^\d+(?:\.0+)?$")
+_RUN = re.compile(r"%[YmdyHMSj]%[YmdyHMSj]")  # two numeric directives with nothing between
 
 
 # plain notation with the scale kept (``1E+3`` -> ``1000``): the one definition in numbers
@@ -77,12 +78,23 @@ def parse_number(
         t = t[:-1].rstrip()
     if thousands not in ("", ","):
         t = t.replace(thousands, ",") if thousands.strip() else _regroup(t, thousands)
+    elif not thousands and "," in t:  # declared without: 1,234 is not silently 1234
+        raise ValueProblem("a comma, but the column has no thousands separator (thousands = \"\")")
     value = parse_decimal(t)
     if negative:
         if value < 0:
             raise ValueProblem("a negative number inside parentheses")
         value = -value
     return shift(value, -2) if is_percent else value
+
+
+class AmbiguousPercent(ValueProblem):
+    """``65`` for a share: 65% or 6500%? (KPI0712, as in a data folder)."""
+
+    def __init__(self, value: Decimal) -> None:
+        super().__init__(f"a bare number beyond ±1 is ambiguous for a percent ({plain(value)}% "
+                         f"or {plain(shift(value, 2))}%?): write {plain(value)}% or the ratio "
+                         f"{plain(shift(value, -2))}")
 
 
 def _regroup(text: str, sep: str) -> str:
@@ -108,6 +120,7 @@ def parse_date(text: str, formats: Sequence[str]) -> dt.date:
     ISO ``YYYY-MM-DD`` is always accepted (workbook date cells arrive as ISO).
     """
     t = normalize(text)
+    ambiguous = ""
     if _ISO.match(t):
         try:
             return dt.date.fromisoformat(t)
@@ -121,11 +134,18 @@ def parse_date(text: str, formats: Sequence[str]) -> dt.date:
                 return excel_serial(t)
             continue
         try:
-            return dt.datetime.strptime(t, fmt).date()
+            parsed = dt.datetime.strptime(t, fmt)
         except ValueError:
             continue
+        if _RUN.search(fmt) and parsed.strftime(fmt) != t:
+            # digits run together (%Y%m%d) must be zero-padded: 2026111 is Jan 11 or Nov 1
+            example = dt.datetime(2026, 7, 1).strftime(fmt)
+            ambiguous = (f"; {t} is ambiguous as {fmt}: digits run together must be zero-padded "
+                         f"({example} for 1 July 2026)")
+            continue
+        return parsed.date()
     shown = ", ".join(["iso", *(f for f in formats if f != "iso")])
-    raise ValueProblem(f"not a date in the declared formats ({shown})")
+    raise ValueProblem(f"not a date in the declared formats ({shown}){ambiguous}")
 
 
 def decimal_text(value: Decimal) -> str:

@@ -25,6 +25,8 @@ MANAGER_CYCLE = data_codes.MANAGER_CYCLE
 UNKNOWN_CREDIT_FACT = data_codes.UNKNOWN_CREDIT_FACT
 SPLIT_NOT_100 = data_codes.SPLIT_NOT_100
 RAGGED_ROW = data_codes.RAGGED_ROW
+MALFORMED_CSV = data_codes.MALFORMED_CSV
+PERCENT_WITHOUT_SIGN = data_codes.PERCENT_WITHOUT_SIGN
 
 TITLES: dict[str, str] = {
     BAD_MAPPING: "invalid import mapping",

@@ -15,9 +15,14 @@
 * The sheet's stored size (its ``dimension`` tag, stale in files some exporters write)
   is not trusted: every stored row is read.
 * A cell holding an Excel error (``#N/A`` of a failed lookup, ``#DIV/0!``) rejects its
-  row, with the error as the value.
+  row, with the error as the value; so does a formula whose value was never calculated
+  and saved (a workbook written by a program and not saved by Excel): it is not empty.
+* A number of 10^15 or more rejects its row: Excel keeps 15 significant digits, so an
+  18-digit id or account number typed as a number has already lost its last digits.
 * An integer shown with leading zeros (number format ``00000``: id ``00123``) is read
   as it is shown.
+* A number shown as a percentage (``12.5%``) is read as stored (``0.125``); its two extra
+  decimals are not float noise.
 * A workbook on the 1904 date system (Excel for Mac) gets a warning: date cells are
   read right, but plain numbers read as ``excel_serial`` dates count from 1900.
 """
@@ -27,6 +32,8 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
+import warnings
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +50,23 @@ class ExcelError(str):
     """A cell's Excel error value (``#N/A``): never data."""
 
 
+class Uncalculated(str):
+    """A formula cell without a saved value (``=VLOOKUP(...)``): never data, never empty."""
+
+
+class NotADate(str):
+    """A number in a date-formatted cell that is no calendar date: beyond the dates Excel can
+    show (it shows ``####``), or 60, Excel's 1900-02-29."""
+
+
+class Percent(float):  # float-ok: a number shown as a percentage, as the file stores it
+    """A cell shown as a percentage (``12.5%`` stored as ``0.125``): two more decimals are
+    its own, not float noise."""
+
+
+EXCEL_DIGITS = 1e15  # float-ok: from here on a stored number has lost digits past the 15th
+
+
 ZEROS = re.compile(r"0+")  # a number format that pads integers with leading zeros
 
 
@@ -53,7 +77,18 @@ def cell_text(value: Any, decimals: int = 2) -> tuple[str, bool]:
     if isinstance(value, ExcelError):
         raise ValueProblem(f"the Excel error {value} (a formula that failed, e.g. a lookup that "
                            "found nothing), not a value")
-    return python_cell(value, decimals)
+    if isinstance(value, NotADate):
+        raise ValueProblem(f"a date cell holding {value}, which is no calendar date (Excel's "
+                           "1900-02-29, which never was, or beyond 9999-12-31: Excel shows ####)")
+    if isinstance(value, Uncalculated):
+        raise ValueProblem(f"the formula {value} has no saved value (the workbook was written by "
+                           "a program and never calculated); open it in Excel and save it")
+    if isinstance(value, float) and abs(value) >= EXCEL_DIGITS:  # float-ok
+        raise ValueProblem("a number of 16 or more digits: Excel keeps only 15 significant "
+                           "digits, so the digits after the 15th were lost when it was typed "
+                           "(an id or account number entered as a number); format the column "
+                           "as text and enter it again")
+    return python_cell(value, decimals + 2 if isinstance(value, Percent) else decimals)
 
 
 def _value(cell: Any) -> Any:
@@ -62,10 +97,14 @@ def _value(cell: Any) -> Any:
     value = cell.value
     if getattr(cell, "data_type", None) == "e":
         return ExcelError(value)
+    if isinstance(value, Uncalculated | NotADate):
+        return value
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         fmt = getattr(cell, "number_format", "") or ""
         if ZEROS.fullmatch(fmt):
             return str(value).zfill(len(fmt))
+    if isinstance(value, float) and "%" in (getattr(cell, "number_format", "") or ""):
+        return Percent(value)
     return value
 
 
@@ -75,14 +114,18 @@ def _open(path: Path, display: str) -> tuple[Any, str | None]:
     except ModuleNotFoundError:
         return None, "reading .xlsx needs openpyxl (pip install 'kpidsl[import]')"
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True), None
+        with warnings.catch_warnings():  # "extension is not supported" and the like: not data
+            warnings.simplefilter("ignore")
+            return openpyxl.load_workbook(path, read_only=True, data_only=True), None
     except Exception as exc:  # openpyxl raises many types for damaged files
         return None, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})"
 
 
 def read_xlsx(path: Path, name: str, display: str, *, sheet: str | None = None,
-              header_row: int | None = None, decimals: int = 2) -> Read:
-    """One sheet of a workbook as a raw table (see the module docstring)."""
+              header_row: int | None = None, decimals: int = 2,
+              only: Collection[str] | None = None) -> Read:
+    """One sheet of a workbook as a raw table (see the module docstring); with ``only``, the
+    cells of other columns (ignored by the mapping) are left empty, never checked."""
     wb, reason = _open(path, display)
     if wb is None:
         return unreadable(display, reason or "unknown error")
@@ -92,10 +135,13 @@ def read_xlsx(path: Path, name: str, display: str, *, sheet: str | None = None,
             return unreadable(display, f"no sheet named {sheet!r} (sheets: {names})")
         visible = [w for w in wb.worksheets if getattr(w, "sheet_state", "visible") == "visible"]
         ws = wb[sheet] if sheet is not None else (visible or wb.worksheets)[0]
-        if hasattr(ws, "reset_dimensions"):  # read every stored row, whatever the size tag says
-            ws.reset_dimensions()
-        rows = [(n, tuple(_value(c) for c in r)) for n, r in enumerate(ws.iter_rows(), start=1)]
-        table, problems = _table(rows, name, f"{display}[{ws.title}]", str(ws.title), header_row, decimals)
+        try:
+            rows = _rows(wb, ws)
+        except Exception as exc:  # a damaged sheet (bad XML, a malformed number) fails mid-read
+            return unreadable(f"{display}[{ws.title}]",
+                              f"a damaged sheet ({type(exc).__name__}: {exc})")
+        table, problems = _table(rows, name, f"{display}[{ws.title}]", str(ws.title), header_row,
+                                 decimals, only)
         if getattr(wb, "epoch", None) == dt.datetime(1904, 1, 1):
             problems = [*problems, warning(
                 codes.DATE_SYSTEM, "the workbook uses the 1904 date system (Excel for Mac): date cells "
@@ -107,8 +153,39 @@ def read_xlsx(path: Path, name: str, display: str, *, sheet: str | None = None,
         wb.close()
 
 
+def _rows(wb: Any, ws: Any) -> list[tuple[int, tuple[Any, ...]]]:
+    """(sheet row, values) of every stored row, whatever the sheet's size tag says; a formula
+    without a saved value comes as :class:`Uncalculated` (openpyxl gives it as an empty cell)."""
+    if not hasattr(ws, "_get_source"):  # not a read-only sheet: no formula check
+        return [(n, tuple(_value(c) for c in r)) for n, r in enumerate(ws.iter_rows(), start=1)]
+    reader = importlib.import_module("openpyxl.worksheet._reader")
+
+    class Parser(reader.WorkSheetParser):  # type: ignore[misc,name-defined]
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell: dict[str, Any] = super().parse_cell(element)
+            # no saved value: no <v>, or an empty one not typed as text (t="str" is a
+            # formula's saved empty text, =IF(...,"",...), which Excel writes as <v></v>)
+            formula = element.find(reader.FORMULA_TAG)
+            if (formula is not None and not element.findtext(reader.VALUE_TAG)
+                    and element.get("t", "n") != "str"):
+                cell["value"] = Uncalculated(f"={formula.text}" if formula.text else "(formula)")
+            elif (cell["data_type"] == "e" and element.get("t", "n") == "n") or (
+                    cell["data_type"] == "d" and self.epoch.year == 1899
+                    and element.findtext(reader.VALUE_TAG) in ("60", "60.0")):
+                # a date-formatted number beyond dates (openpyxl: #VALUE! and a warning), or
+                # 60: Excel's 1900-02-29 (its 1900 leap-year bug; openpyxl: 1900-02-28)
+                cell["data_type"], cell["value"] = "n", NotADate(element.findtext(reader.VALUE_TAG))
+            return cell
+
+    with ws._get_source() as src, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl's own: what matters is reported per cell
+        parser = Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
+                        date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
+        return [(n, tuple(_value(c) for c in ws._get_row(cells))) for n, cells in parser.parse()]
+
+
 def _table(rows: list[tuple[int, tuple[Any, ...]]], name: str, shown: str, sheet: str,
-           header_row: int | None, decimals: int) -> Read:
+           header_row: int | None, decimals: int, only: Collection[str] | None = None) -> Read:
     filled = [(n, r) for n, r in rows if any(v is not None and str(v).strip() for v in r)]
     if header_row is None:
         header_row = filled[0][0] if filled else 1
@@ -118,7 +195,8 @@ def _table(rows: list[tuple[int, tuple[Any, ...]]], name: str, shown: str, sheet
         return None, [error(codes.BAD_HEADER, f"sheet row {header_row} is empty: no header",
                             shown, line=header_row, sheet=sheet)]
     keep = [i for i, h in enumerate(header) if h]
-    problems = _header_problems(header, keep, header_row, shown, sheet)
+    used = {i for i in keep if only is None or header[i] in only}
+    problems = _header_problems(header, [i for i in keep if i in used], header_row, shown, sheet)
     if any(p.severity == "error" for p in problems):
         return None, problems
     out: list[RawRow] = []
@@ -127,8 +205,8 @@ def _table(rows: list[tuple[int, tuple[Any, ...]]], name: str, shown: str, sheet
         if n <= header_row:
             continue
         dropped += any(i < len(r) and r[i] is not None for i in range(len(r)) if i not in keep)
-        cells, bad = _cells(r, keep, header, n, shown, sheet, decimals, problems)
-        if not bad and any(cells):
+        cells, bad = _cells(r, keep, used, header, n, shown, sheet, decimals, problems)
+        if not bad and any(r[i] is not None and str(r[i]).strip() for i in keep if i < len(r)):
             out.append(RawRow(RowRef(shown, n), tuple(cells), tuple(i + 1 for i in keep)))
     if dropped:
         problems.append(warning(codes.EXTRA_COLUMNS, f"{dropped} row(s) have values in columns "
@@ -150,12 +228,13 @@ def _header_problems(header: list[str], keep: list[int], line: int, shown: str,
     return out
 
 
-def _cells(r: tuple[Any, ...], keep: list[int], header: list[str], n: int, shown: str,
-           sheet: str, decimals: int, problems: list[Problem]) -> tuple[list[str], bool]:
+def _cells(r: tuple[Any, ...], keep: list[int], used: set[int], header: list[str], n: int,
+           shown: str, sheet: str, decimals: int, problems: list[Problem]
+           ) -> tuple[list[str], bool]:
     cells: list[str] = []
     bad = False
     for i in keep:
-        value = r[i] if i < len(r) else None
+        value = r[i] if i < len(r) and i in used else None
         try:
             text, noisy = cell_text(value, decimals)
         except ValueProblem as exc:

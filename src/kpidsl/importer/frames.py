@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+from collections.abc import Collection
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,8 @@ def _pyarrow() -> Any:
 
 
 def read_parquet(path: Path, name: str, display: str, *, floats: str = "reject",
-                 decimals: int = 2) -> Read:
-    """A Parquet file (via pyarrow)."""
+                 decimals: int = 2, only: Collection[str] | None = None) -> Read:
+    """A Parquet file (via pyarrow); ``only`` as for :func:`from_arrow`."""
     try:
         pq = importlib.import_module("pyarrow.parquet")
     except ModuleNotFoundError:
@@ -40,7 +41,7 @@ def read_parquet(path: Path, name: str, display: str, *, floats: str = "reject",
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
         return unreadable(display, f"not a readable Parquet file ({type(exc).__name__}: {exc})")
-    return from_arrow(table, name, display, floats=floats, decimals=decimals)
+    return from_arrow(table, name, display, floats=floats, decimals=decimals, only=only)
 
 
 def to_arrow(frame: Any) -> Any:
@@ -73,12 +74,21 @@ def _is_float(pa: Any, type_: Any) -> bool:
 
 
 def from_arrow(table: Any, name: str, display: str, *, floats: str = "reject",
-               decimals: int = 2) -> Read:
-    """Rows of an Arrow table as text cells."""
+               decimals: int = 2, only: Collection[str] | None = None) -> Read:
+    """Rows of an Arrow table as text cells; with ``only``, the columns not named (ignored by
+    the mapping) are left empty, never checked (a float column among them refuses nothing)."""
     pa = _pyarrow()
     header = tuple(str(n).strip() for n in table.column_names)
+    used = [only is None or col in only for col in header]
+    seen: dict[str, int] = {}
+    for i, col in enumerate(header, start=1):
+        if used[i - 1] and col in seen:  # rows as dicts would silently keep the last one
+            return None, [error(codes.DUPLICATE_COLUMN, f"column '{col}' appears twice (columns "
+                                f"{seen[col]} and {i})", display, column=col, col=i)]
+        seen.setdefault(col, i)
     problems: list[Problem] = []
-    float_cols = [n for n, f in zip(header, table.schema, strict=True) if _is_float(pa, f.type)]
+    float_cols = [n for n, f in zip(header, table.schema, strict=True)
+                  if _is_float(pa, f.type) and (only is None or n in only)]
     if float_cols and floats != "convert":
         cols = ", ".join(float_cols)
         problems.append(error(codes.FLOAT_COLUMN, f"floating-point column(s) {cols}: binary "
@@ -86,8 +96,12 @@ def from_arrow(table: Any, name: str, display: str, *, floats: str = "reject",
                               "floats = \"convert\" for this source", display, column=cols))
         return RawTable(name, display, header, (), 0), [*problems, *_all_rows(table, display)]
     rows: list[RawRow] = []
-    for n, record in enumerate(table.to_pylist(), start=1):
-        cells, bad = _cells(record, table.column_names, header, n, display, decimals, problems)
+    # by column position, not as dicts by name: two columns may share a name
+    columns = [table.column(i).to_pylist() if u else [None] * table.num_rows
+               for i, u in enumerate(used)]
+    records = zip(*columns, strict=True) if columns else [()] * table.num_rows
+    for n, record in enumerate(records, start=1):
+        cells, bad = _cells(record, header, n, display, decimals, problems)
         if not bad:
             rows.append(RawRow(RowRef(display, n), tuple(cells), tuple(range(1, len(header) + 1))))
     return RawTable(name, display, header, tuple(rows), 0), problems
@@ -99,6 +113,14 @@ def _all_rows(table: Any, display: str) -> list[Problem]:
 
 
 UTC_NAMES = frozenset({"UTC", "Etc/UTC", "UTC+00:00", "+00:00", "Z", "GMT", "Etc/GMT"})
+
+
+def _utc(tz: dt.tzinfo) -> bool:
+    """UTC under any of its names (``Zulu``, ``Etc/Universal``, ``GMT0``, ``UCT``): a zone
+    at offset 0 in January and in July."""
+    if str(tz) in UTC_NAMES:
+        return True
+    return all(tz.utcoffset(dt.datetime(2026, m, 1)) == dt.timedelta(0) for m in (1, 7))
 
 
 def python_cell(value: Any, decimals: int = 2) -> tuple[str, bool]:
@@ -114,7 +136,7 @@ def python_cell(value: Any, decimals: int = 2) -> tuple[str, bool]:
     if isinstance(value, float):  # float-ok: only when the source allows floats
         return float_text(value, decimals)
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None and str(value.tzinfo) in UTC_NAMES:
+        if value.tzinfo is not None and _utc(value.tzinfo):
             # an instant stored in UTC (DuckDB's TIMESTAMPTZ, Spark): its calendar day is the
             # exporter's time zone's, which the file does not say (00:00-08:00 in Beijing is
             # the previous day in UTC); a named zone's local date is kept
@@ -129,16 +151,16 @@ def python_cell(value: Any, decimals: int = 2) -> tuple[str, bool]:
     raise ValueProblem(f"a {type(value).__name__} is not a cell value")
 
 
-def _cells(record: dict[str, Any], names: list[str], header: tuple[str, ...], n: int,
-           display: str, decimals: int, problems: list[Problem]) -> tuple[list[str], bool]:
+def _cells(record: tuple[Any, ...], header: tuple[str, ...], n: int, display: str,
+           decimals: int, problems: list[Problem]) -> tuple[list[str], bool]:
     cells: list[str] = []
     bad = False
-    for i, (raw, col) in enumerate(zip(names, header, strict=True), start=1):
+    for i, (value, col) in enumerate(zip(record, header, strict=True), start=1):
         try:
-            text, noisy = python_cell(record.get(raw), decimals)
+            text, noisy = python_cell(value, decimals)
         except ValueProblem as exc:
             problems.append(error(codes.INVALID_VALUE, f"invalid cell: {exc}", display, line=n,
-                                  column=col, col=i, value=str(record.get(raw))[:40],
+                                  column=col, col=i, value=str(value)[:40],
                                   rejects=True))
             bad, text, noisy = True, "", False
         if noisy:

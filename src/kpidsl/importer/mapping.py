@@ -7,6 +7,8 @@ Errors in the mapping itself are reported with their key path
 from __future__ import annotations
 
 import codecs
+import datetime as dt
+import difflib
 import re
 import tomllib
 from pathlib import Path
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import codes
 from .problems import Problem, error
+from .schema import TABLES
 
 _NAME = re.compile(r"^[^\W\d]\w*$")
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -42,12 +45,28 @@ class NumberFormat(_Strict):
         return v
 
 
+_DIRECTIVES = re.compile(r"%(.)")
+
+
+def _check_date_format(column: str, f: str) -> None:
+    """A strptime pattern that reads, and names a whole day: without a year, strptime makes
+    it 1900 (``%m/%d``: 7/1 read as 1900-07-01), without a day the 1st (``%Y-%m``)."""
+    try:
+        dt.datetime.strptime(dt.datetime(2026, 7, 1).strftime(f), f)
+    except ValueError as exc:
+        raise ValueError(f"{column}: date format {f!r}: {exc}") from None
+    used = set(_DIRECTIVES.findall(f))
+    if not (used & {"Y", "y"} and ("j" in used or (used & {"d"} and used & {"m", "b", "B"}))):
+        raise ValueError(f"{column}: date format {f!r} does not name a whole date (a year: %Y, "
+                         "a month: %m, a day: %d); a missing part would be made up (1900, the 1st)")
+
+
 class Source(_Strict):
     """One source file (or sheet) and how its columns become a table of the data folder."""
 
     file: str
     table: str
-    format: Literal["csv", "xlsx", "json", "jsonl", "parquet"] | None = None
+    format: Literal["csv", "tsv", "xlsx", "json", "jsonl", "parquet"] | None = None
     sheet: str | None = None
     header_row: int | None = Field(default=None, ge=1)
     encoding: str | None = None
@@ -61,11 +80,28 @@ class Source(_Strict):
     floats: Literal["reject", "convert"] = "reject"
     float_decimals: int = Field(default=2, ge=0, le=28)
 
+    @field_validator("file")
+    @classmethod
+    def _no_nul(cls, v: str) -> str:
+        if "\x00" in v:
+            raise ValueError("a file name cannot hold a NUL character")
+        return v
+
     @field_validator("table")
     @classmethod
     def _table_name(cls, v: str) -> str:
         if not _NAME.match(v):
             raise ValueError("a table name such as deals, payees, targets or a fact kind's file stem")
+        return v
+
+    @field_validator("columns")
+    @classmethod
+    def _named_targets(cls, v: dict[str, str]) -> dict[str, str]:
+        for src, dst in v.items():
+            if not dst.strip() or dst != dst.strip():
+                # a data-folder column without a name makes the written file unreadable
+                raise ValueError(f"{src!r} = {dst!r}: a target column needs a name without "
+                                 "surrounding spaces")
         return v
 
     @field_validator("encoding")
@@ -90,9 +126,15 @@ class Source(_Strict):
 
     @model_validator(mode="after")
     def _known_targets(self) -> Source:
+        known = TABLES.get(self.table)
+        if self.key is not None and known is not None and tuple(self.key) != known.key:
+            # the data folder keys its own tables: another key here would let through rows
+            # that binding rejects as duplicates (or reject rows it accepts)
+            raise ValueError(f"key: {self.table} is keyed by {', '.join(known.key)} (docs/data.md); "
+                             "`key` is for a plan's own fact kind")
         targets = set(self.columns.values())
         if not targets:
-            return self
+            return self._whole_dates()
         for section in ("values", "dates", "numbers", "defaults"):
             for column in getattr(self, section):
                 if column not in targets and not (section == "defaults"):
@@ -105,6 +147,13 @@ class Source(_Strict):
             if dst in seen:
                 raise ValueError(f"columns: {seen[dst]!r} and {src!r} both map to {dst!r}")
             seen[dst] = src
+        return self._whole_dates()
+
+    def _whole_dates(self) -> Source:
+        for column in self.dates:
+            for f in self.date_formats(column):
+                if f not in DATE_KEYWORDS:
+                    _check_date_format(f"dates.{column}", f)
         return self
 
     def date_formats(self, column: str) -> list[str]:
@@ -129,13 +178,57 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
-def _pydantic_problems(exc: ValidationError, shown: str) -> list[Problem]:
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel]:
+    """The model whose key ``loc`` names (for "unknown key" messages)."""
+    if len(loc) >= 5 and loc[0] == "source" and loc[2] == "numbers":
+        return NumberFormat
+    return Source if len(loc) >= 3 and loc[0] == "source" else Mapping
+
+
+def _message(e: Any, loc: tuple[int | str, ...]) -> str:
+    if e["type"] == "extra_forbidden" and loc:
+        known = list(_model_at(loc).model_fields)
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
+        return f"unknown key ({hint})"
+    return str(e["msg"]).removeprefix("Value error, ")
+
+
+_SECTION = re.compile(r"^[ \t]*\[\[\s*source\s*\]\]", re.M)
+
+
+def _line_of(text: str, loc: tuple[int | str, ...]) -> int:
+    """The line of the TOML text where the key ``loc`` is written, or 0 when not found
+    (a best effort: TOML parsers give no positions of valid keys)."""
+    start, end, section = 0, len(text), 0
+    keys = [k for k in loc if isinstance(k, str)]
+    if len(loc) >= 2 and loc[0] == "source" and isinstance(loc[1], int):
+        sections = [m.start() for m in _SECTION.finditer(text)]
+        if loc[1] >= len(sections):
+            return 0
+        start = sections[loc[1]]
+        end = sections[loc[1] + 1] if loc[1] + 1 < len(sections) else len(text)
+        keys, section = keys[1:], text.count("\n", 0, start) + 1
+    pos, found = start, 0
+    for key in keys:  # each key from the line of the one before: [source.numbers.amount], thousands
+        k = re.escape(key)
+        m = re.compile(rf'^[ \t]*\[*\s*(?:[\w.]+\.)?("{k}"|{k}|\'{k}\')\s*[=.\]]',
+                       re.M).search(text, pos, end)
+        if m is None:
+            break
+        pos, found = m.start(), text.count("\n", 0, m.start(1)) + 1
+    return found or section  # else the line of its [[source]]
+
+
+def _pydantic_problems(exc: ValidationError, shown: str, text: str = "") -> list[Problem]:
     out = []
     for e in exc.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         key = _path(loc) or "(top level)"
-        msg = str(e["msg"]).removeprefix("Value error, ")
-        out.append(error(codes.BAD_MAPPING, f"{shown}: {key}: {msg}", shown, column=key))
+        line = _line_of(text, loc) if text else 0
+        place = f"{shown}:{line}" if line else shown
+        out.append(error(codes.BAD_MAPPING, f"{place}: {key}: {_message(e, loc)}", shown,
+                         column=key, line=line))
     return out
 
 
@@ -146,12 +239,13 @@ def parse_mapping(text: str, shown: str) -> tuple[Mapping | None, list[Problem]]
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_POS.search(str(exc))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
-        return None, [error(codes.BAD_MAPPING, f"{shown}: invalid TOML: {exc}", shown,
+        place = f"{shown}:{line}:{col}" if m else shown
+        return None, [error(codes.BAD_MAPPING, f"{place}: invalid TOML: {exc}", shown,
                             line=line, col=col)]
     try:
         return Mapping.model_validate(data), []
     except ValidationError as exc:
-        return None, _pydantic_problems(exc, shown)
+        return None, _pydantic_problems(exc, shown, text)
 
 
 def load_mapping(path: Path) -> tuple[Mapping | None, list[Problem]]:

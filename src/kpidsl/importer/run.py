@@ -71,7 +71,7 @@ def read_source(src: Source, base: Path) -> tuple[Read, str, str]:
     except OSError as exc:
         return unreadable(shown, exc.strerror or str(exc)), fmt or "?", digest
     if fmt is None:
-        return unreadable(shown, "unknown file type; declare format = csv|xlsx|json|jsonl|parquet"
+        return unreadable(shown, "unknown file type; declare format = csv|tsv|xlsx|json|jsonl|parquet"
                           + (" (.xls workbooks: save as .xlsx)" if path.suffix == ".xls" else "")
                           ), "?", digest
     return _dispatch(src, fmt, path, shown), fmt, digest
@@ -79,20 +79,23 @@ def read_source(src: Source, base: Path) -> tuple[Read, str, str]:
 
 def _dispatch(src: Source, fmt: str, path: Path, shown: str) -> Read:
     name = src.table
-    if fmt == "csv":
-        return read_csv(path, name, shown, encoding=src.encoding, header_row=src.header_row)
+    only = set(src.columns) or None  # cells of columns the mapping ignores are not checked
+    if fmt in ("csv", "tsv"):
+        return read_csv(path, name, shown, encoding=src.encoding, header_row=src.header_row,
+                        delimiter="\t" if fmt == "tsv" else ",")
     if fmt == "json":
-        return read_json(path, name, shown)
+        return read_json(path, name, shown, only)
     if fmt == "jsonl":
-        return read_jsonl(path, name, shown)
+        return read_jsonl(path, name, shown, only)
     if fmt == "xlsx":
         from .excel import read_xlsx
 
         return read_xlsx(path, name, shown, sheet=src.sheet, header_row=src.header_row,
-                         decimals=src.float_decimals)
+                         decimals=src.float_decimals, only=only)
     from .frames import read_parquet
 
-    return read_parquet(path, name, shown, floats=src.floats, decimals=src.float_decimals)
+    return read_parquet(path, name, shown, floats=src.floats, decimals=src.float_decimals,
+                        only=only)
 
 
 def _rejected_lines(problems: list[Problem]) -> set[tuple[str, int]]:

@@ -7,6 +7,7 @@ required column is refused as a whole: one error, every row rejected.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import attrs
@@ -15,10 +16,22 @@ from kpidsl.data.model import RawRow, RawTable, RowRef
 from kpidsl.data.values import ValueProblem, parse_period_text
 
 from . import codes
-from .cells import normalize, parse_date, parse_number, plain
+from .cells import AmbiguousPercent, normalize, parse_date, parse_number, plain
 from .mapping import NumberFormat, Source
 from .problems import Problem, error, warning
 from .schema import TableSchema
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _escaped(text: str) -> str:
+    """Text for a one-line message: control characters (a line break, NUL) as ``\\x0a``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _loose(text: str) -> str:
+    """A header without its whitespace, NFKC-normalized: to suggest the header meant."""
+    return "".join(normalize(text).split())
 
 
 @attrs.frozen
@@ -45,32 +58,51 @@ def resolve(src: Source, table: RawTable, schema: TableSchema, sheet: str | None
             ) -> tuple[Plan | None, list[Problem]]:
     """Match the mapping's columns to the source header; refuse the source if one is missing."""
     index = {h: i for i, h in enumerate(table.header)}
-    columns = src.columns or {h: h for h in table.header}
+    # a JSON key or Parquet column named "" (or " "): a data-folder column without a name
+    # would make the written file unreadable (KPI0703)
+    columns = src.columns or {h: h for h in table.header if h}
     problems: list[Problem] = []
+    if "" in table.header and "" not in columns:
+        problems.append(warning(codes.EXTRA_COLUMNS, "a column without a name was ignored",
+                                table.file, line=table.header_line, sheet=sheet))
     targets: list[tuple[str, tuple[str, int] | None]] = []
     missing: list[str] = []
+    loose = {_loose(h): h for h in table.header}
     for source_col, target in columns.items():
         if source_col in index:
             targets.append((target, (source_col, index[source_col])))
         elif target in src.defaults:
             targets.append((target, None))
         else:
-            missing.append(f"'{source_col}' (→ {target})")
+            near = loose.get(_loose(source_col))  # a line break or full-width space in the header
+            hint = f" (the header has '{_escaped(near)}')" if near is not None else ""
+            missing.append(f"'{_escaped(source_col)}' (→ {target}){hint}")
     mapped = {t for t, _ in targets}
     targets += [(t, None) for t in src.defaults if t not in mapped]
     mapped |= set(src.defaults)
-    missing += [f"{c} (required by {src.table})" for c in schema.required if c not in mapped]
+    missing += [f"{c} (required by {src.table})" for c in schema.required
+                if c not in mapped and c not in columns.values()]  # (else listed above)
     line = table.header_line
+    # without `columns` the mapping cannot check these keys: a misspelt value map
+    # ([source.values.stge]) would leave every value unmapped, silently
+    unknown = [f"{section}.{c}" for section in ("values", "dates", "numbers")
+               for c in getattr(src, section) if c not in mapped]
+    if unknown and not missing:
+        msg = (f"{', '.join(unknown)}: not a column of this source ({', '.join(sorted(mapped))}); "
+               f"all {len(table.rows)} row(s) rejected")
+        return None, [error(codes.BAD_MAPPING, msg, table.file, line=line, sheet=sheet,
+                            rejects=True)]
     if missing:
         msg = (f"column(s) {', '.join(missing)} not found in the header "
-               f"({', '.join(table.header)}); all {len(table.rows)} row(s) rejected")
+               f"({', '.join(map(_escaped, table.header))}); all {len(table.rows)} row(s) rejected")
         problems.append(error(codes.MISSING_COLUMN, msg, table.file, line=line, sheet=sheet,
                               rejects=True))
         return None, problems
-    extra = [h for h in table.header if h not in columns]
+    extra = [h for h in table.header if h not in columns and h]
     if extra and src.columns:
         problems.append(warning(codes.EXTRA_COLUMNS, f"columns not in the mapping were ignored: "
-                                f"{', '.join(extra)}", table.file, line=line, sheet=sheet))
+                                f"{', '.join(map(_escaped, extra))}", table.file, line=line,
+                                sheet=sheet))
     return Plan(tuple(targets)), problems
 
 
@@ -93,6 +125,9 @@ def convert(src: Source, schema: TableSchema, column: str, text: str, *,
 
     A declared default is a target value: it is typed but not looked up in the value map.
     """
+    if "\x00" in text:
+        raise ValueProblem("a NUL character (byte 0) in the cell: a damaged file, or text in "
+                           "another encoding (UTF-16?) than the one it was read with")
     text = text if default else _map_value(src, column, text)
     if not text:
         return text
@@ -105,6 +140,8 @@ def convert(src: Source, schema: TableSchema, column: str, text: str, *,
         value = parse_number(text, thousands=fmt.thousands, currency=fmt.currency,
                              percent=fmt.percent or kind == "percent",
                              negative_parens=fmt.negative_parens)
+        if kind == "percent" and abs(value) > 1 and "%" not in normalize(text):
+            raise AmbiguousPercent(value)  # a share (at most 100%) from a workbook is a ratio
         return plain(value)
     if kind == "period":
         return parse_period_text(normalize(text))[0]
@@ -144,7 +181,9 @@ def _row(src: Source, schema: TableSchema, plan: Plan, raw: RawRow, sheet: str |
         try:
             values[target] = convert(src, schema, target, text, default=default)
         except ValueProblem as exc:
-            bad.append(_bad(raw, name, target, col, text, str(exc), sheet))
+            code = codes.PERCENT_WITHOUT_SIGN if isinstance(exc, AmbiguousPercent) else None
+            bad.append(_bad(raw, name, target, col, text, str(exc), sheet,
+                            code or codes.INVALID_VALUE))
             continue
         if not values[target] and target in schema.required:
             bad.append(_bad(raw, name, target, col, text, "a value is required", sheet,
@@ -157,6 +196,6 @@ def _row(src: Source, schema: TableSchema, plan: Plan, raw: RawRow, sheet: str |
 def _bad(raw: RawRow, name: str, target: str, col: int, text: str, reason: str,
          sheet: str | None, code: str = codes.INVALID_VALUE) -> Problem:
     column = name if name == target else f"{name} (→ {target})"
-    what = f"invalid {target} '{text}'" if text else f"empty {target}"
+    what = f"invalid {target} '{_escaped(text)}'" if text else f"empty {target}"
     return error(code, f"{what}: {reason}; the row was rejected", raw.ref.file,
                  line=raw.ref.line, column=column, col=col, value=text, sheet=sheet, rejects=True)
