@@ -261,3 +261,22 @@ def test_a_value_differing_from_a_table_key_only_in_case_is_a_warning() -> None:
     assert diag.severity == "warning"
     assert (diag.span.file, diag.span.line, diag.span.col) == ("data/deals.csv", 3, 7)
     assert "'cloudsuite' is not 'CloudSuite'" in diag.message
+
+
+def test_a_fact_file_there_but_unreadable_is_not_also_reported_missing(tmp_path: Path) -> None:
+    """An empty (or undecodable) deals.csv gets its own error; "deals.csv is missing"
+    (KPI0714) beside it would send the user looking for a file that is there. Both engines."""
+    import shutil
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "east-china-2026"
+    data = tmp_path / "data"
+    shutil.copytree(example / "data", data)
+    (data / "deals.csv").write_bytes(b"")
+    plan = kpidsl.load(example / "plan.kpi")
+    for engine in ("reference", "columnar"):
+        found = plan.evaluate(data, "2026-Q3", engine=engine).data_diagnostics
+        about_deals = [(d.code, d.message) for d in found if d.span.file == "data/deals.csv"]
+        assert about_deals and all(code != codes.MISSING_FILE for code, _ in about_deals), (engine, about_deals)
+    (data / "deals.csv").unlink()  # and a file that is not there is still missing
+    found = plan.evaluate(data, "2026-Q3", engine="reference").data_diagnostics
+    assert codes.MISSING_FILE in {d.code for d in found}

@@ -151,8 +151,9 @@ def _load(model: PlanModel, folder: Path, sources: dict[str, SourceFile], con: A
     if float_problems(con, model, sources):  # the reference reports each such column
         return _reference(model, folder, sources, ("floating-point columns",), con)
     read_diags = unread(folder, sources)
-    tables = folder_tables(folder, sources, {n: t for n, s in aux.items() if (
-        t := raw_table(con, s) if s.format == "parquet" else _csv(s, read_diags)) is not None})
+    read = {n: raw_table(con, s) if s.format == "parquet" else _csv(s, read_diags) for n, s in aux.items()}
+    tables = folder_tables(folder, sources, {n: t for n, t in read.items() if t is not None},
+                           [n for n, t in read.items() if t is None])
     try:
         types = {name: column_types(con, src) for name, src in facts.items()}
     except Exception as exc:  # DuckDB cannot read a fact file (not UTF-8, say): the reference words it

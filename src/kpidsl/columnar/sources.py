@@ -9,7 +9,7 @@ DATE and BOOLEAN columns; a floating-point column is refused.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -289,14 +289,16 @@ def raw_table(con: Any, src: SourceFile) -> RawTable:
     return RawTable(src.name, src.display, header, out, 1)
 
 
-def folder_tables(folder: Path, sources: Mapping[str, SourceFile], tables: Mapping[str, RawTable]) -> Any:
+def folder_tables(folder: Path, sources: Mapping[str, SourceFile], tables: Mapping[str, RawTable],
+                  unreadable: Iterable[str] = ()) -> Any:
     """``tables`` as read from ``folder`` (a :class:`~kpidsl.data.folder.FolderTables`): the
     binder then reports a fact file the plan reads that is not there (KPI0714), named with the
-    folder's format (``deals.parquet``), rather than take the kind as having no facts."""
+    folder's format (``deals.parquet``), rather than take the kind as having no facts.
+    ``unreadable``: the stems of files that are there but could not be read (not missing)."""
     from kpidsl.data.folder import FolderTables
 
     fmt = next(iter(sources.values())).format if sources else "csv"
-    return FolderTables(folder.name, tables, "." + fmt)
+    return FolderTables(folder.name, tables, "." + fmt, unreadable)
 
 
 def column_cells(tables: list[RawTable], column: str) -> set[str]:

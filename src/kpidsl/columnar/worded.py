@@ -97,7 +97,7 @@ def word_rows(con: Any, model: PlanModel, tables: FolderTables, facts: Mapping[s
         pending = _new(rows, found)
         if not _read(con, facts, headers, rows, files, pending):
             return None
-    bound = FolderTables(tables.folder, tables, tables.suffix)
+    bound = FolderTables(tables.folder, tables, tables.suffix, tables.unreadable)
     every: set[RowRef] = set()
     for kind, got in rows.items():
         src = facts[kind]

@@ -429,6 +429,8 @@ def read_folder(path: Path, display: str | None = None) -> tuple[FolderTables, l
         diags.extend(ds)
         if table is not None:
             tables[entry.stem] = table
+        else:
+            tables.unreadable.add(entry.stem)
     return tables, diags
 
 

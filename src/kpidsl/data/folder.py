@@ -9,7 +9,7 @@ facts is given as a file with its header line only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from kpidsl.diagnostics import Diagnostic, Label, error
 from kpidsl.model import PlanModel
@@ -32,10 +32,13 @@ class FolderTables(dict[str, RawTable]):
     """Tables read from a data folder, keyed by file stem; ``folder`` is its display name and
     ``suffix`` the extension of its table files (``.csv``, or ``.parquet``)."""
 
-    def __init__(self, folder: str, tables: Mapping[str, RawTable] | None = None, suffix: str = ".csv") -> None:
+    def __init__(self, folder: str, tables: Mapping[str, RawTable] | None = None, suffix: str = ".csv",
+                 unreadable: Iterable[str] = ()) -> None:
         super().__init__(tables or {})
         self.folder = folder
         self.suffix = suffix
+        # stems of files that are there but could not be read (their error says so): not missing
+        self.unreadable = set(unreadable)
 
     def path(self, stem: str) -> str:
         return f"{self.folder}/{stem}{self.suffix}" if self.folder else f"{stem}{self.suffix}"
@@ -63,9 +66,9 @@ def missing_fact_files(
         return []
     out: list[Diagnostic] = []
     for kind, span in sorted(read_kinds(model).items()):
-        if kind in present or kind in misnamed:
-            continue
         stem = model.kinds[kind].file_stem or kind
+        if kind in present or kind in misnamed or stem in tables.unreadable:
+            continue
         file = tables.path(stem)
         msg = (
             f"{file} is missing: the plan's metrics read {kind} facts; "
