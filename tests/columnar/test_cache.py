@@ -181,7 +181,7 @@ def test_the_environment_turns_it_off_or_moves_it(tmp_path: Path, monkeypatch: p
 
 def test_eviction_removes_the_least_recently_used_but_never_a_fresh_entry(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = cache.Cache(tmp_path / "c", "salt", max_bytes=250)
+    store = cache.Cache(tmp_path / "c", "salt", max_bytes=300)  # one copy and its .json fit
     for i, name in enumerate(["old", "mid", "new"]):
         path, hit = store.typed(store.key(name), lambda out: out.write_bytes(b"x" * 100)) or (None, None)
         assert path is not None and hit is False

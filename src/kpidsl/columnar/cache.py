@@ -17,7 +17,9 @@ Every key is a SHA-256 of the files' **bytes** (never their names, sizes or
 dates), DuckDB's version, this package's typing and checking code, and the SQL
 that types or checks them; a typed copy's own SHA-256 is checked before it is
 read. A changed byte, an upgrade or a different schema is a different key, and
-the work is done again. Entries used least recently are removed when the cache
+the work is done again. A run whose fact file changes after it was hashed (its
+stat differs) neither reads from nor adds to the cache: what DuckDB reads is not
+what was hashed. Entries used least recently are removed when the cache
 grows past its size (never one used in the last day: a service may be reading
 it). Nothing here decides a figure: with the cache off (``KPIDSL_CACHE=off``)
 every run types and checks its files itself, with the same results.
@@ -35,11 +37,12 @@ from typing import Any
 
 import attrs
 
-from .sources import SourceFile
+from .sources import SourceFile, out_of_memory
 
 FORMAT = "kpidsl-cache-1"
 DEFAULT_MAX_MB = 2048
 KEEP_SECONDS = 86_400  # an entry used in the last day is never removed (a service may read it)
+Stamp = tuple[int, ...]  # what says a file has not changed (:func:`stamp`)
 CODE_FILES = ("cache.py", "cells.py", "facttable.py", "sources.py")  # the code whose output is kept
 
 
@@ -50,6 +53,17 @@ class Cache:
     root: Path
     salt: str
     max_bytes: int = DEFAULT_MAX_MB << 20
+    # the fact files the entries are made from, as they were when hashed (:func:`file_memo`):
+    # once one has changed, what DuckDB reads of it is not what was hashed, and nothing is
+    # read from or kept in the cache (the run types and checks what it reads, as without one)
+    sources: tuple[tuple[Path, Stamp], ...] = ()
+
+    def current(self) -> bool:
+        """Whether every one of ``sources`` is still the file that was hashed."""
+        try:
+            return all(stamp(path) == was for path, was in self.sources)
+        except OSError:
+            return False
 
     def key(self, *parts: str) -> str:
         """The key of an entry: a SHA-256 of the salt and ``parts``."""
@@ -77,7 +91,9 @@ class Cache:
         or the cache folder cannot be written)."""
         folder = self.root / "typed"
         final, meta = folder / f"{key}.parquet", folder / f"{key}.json"
-        if _intact(final, meta):
+        if not self.current():
+            return None
+        if _intact(final, meta, key):
             _touch(final, meta)
             return final, True
         if not make:
@@ -90,10 +106,13 @@ class Cache:
         try:
             write(tmp)
             digest, size = _sha256(tmp), tmp.stat().st_size
-            os.replace(tmp, final)
-            _write_json(meta, {"sha256": digest, "bytes": size})
-        except OSError:
-            tmp.unlink(missing_ok=True)
+            if not self.current():  # the source changed while it was typed: the copy may hold either
+                return None
+            if _commit(tmp, final, meta, key, digest):
+                _write_json(meta, {"key": key, "sha256": digest, "bytes": size})
+        except Exception as exc:  # a full disk, a read-only folder: DuckDB's IOException is no OSError
+            if out_of_memory(exc):
+                raise
             return None
         finally:
             tmp.unlink(missing_ok=True)
@@ -101,19 +120,25 @@ class Cache:
         return final, False
 
     def result(self, key: str, compute: Callable[[], list[Any]]) -> list[Any]:
-        """A checking query's result row, kept under ``key`` (ints, texts and None only)."""
+        """A checking query's result row, kept under ``key`` (ints, texts and None only) with
+        its SHA-256 and key: a row edited, or another entry's, is computed again."""
+        if not self.current():
+            return compute()
         path = self.root / "checks" / f"{key}.json"
         try:
             kept = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(kept, dict) and isinstance(kept.get("row"), list):
+            if isinstance(kept, dict) and isinstance(kept.get("row"), list) and \
+                    kept.get("sha256") == _seal(key, kept["row"]):
                 _touch(path)
                 return list(kept["row"])
         except (OSError, ValueError):
             pass
         row = compute()
+        if not self.current():  # a source changed while it was checked
+            return row
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_json(path, {"row": row})
+            _write_json(path, {"row": row, "sha256": _seal(key, row)})
         except OSError:
             pass
         return row
@@ -199,8 +224,9 @@ def summary(root: Path) -> Summary:
             size = path.stat().st_size
         except OSError:
             continue
-        slot = counts["copies" if path.parent.name == "typed" else "checks"]
-        slot[0] += path.suffix == ".parquet" or path.parent.name == "checks"
+        typed = path.parent.name == "typed"
+        slot = counts["copies" if typed else "checks"]
+        slot[0] += path.suffix == (".parquet" if typed else ".json")
         slot[1] += size
     return Summary(root, counts["copies"][0], counts["copies"][1], counts["checks"][0], counts["checks"][1])
 
@@ -217,15 +243,26 @@ def clear(root: Path) -> int:
 
 def content_of(path: Path) -> str | None:
     """``sha256:<hex>`` of a file's bytes; None if it changed while it was read (or cannot be)."""
+    got = _hashed(path)
+    return None if got is None else got[0]
+
+
+def stamp(path: Path) -> Stamp:
+    """What says a file has not changed: its device, inode, size, modification and change
+    times (a rewrite that sets the modification time back still changes the change time)."""
+    st = path.stat()
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _hashed(path: Path) -> tuple[str, Stamp] | None:
+    """:func:`content_of` and the file's :func:`stamp` when it was read."""
     try:
-        before = path.stat()
+        before = stamp(path)
         digest = _sha256(path)
-        after = path.stat()
+        after = stamp(path)
     except OSError:
         return None
-    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
-        return None
-    return "sha256:" + digest
+    return ("sha256:" + digest, before) if before == after else None
 
 
 def _salt() -> str:
@@ -243,15 +280,40 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def _intact(final: Path, meta: Path) -> bool:
-    """A typed copy whose bytes are the ones written (size, then SHA-256)."""
+def _intact(final: Path, meta: Path, key: str) -> bool:
+    """A typed copy whose bytes are the ones written for ``key`` (size, then SHA-256)."""
     try:
         kept = json.loads(meta.read_text(encoding="utf-8"))
-        if final.stat().st_size != kept["bytes"]:
+        if kept["key"] != key or final.stat().st_size != kept["bytes"]:
             return False
         return bool(_sha256(final) == kept["sha256"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
+
+
+def _commit(tmp: Path, final: Path, meta: Path, key: str, digest: str) -> bool:
+    """``tmp`` (SHA-256 ``digest``) as ``final``, never in place of an intact copy: another
+    run that made it meanwhile may be reading it (a replaced file is a changed one). False
+    when the copy there is another run's (its ``meta`` is its own)."""
+    try:
+        os.link(tmp, final)  # no copy there yet: it is ours
+        return True
+    except OSError:  # there is one, or the file system has no hard links
+        pass
+    if _intact(final, meta, key):
+        return False
+    try:
+        same = _sha256(final) == digest  # the same bytes, their .json not written yet
+    except OSError:
+        same = False
+    if not same:  # none, or a damaged one
+        os.replace(tmp, final)
+    return True
+
+
+def _seal(key: str, row: list[Any]) -> str:
+    """The SHA-256 a check result is kept with: its key and its row."""
+    return hashlib.sha256(f"{key}\0{json.dumps(row)}".encode()).hexdigest()
 
 
 def _touch(*paths: Path) -> None:
@@ -313,5 +375,6 @@ def file_memo(cache: Cache | None, facts: dict[str, SourceFile]) -> Memo:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(2) as pool:
-        sums = dict(zip(facts, pool.map(content_of, [s.path for s in facts.values()]), strict=True))
-    return Memo(cache, {facts[k].name: v for k, v in sums.items()})
+        sums = dict(zip(facts, pool.map(_hashed, [s.path for s in facts.values()]), strict=True))
+    sources = tuple((facts[k].path, v[1]) for k, v in sums.items() if v is not None)
+    return Memo(attrs.evolve(cache, sources=sources), {facts[k].name: v and v[0] for k, v in sums.items()})
