@@ -160,6 +160,43 @@ def test_a_file_changed_after_loading_is_refused(typed: Path) -> None:
         ColumnarRun(plan.model, loaded, "2026-Q3").evaluate()
 
 
+@pytest.mark.parametrize("how", ["rewritten in place", "replaced by a copy"])
+def test_a_file_rewritten_with_the_same_size_and_time_is_refused(typed: Path, tmp_path: Path, how: str) -> None:
+    """The same byte count, the modification time set back: read in place, another content
+    would be evaluated under the old one's checks and digest (found by helper-52). Its change
+    time, or its inode, says it was written."""
+    plan = kpidsl.loads(WIDE_PLAN)
+    deals = typed / "deals.parquet"
+    loaded = load_folder(plan.model, typed, fmt="parquet", cache=False, period="2026-Q3")
+    st = deals.stat()
+    if how == "rewritten in place":
+        deals.write_bytes(deals.read_bytes())
+    else:
+        other = tmp_path / "other.parquet"
+        other.write_bytes(deals.read_bytes())
+        os.replace(other, deals)
+    os.utime(deals, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (deals.stat().st_size, deals.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    with pytest.raises(SourceChanged, match=r"deals\.parquet changed after it was loaded"):
+        ColumnarRun(plan.model, loaded, "2026-Q3").evaluate()
+
+
+def test_a_removed_typed_copy_is_named_as_the_cache_s(tmp_path: Path) -> None:
+    import shutil
+
+    plan = kpidsl.loads(WIDE_PLAN)
+    csv_folder = tmp_path / "csv"
+    write(csv_folder, DATA)
+    for _ in range(2):  # the second run writes the typed copy, which the third reads in place
+        load_folder(plan.model, csv_folder, cache=tmp_path / "cache")
+    loaded = load_folder(plan.model, csv_folder, cache=tmp_path / "cache")
+    copy = loaded.tables["deal"].file
+    assert copy is not None and copy.is_relative_to(tmp_path / "cache")
+    shutil.rmtree(tmp_path / "cache")
+    with pytest.raises(SourceChanged, match=r"the cache's typed copy of .*deals\.csv .* was removed or changed"):
+        ColumnarRun(plan.model, loaded, "2026-Q3").evaluate()
+
+
 def test_a_view_reads_its_file_by_absolute_path(typed: Path, tmp_path_factory: pytest.TempPathFactory,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     plan = kpidsl.loads(WIDE_PLAN)

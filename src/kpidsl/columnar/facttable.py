@@ -66,7 +66,7 @@ class FactTable:
     digest's part for this table, computed in the checking pass). A Parquet file whose
     kept columns are natively typed is not copied: ``table`` is then a view over the file
     (``view``: column and SQL, ``_row`` its row number), read again on each use, and
-    ``stamp`` (size, modification time) is the file's when it was checked."""
+    ``stamp`` (:func:`~.sources.file_stamp`) is the file's when it was checked."""
 
     table: str
     kind: KindSchema
@@ -77,7 +77,7 @@ class FactTable:
     fold: int = 0
     view: tuple[tuple[str, str], ...] = ()
     relation: str = ""
-    stamp: tuple[int, int] = (0, 0)
+    stamp: tuple[int, ...] = (0, 0)
     row_scales: frozenset[str] = frozenset()  # fields with a ``_sc_<field>`` column: each row's scale
     content: str = ""  # what the table holds, as a cache key part ("" when not known)
     file: Path | None = None  # the file a view reads when it is not the source: its typed copy
@@ -206,7 +206,7 @@ def _as_view(con: Any, c: Checking, read: SourceFile, path: Path, view: tuple[tu
                                                                                              list[str]]:
     """``c.table`` as a view over the Parquet file ``read`` (the source, or its typed copy at
     ``path``), checked; ``content`` names what the view holds (a cache key part, or "")."""
-    stamp, rel = file_stamp(path), relation_sql(read, rows=True)
+    stamp, rel = file_stamp(path, source=path == c.source.path.resolve()), relation_sql(read, rows=True)
     define_view(con, c.table, rel, (*view, bad))
     if content:
         content = _view_content(memo.cache, content, view, bad[1]) if memo.cache is not None else ""
@@ -234,7 +234,7 @@ class Checking:
     columns: tuple[str, ...] = ()  # the file's columns
     view: tuple[tuple[str, str], ...] = ()
     relation: str = ""
-    stamp: tuple[int, int] = (0, 0)
+    stamp: tuple[int, ...] = (0, 0)
     content: str = ""  # what the table holds, as a cache key part ("" when not known)
     file: Path | None = None  # the file the view reads, when not the source (its typed copy)
     digested: tuple[str, ...] | None = None  # the fields the fold covers (None: every kept one)

@@ -260,10 +260,17 @@ class SourceChanged(RuntimeError):
     """A fact file read in place (not copied) changed after it was checked: load the folder again."""
 
 
-def file_stamp(path: Path) -> tuple[int, int]:
-    """A file's size and modification time (ns): what says it has not changed since."""
+def file_stamp(path: Path, source: bool = True) -> tuple[int, ...]:
+    """What says a file has not changed since: its size and modification time (ns) and, for a
+    ``source`` file (not a cache's typed copy), its device, inode and change time too. A file
+    replaced by one of the same size, its modification time set back, still has another inode
+    or change time; a typed copy's change time moves when another run marks it used (its
+    access time), so a copy is known by its size and modification time (it is never rewritten
+    in place: :mod:`.cache`)."""
     st = path.stat()
-    return st.st_size, st.st_mtime_ns
+    if not source:
+        return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino, st.st_ctime_ns
 
 
 def column_types(con: Any, src: SourceFile) -> dict[str, str]:

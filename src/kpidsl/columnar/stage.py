@@ -277,11 +277,15 @@ def unchanged(ft: FactTable) -> None:
     if not ft.view:
         return
     try:
-        same = file_stamp(ft.read_path) == ft.stamp
+        same = file_stamp(ft.read_path, source=ft.file is None) == ft.stamp
     except OSError:
         same = False
-    if not same:
-        raise SourceChanged(f"{ft.source.display} changed after it was loaded; load the folder again")
+    if same:
+        return
+    if ft.file is not None:  # the cache's typed copy, read in place
+        raise SourceChanged(f"the cache's typed copy of {ft.source.display} ({ft.file}) was removed or changed "
+                            "after it was loaded; load the folder again")
+    raise SourceChanged(f"{ft.source.display} changed after it was loaded; load the folder again")
 
 
 _WIDE = decimal.Context(prec=60)  # quantizing a DuckDB decimal to its scale: exact (38 digits at most)
