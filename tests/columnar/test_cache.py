@@ -187,6 +187,7 @@ def test_eviction_removes_the_least_recently_used_but_never_a_fresh_entry(
         assert path is not None and hit is False
         used = 1_000_000 + i * 1000  # seconds since the epoch: long ago, in this order
         os.utime(path, (used, used))
+        os.utime(path.with_suffix(".json"), (used, used))  # where a copy's use is marked
     store.evict()
     assert not (store.root / "typed" / f"{store.key('old')}.parquet").exists()
     assert not (store.root / "typed" / f"{store.key('old')}.json").exists()
@@ -223,3 +224,41 @@ def test_kpidsl_cache_shows_and_clears_the_folder(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("KPIDSL_CACHE", "off")
     assert main(["cache"]) == 0
     assert "cache: off" in capsys.readouterr().out
+
+
+def test_an_unchanged_file_is_known_by_its_stamp_and_an_edit_is_not_missed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a run hashed them, a fact file and its typed copy are known by their stamps
+    (kpidsl.columnar.stamps): later runs read neither in full to hash it. A rewrite of the same
+    size with the modification time put back is hashed again, and counted. (The margin that
+    protects coarse file systems is set to 0 here: these files are seconds old.)"""
+    from kpidsl.columnar import stamps
+
+    monkeypatch.setattr(stamps, "MARGIN_NS", 0)
+    path = folder(tmp_path / "data", ROWS, COLLS)
+    store = tmp_path / "cache"
+    hashed: list[str] = []
+    real = cache._sha256
+
+    def counting(p: Path) -> str:
+        hashed.append(p.name)
+        return real(p)
+
+    monkeypatch.setattr(cache, "_sha256", counting)
+    for _ in range(3):  # typed in memory; the copy written; the copy's SHA-256 checked once
+        want = outcome(load_folder(PLAN.model, path, cache=store))
+    hashed.clear()
+    assert outcome(load_folder(PLAN.model, path, cache=store)) == want
+    assert hashed == []  # neither the CSV files nor the typed copies were read to be hashed
+    deals = path / "deals.csv"
+    st = deals.stat()
+    text = deals.read_text(encoding="utf-8")
+    deals.write_text(text.replace("1234.50", "4321.50"), encoding="utf-8")  # the same size
+    os.utime(deals, ns=(st.st_atime_ns, st.st_mtime_ns))
+    got = outcome(load_folder(PLAN.model, path, cache=store))
+    assert "deals.csv" in hashed and got != want
+    assert got == outcome(load_folder(PLAN.model, path, cache=False))
+    monkeypatch.setenv("KPIDSL_CACHE_VERIFY", "bytes")  # stamps off: every file hashed
+    hashed.clear()
+    assert outcome(load_folder(PLAN.model, path, cache=store)) == got
+    assert {"collections.csv", "deals.csv"} <= set(hashed) and any(n.endswith(".parquet") for n in hashed)

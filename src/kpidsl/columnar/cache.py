@@ -17,7 +17,8 @@ Every key is a SHA-256 of the files' **bytes** (never their names, sizes or
 dates), DuckDB's version, this package's typing and checking code, and the SQL
 that types or checks them; a typed copy's own SHA-256 is checked before it is
 read. A changed byte, an upgrade or a different schema is a different key, and
-the work is done again. A run whose fact file changes after it was hashed (its
+the work is done again. A file hashed by an earlier run and unchanged since (its
+stat stamp, :mod:`.stamps`) is not read again to be hashed. A run whose fact file changes after it was hashed (its
 stat differs) neither reads from nor adds to the cache: what DuckDB reads is not
 what was hashed. Entries used least recently are removed when the cache
 grows past its size (never one used in the last day: a service may be reading
@@ -27,6 +28,7 @@ every run types and checks its files itself, with the same results.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -37,12 +39,13 @@ from typing import Any
 
 import attrs
 
+from . import stamps
 from .sources import SourceFile, out_of_memory
+from .stamps import Stamp, stamp
 
 FORMAT = "kpidsl-cache-1"
 DEFAULT_MAX_MB = 2048
 KEEP_SECONDS = 86_400  # an entry used in the last day is never removed (a service may read it)
-Stamp = tuple[int, ...]  # what says a file has not changed (:func:`stamp`)
 CODE_FILES = ("cache.py", "cells.py", "facttable.py", "sources.py")  # the code whose output is kept
 
 
@@ -94,7 +97,7 @@ class Cache:
         if not self.current():
             return None
         if _intact(final, meta, key):
-            _touch(final, meta)
+            _touch(meta)  # the copy's own times stay as written: its stamp vouches for it
             return final, True
         if not make:
             return None
@@ -159,9 +162,10 @@ class Cache:
                     path.unlink(missing_ok=True)
                 continue
             total += st.st_size
-            if path.suffix == ".parquet":  # a typed copy goes with its .json
-                entries.append((max(st.st_atime, st.st_mtime), st.st_size, [path, path.with_suffix(".json")]))
-            elif path.parent.name == "checks" or path.suffix == ".seen":
+            if path.suffix == ".parquet":  # a typed copy goes with its .json, marked used
+                used = max(st.st_atime, st.st_mtime, *_times(path.with_suffix(".json")))
+                entries.append((used, st.st_size, [path, path.with_suffix(".json")]))
+            elif path.parent.name in ("checks", "stamps") or path.suffix == ".seen":
                 entries.append((max(st.st_atime, st.st_mtime), st.st_size, [path]))
         for used, size, paths in sorted(entries, key=lambda e: (e[0], str(e[2][0]))):
             if total <= self.max_bytes:
@@ -226,7 +230,8 @@ def summary(root: Path) -> Summary:
             continue
         typed = path.parent.name == "typed"
         slot = counts["copies" if typed else "checks"]
-        slot[0] += path.suffix == (".parquet" if typed else ".json")
+        # a fact file's stamp (stamps/) counts in the bytes, not as a check result
+        slot[0] += path.suffix == ".parquet" if typed else (path.suffix == ".json" and path.parent.name == "checks")
         slot[1] += size
     return Summary(root, counts["copies"][0], counts["copies"][1], counts["checks"][0], counts["checks"][1])
 
@@ -247,11 +252,13 @@ def content_of(path: Path) -> str | None:
     return None if got is None else got[0]
 
 
-def stamp(path: Path) -> Stamp:
-    """What says a file has not changed: its device, inode, size, modification and change
-    times (a rewrite that sets the modification time back still changes the change time)."""
-    st = path.stat()
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+def _times(path: Path) -> tuple[float, ...]:
+    """A file's access and modification times; none when it is not there."""
+    try:
+        st = path.stat()
+    except OSError:
+        return ()
+    return st.st_atime, st.st_mtime
 
 
 def _hashed(path: Path) -> tuple[str, Stamp] | None:
@@ -281,12 +288,22 @@ def _sha256(path: Path) -> str:
 
 
 def _intact(final: Path, meta: Path, key: str) -> bool:
-    """A typed copy whose bytes are the ones written for ``key`` (size, then SHA-256)."""
+    """A typed copy whose bytes are the ones written for ``key`` (size, then SHA-256; or its
+    stamp, unchanged since the last run that checked its SHA-256: :mod:`.stamps`)."""
     try:
         kept = json.loads(meta.read_text(encoding="utf-8"))
         if kept["key"] != key or final.stat().st_size != kept["bytes"]:
             return False
-        return bool(_sha256(final) == kept["sha256"])
+        taken = time.time_ns()
+        now = stamp(final)
+        if stamps.trusted(kept.get("verified"), now):
+            return True
+        if _sha256(final) != kept["sha256"]:
+            return False
+        if stamp(final) == now:  # unchanged while it was read: from now on its stamp vouches for it
+            with contextlib.suppress(OSError):
+                _write_json(meta, {**kept, "verified": stamps.record(now, taken)})
+        return True
     except (OSError, ValueError, KeyError, TypeError):
         return False
 
@@ -335,7 +352,7 @@ def _write_json(path: Path, data: object) -> None:
 
 
 def _files(root: Path) -> Iterable[Path]:
-    for sub in ("typed", "checks"):
+    for sub in ("typed", "checks", "stamps"):
         folder = root / sub
         try:
             yield from (p for p in folder.iterdir() if p.is_file())
@@ -369,12 +386,26 @@ class Memo:
 
 def file_memo(cache: Cache | None, facts: dict[str, SourceFile]) -> Memo:
     """A memo over ``cache`` knowing each fact file's content (SHA-256 of its bytes, read
-    two files at a time); without a cache, a memo that keeps nothing."""
+    two files at a time, or kept from an earlier run with the file's stamp, unchanged since:
+    :mod:`.stamps`); without a cache, a memo that keeps nothing."""
     if cache is None:
         return Memo()
     from concurrent.futures import ThreadPoolExecutor
 
+    book = stamps.Stamps(cache.root / "stamps")
+
+    def known(path: Path) -> tuple[str, Stamp] | None:
+        """The file's content: as kept with its stamp (:mod:`.stamps`), or read and hashed."""
+        got = book.known(path)
+        if got is not None:
+            return got
+        taken = time.time_ns()
+        got = _hashed(path)
+        if got is not None:
+            book.keep(path, got[1], taken, got[0])
+        return got
+
     with ThreadPoolExecutor(2) as pool:
-        sums = dict(zip(facts, pool.map(_hashed, [s.path for s in facts.values()]), strict=True))
+        sums = dict(zip(facts, pool.map(known, [s.path for s in facts.values()]), strict=True))
     sources = tuple((facts[k].path, v[1]) for k, v in sums.items() if v is not None)
     return Memo(attrs.evolve(cache, sources=sources), {facts[k].name: v and v[0] for k, v in sums.items()})
