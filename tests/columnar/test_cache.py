@@ -262,3 +262,26 @@ def test_an_unchanged_file_is_known_by_its_stamp_and_an_edit_is_not_missed(
     hashed.clear()
     assert outcome(load_folder(PLAN.model, path, cache=store)) == got
     assert {"collections.csv", "deals.csv"} <= set(hashed) and any(n.endswith(".parquet") for n in hashed)
+
+
+@pytest.mark.parametrize("amounts, stored", [
+    (["100.5", "7.125", "50000"], "DECIMAL(18,3)"),  # mixed places: each row keeps its own
+    (["12345678901234.5678", "1"], "DECIMAL(18,4)"),  # 14 + 4 digits: still 64 bits
+    (["123456789012345.6789", "1"], "DECIMAL(38,12)"),  # 15 + 4: too wide, kept as typed
+])
+def test_a_typed_copy_stores_numbers_as_narrowly_as_they_allow(tmp_path: Path, amounts: list[str],
+                                                               stored: str) -> None:
+    """The second run writes the copy with each amount column in 64 bits when the first run's
+    checks (most decimal places, largest magnitude) allow it; every figure, fact and digest
+    is still what a run without the cache gives."""
+    rows = [f"D{i},a,{a},won,2026-08-0{i + 1},c,P,yes" for i, a in enumerate(amounts)]
+    path = folder(tmp_path / "data", rows, ["C1,D0,a,10.01,2026-08-01"])
+    store = tmp_path / "cache"
+    off = outcome(load_folder(PLAN.model, path, cache=False))
+    for _ in range(3):
+        loaded = load_folder(PLAN.model, path, cache=store)
+        assert outcome(loaded) == off
+    copy = loaded.tables["deal"].file
+    assert copy is not None
+    types = {str(r[0]): str(r[1]) for r in loaded.con.execute(f"DESCRIBE SELECT * FROM read_parquet('{copy}')").fetchall()}
+    assert types["amount"] == stored

@@ -125,8 +125,24 @@ class Cache:
     def result(self, key: str, compute: Callable[[], list[Any]]) -> list[Any]:
         """A checking query's result row, kept under ``key`` (ints, texts and None only) with
         its SHA-256 and key: a row edited, or another entry's, is computed again."""
+        kept = self.peek(key)
+        if kept is not None:
+            return kept
+        row = compute()
+        if not self.current():  # a source changed while it was checked
+            return row
+        path = self.root / "checks" / f"{key}.json"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_json(path, {"row": row, "sha256": _seal(key, row)})
+        except OSError:
+            pass
+        return row
+
+    def peek(self, key: str) -> list[Any] | None:
+        """The result row kept under ``key`` (see :meth:`result`), or None."""
         if not self.current():
-            return compute()
+            return None
         path = self.root / "checks" / f"{key}.json"
         try:
             kept = json.loads(path.read_text(encoding="utf-8"))
@@ -136,15 +152,7 @@ class Cache:
                 return list(kept["row"])
         except (OSError, ValueError):
             pass
-        row = compute()
-        if not self.current():  # a source changed while it was checked
-            return row
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_json(path, {"row": row, "sha256": _seal(key, row)})
-        except OSError:
-            pass
-        return row
+        return None
 
     def evict(self) -> None:
         """Remove the entries used least recently until the cache fits ``max_bytes`` (never
@@ -374,6 +382,12 @@ class Memo:
         if self.cache is None or "" in parts:
             return compute()
         return self.cache.result(self.cache.key(*parts), compute)
+
+    def peek(self, parts: tuple[str, ...]) -> list[Any] | None:
+        """The result kept under ``parts``, if any (nothing is computed)."""
+        if self.cache is None or "" in parts:
+            return None
+        return self.cache.peek(self.cache.key(*parts))
 
     def content(self, src: SourceFile) -> str:
         return (self.contents.get(src.name) or "") if self.cache is not None else ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -185,15 +186,44 @@ def _create(con: Any, c: Checking, selects: list[tuple[str, str]], bad: tuple[st
         key = memo.cache.key("typed", memo.content(src), nameless)
         columns = (("_row", "file_row_number"), *((n, quote(n)) for n, _ in selects))
         bad_column = ("_bad", quote("_bad"))
-        got = memo.cache.typed(key, lambda out: con.execute(
-            f"COPY ({typing}) TO {literal(str(out))} (FORMAT parquet, COMPRESSION zstd)"), make=memo.cache.seen(key))
+        c = attrs.evolve(c, content=_view_content(memo.cache, "typed:" + key, columns, bad_column[1]))
+        # the copy stores each number column as narrowly as the first run's checks allow (the
+        # same values; 64-bit decimals read and sum faster than DECIMAL(38, 12)): its own key
+        narrow = _narrowed(c, memo)
+        stored = f"SELECT * REPLACE ({', '.join(f'CAST({quote(f)} AS {t}) AS {quote(f)}' for f, t in narrow)}) " \
+            f"FROM ({typing})" if narrow else typing
+        got = memo.cache.typed(memo.cache.key("copy", key, repr(narrow)), lambda out: con.execute(
+            f"COPY ({stored}) TO {literal(str(out))} (FORMAT parquet, COMPRESSION zstd)"), make=memo.cache.seen(key))
         if got is not None:
             copy = got[0]
             return _as_view(con, c, SourceFile(src.name, copy, "parquet", src.display), copy, columns,
                             bad_column, fixed, memo, "typed:" + key)
-        c = attrs.evolve(c, content=_view_content(memo.cache, "typed:" + key, columns, bad_column[1]))
     total = con.execute(f"CREATE OR REPLACE TABLE {quote(c.table)} AS {typing}").fetchone()[0]
     return _check(con, attrs.evolve(c, total=int(total)), fixed, memo)
+
+
+NARROW = 18  # digits of a DECIMAL DuckDB stores in 64 bits
+
+
+def _narrowed(c: Checking, memo: Memo) -> tuple[tuple[str, str], ...]:
+    """The number columns parsed from text (``c.scale_cols``, typed ``DECIMAL(38, 12)``) that
+    fit ``DECIMAL(18, s)``, ``s`` their most decimal places, with that type: from the checking
+    pass's results for these rows, kept by an earlier run (none when there are none yet).
+    Every value then has at most ``s`` places and fewer than ``18 - s`` digits before the
+    point: stored so, it is the same value."""
+    row = memo.peek(("check", c.content, memo.payees, _check_query(c)))
+    if row is None:
+        return ()
+    n = len(c.scale_cols)
+    out = []
+    for i, field in enumerate(c.scale_cols):
+        places, largest = row[1 + i], row[1 + 2 * n + i]
+        if not isinstance(places, int) or not isinstance(largest, str) or not 0 <= places <= SCALE:
+            continue
+        whole = max(Decimal(largest).adjusted() + 1, 1)
+        if whole + places <= NARROW:
+            out.append((field, f"DECIMAL({NARROW},{places})"))
+    return tuple(out)
 
 
 def _view_content(cache: Cache, content: str, view: tuple[tuple[str, str], ...], bad: str) -> str:
@@ -244,23 +274,36 @@ PART_ROWS = 1_000_000  # when keys are counted themselves, in parts of about thi
 KEY_HASH = "hash({key})"  # the 64-bit hash of a key (SQL; tests fake hash collisions with it)
 
 
+def _check_query(c: Checking) -> str:
+    """The checking pass's query: bad rows; per number column parsed from text its most and
+    fewest decimal places and its largest magnitude (as text); unknown payees; the digest's
+    fold; the rows."""
+    kind = c.kind
+    items = ["count(*) FILTER (WHERE _bad)", *(f"max({quote('_sc_' + f)})" for f in c.scale_cols),
+             *(f"min({quote('_sc_' + f)}) FILTER (WHERE {quote(f)} IS NOT NULL)" for f in c.scale_cols),
+             *(f"CAST(max(abs({quote(f)})) AS VARCHAR)" for f in c.scale_cols),
+             *(f"count(*) FILTER (WHERE {_unknown_payee(f)})" for f in _payee_fields(kind)),
+             fold_sql(list(c.kept if c.digested is None else c.digested),
+                      frozenset(f for f, ftype in kind.fields.items() if _value_type(kind, ftype) in NUMBERS)),
+             "count(*)"]
+    return f"SELECT {', '.join(items)} FROM {quote(c.table)}"
+
+
+def _payee_fields(kind: KindSchema) -> list[str]:
+    return [f for f, ftype in kind.fields.items() if ftype == PAYEE_TYPE]
+
+
 def _check(con: Any, c: Checking, fixed: dict[str, int], memo: Memo) -> tuple[FactTable | None, list[str]]:
     """One aggregate pass (bad rows, scales, unknown payees, the digest fold), then the keys
     (their results kept in ``memo``'s cache when what the table holds is known)."""
     t, key, src, kind = quote(c.table), quote(c.kind.key), c.source, c.kind
-    payee_fields = [f for f, ftype in kind.fields.items() if ftype == PAYEE_TYPE]
-    items = ["count(*) FILTER (WHERE _bad)", *(f"max({quote('_sc_' + f)})" for f in c.scale_cols),
-             *(f"min({quote('_sc_' + f)}) FILTER (WHERE {quote(f)} IS NOT NULL)" for f in c.scale_cols),
-             *(f"count(*) FILTER (WHERE {_unknown_payee(f)})" for f in payee_fields),
-             fold_sql(list(c.kept if c.digested is None else c.digested),
-                      frozenset(f for f, ftype in kind.fields.items() if _value_type(kind, ftype) in NUMBERS)),
-             "count(*)"]
-    query = f"SELECT {', '.join(items)} FROM {t}"
+    payee_fields = _payee_fields(kind)
+    query = _check_query(c)
     row = memo(("check", c.content, memo.payees, query), functools.partial(_row, con, query))
     bad, total = int(row[0]), int(row[-1]) if c.total is None else c.total
     n_sc = len(c.scale_cols)
     got_varchar, fewest = row[1:1 + n_sc], row[1 + n_sc:1 + 2 * n_sc]
-    unknown = row[1 + 2 * n_sc:1 + 2 * n_sc + len(payee_fields)]
+    unknown = row[1 + 3 * n_sc:1 + 3 * n_sc + len(payee_fields)]
     distinct = int(memo(("distinct", c.content, t, key, str(total)),
                         lambda: [_distinct(con, t, key, total)])[0])
     flagged = []
