@@ -124,3 +124,18 @@ def test_equal_quanta_written_differently_round_differently() -> None:
         assert str(quantize(Decimal("149.94"), Decimal("0.10"))) == "149.90"  # a multiple of 0.10
     assert digits_needed(Decimal("123.456"), Decimal("0.01")) == 5
     assert digits_needed(Decimal("123.456"), Decimal("1E+1")) == 2
+
+
+@pytest.mark.parametrize("quantum", ["0.01", "1", "0.05", "100", "0.10", "1E+2"])
+@pytest.mark.parametrize("mode", ["half_up", "half_even", "half_down", "down", "up"])
+def test_quantize_all_is_quantize_of_each_value(quantum: str, mode: str) -> None:
+    """The bulk stage rounds a whole column at once: value for value (and digit count for digit
+    count) what quantize and digits_needed give one value at a time."""
+    from kpidsl.numbers import digits_needed, quantize_all
+
+    values = [Decimal(v) for v in ("0", "-0", "-0.004", "0.005", "-0.005", "0.025", "-0.025", "12.345",
+                                   "-12.355", "99999999999999.995", "1E+30", "-1E-30", "7", "149.99", "150")]
+    q = Decimal(quantum)
+    expected = [(quantize(v, q, mode), digits_needed(quantize(v, q, mode), q)) for v in values]
+    got = quantize_all(values, q, mode)
+    assert [(str(r), d) for r, d in got] == [(str(r), d) for r, d in expected]

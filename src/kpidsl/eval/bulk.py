@@ -43,7 +43,7 @@ from kpidsl.eval.errors import DependencyFailure, EvalFailure
 from kpidsl.eval.quick import _SINK, Explainer, NeedsReference, QuickScope
 from kpidsl.eval.resolve import Segment
 from kpidsl.eval.result import PayeeResult
-from kpidsl.numbers import ZERO, digits_needed, exact_sum, quantize
+from kpidsl.numbers import ZERO, exact_sum, quantize_all
 from kpidsl.periods import Period
 from kpidsl.source import Span
 
@@ -310,25 +310,29 @@ class Bulk:
         out: dict[str, PayeeResult] = {}
         if all(self.dropped):
             return out
-        cols, quantum, mode, precision = self.cols, h.quantum, h.rounding_mode, h.precision
-        columns = [(c, cols[c]) for c in components]  # looked up once, not per payee
-        for i, pid in enumerate(self.ids):
-            if self.dropped[i]:
+        cols, precision = self.cols, h.precision
+        live = [i for i, gone in enumerate(self.dropped) if not gone]
+        # each component rounded for every payee at once; a payee with a component that is not
+        # a number, or needs more digits than the plan's precision, is left to the quick stage
+        paid_columns: list[tuple[str, list[tuple[Decimal, int]]]] = []
+        for c in components:
+            col = cols[c]
+            got = [col[i] for i in live]
+            decimals = [v if type(v) is Decimal else ZERO for v in got]
+            rounded = quantize_all(decimals, h.quantum, h.rounding_mode)
+            paid_columns.append((c, [r if type(v) is Decimal else (ZERO, precision + 1)
+                                     for v, r in zip(got, rounded, strict=True)]))
+        shown: tuple[list[str], list[str]] = ([], [])  # the last payee's order, its names shown
+        for k, i in enumerate(live):
+            if any(column[k][1] > precision for _, column in paid_columns):
                 continue
-            paid: dict[str, Decimal] = {}
-            for c, col in columns:
-                v = col[i]
-                if not isinstance(v, Decimal):
-                    break
-                rounded = quantize(v, quantum, mode)
-                if digits_needed(rounded, quantum) > precision:
-                    break
-                paid[c] = rounded
-            else:
-                values = {name: v for name in self.order[i] if name not in payouts
-                          and (v := cols[name][i]) is not None}
-                out[pid] = PayeeResult(pid, exact_sum(list(paid.values())), paid, values,
-                                       (), None, {}, explainer(pid))
+            paid = {c: column[k][0] for c, column in paid_columns}
+            order = self.order[i]
+            if order != shown[0]:  # the payees of a group most often evaluate the same names
+                shown = (order, [name for name in order if name not in payouts])
+            values = {name: v for name in shown[1] if (v := cols[name][i]) is not None}
+            pid = self.ids[i]
+            out[pid] = PayeeResult(pid, exact_sum(list(paid.values())), paid, values, (), None, {}, explainer(pid))
         return out
 
 
