@@ -131,12 +131,18 @@ def _credits(credit_rows: str) -> list[kpidsl.diagnostics.Diagnostic]:
     return list(bind_result(kpidsl.loads(CREDIT_PLAN).model, tables).diagnostics)
 
 
-def test_a_credit_type_differing_from_the_plan_s_only_in_case_is_a_warning() -> None:
-    diags = _credits("deal,D1,alice,100%,split\ndeal,D1,mia,100%,Overlay\n")
+def case_warning(diags: list[kpidsl.diagnostics.Diagnostic], at: tuple[str, int, int], written: str,
+                 meant: str) -> None:
+    """One case-mismatch warning, at ``at`` (file, line, column), naming both spellings."""
     diag = only(diags, codes.CASE_MISMATCH)
     assert diag.severity == "warning"
-    assert (diag.span.file, diag.span.line, diag.span.col) == ("data/credits.csv", 3, 5)
-    assert "'Overlay'" in diag.message and "'overlay'" in diag.message
+    assert (diag.span.file, diag.span.line, diag.span.col) == at
+    assert f"'{written}'" in diag.message and f"'{meant}'" in diag.message
+
+
+def test_a_credit_type_differing_from_the_plan_s_only_in_case_is_a_warning() -> None:
+    case_warning(_credits("deal,D1,alice,100%,split\ndeal,D1,mia,100%,Overlay\n"), ("data/credits.csv", 3, 5),
+                 "Overlay", "overlay")
     assert _credits("deal,D1,alice,100%,split\ndeal,D1,mia,100%,overlay\n") == []
 
 
@@ -174,11 +180,8 @@ def _bind_people(payees: str, history: str | None = None) -> list[kpidsl.diagnos
 
 
 def test_a_payee_attribute_differing_from_a_selector_only_in_case_is_a_warning() -> None:
-    diags = _bind_people("id,name,role,region,manager\nmia,Mia,manager,east,\nsam,Sam,se,east,mia\n")
-    diag = only(diags, codes.CASE_MISMATCH)
-    assert diag.severity == "warning"
-    assert (diag.span.file, diag.span.line, diag.span.col) == ("data/payees.csv", 3, 3)
-    assert "'se'" in diag.message and "'SE'" in diag.message
+    case_warning(_bind_people("id,name,role,region,manager\nmia,Mia,manager,east,\nsam,Sam,se,east,mia\n"),
+                 ("data/payees.csv", 3, 3), "se", "SE")
     assert _bind_people("id,name,role,region,manager\nmia,Mia,manager,east,\nsam,Sam,SE,east,mia\n") == []
 
 
