@@ -33,6 +33,15 @@ def add_months(d: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def same_day_months_later(d: dt.date, months: int) -> dt.date:
+    """``d`` moved by ``months`` (negative: earlier), its day kept, or the month's last day
+    when that month is shorter (08-31 three months earlier is 05-31, 05-31 three months
+    earlier is 02-28). Monotonic: a later ``d`` never moves to an earlier day."""
+    first = add_months(d, months)
+    last = add_months(first, 1) - dt.timedelta(days=1)
+    return first.replace(day=min(d.day, last.day))
+
+
 @attrs.frozen(order=True)
 class Period:
     """One evaluation period: its granularity, first day and the fiscal year's start month."""
@@ -91,6 +100,17 @@ class Period:
 
     def contains(self, d: dt.date) -> bool:
         return self.start <= d <= self.end
+
+    def previous_of(self, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+        """The days of the previous period that correspond to the part ``start..end`` of this
+        one: the same dates one period earlier. The whole period gives the whole previous
+        period, and the segments of a split period give consecutive parts of it that
+        together cover it once."""
+        prev = self.previous()
+        first = prev.start if start <= self.start else same_day_months_later(start, -self.months)
+        last = prev.end if end >= self.end else \
+            same_day_months_later(end + dt.timedelta(days=1), -self.months) - dt.timedelta(days=1)
+        return first, last
 
 
 def parse_period(text: str, granularity: str, fy_start_month: int = 1) -> Period:

@@ -159,19 +159,21 @@ class Engine:
         parts = []
         effective = self.model.header.effective
         for earlier in period.earlier_in_fiscal_year():
-            if effective is not None and earlier.end < effective:
-                continue  # the plan did not exist yet: it paid nothing then
             paid = self.run.payments.get((pid, component, earlier.label))
-            if paid is not None:
+            if paid is not None:  # what was actually paid, even before the plan took effect
                 parts.append(PriorPart(earlier.label, paid.amount, f"paid ({paid.ref})"))
                 continue
+            if effective is not None and earlier.end < effective:
+                continue  # the plan did not exist yet: nothing to recompute
             if (earlier.label, pid) in self._busy:
                 raise EvalFailure(PRIOR_FAILED, f"prior({component}) for {pid} needs {earlier.label}, "
                                   "which is itself being evaluated")
             result = self.payee_result(pid, earlier)
-            if component in result.failures:
+            failure = result.failures.get(component) or next(
+                (e for e in result.errors if not e.name and component not in result.components), None)
+            if failure is not None:  # the component failed, or the whole payee did (KPI0609...)
                 raise EvalFailure(PRIOR_FAILED, f"prior({component}): {earlier.label} failed for {pid}: "
-                                  f"{result.failures[component].message}")
+                                  f"{failure.message}")
             parts.append(PriorPart(earlier.label, result.components.get(component, ZERO), "recomputed"))
         return tuple(parts)
 
@@ -219,7 +221,7 @@ class _Acc:
 def _evaluate_payee(run: RunContext, payee: Payee, period: Period) -> PayeeResult:
     segs = segments(run.model, payee, run.history.get(payee.id, ()), period)
     if len(segs) > 1 and run.model.header.changes == "at_period_boundaries":
-        return _mid_period_error(payee, period, segs, run.model.header.span)
+        return _mid_period_error(payee, period, segs, _components(run, segs))
     acc = _Acc(pid=payee.id, period=period.label)
     if len(segs) == 1:
         _single(run, payee, period, segs[0], acc)
@@ -243,15 +245,24 @@ def _guarded(run: RunContext, payee: Payee, period: Period) -> PayeeResult:
                         f"a value of {payee.id} exceeds the plan's precision of "
                         f"{run.model.header.precision} significant digits ({type(exc).__name__})",
                         period.label, None)
-        return PayeeResult(payee.id, None, {}, {}, (err,), {}, {})
+        return PayeeResult(payee.id, None, {}, {}, (err,), _failed_trees(err, list(run.model.payouts)), {})
 
 
-def _mid_period_error(payee: Payee, period: Period, segs: list[Segment], span: object) -> PayeeResult:
+def _mid_period_error(payee: Payee, period: Period, segs: list[Segment], components: list[str]) -> PayeeResult:
     dates = ", ".join(s.start.isoformat() for s in segs[1:])
     err = EvalError(payee.id, "", MID_PERIOD_CHANGE,
                     f"the plan declares `changes at_period_boundaries`, but for {payee.id} definitions or "
                     f"attributes change inside {period.label} (on {dates})", period.label, None)
-    return PayeeResult(payee.id, None, {}, {}, (err,), {}, {})
+    notes = tuple(note for i in range(1, len(segs)) for note in _changes(segs[i - 1], segs[i]))
+    return PayeeResult(payee.id, None, {}, {}, (err,), _failed_trees(err, components, notes), {})
+
+
+def _failed_trees(err: EvalError, components: list[str], notes: tuple[str, ...] = ()) -> dict[str, Explanation]:
+    """A payee that failed as a whole still explains why: its total and components show the error."""
+    trees = {c: Explanation(c, "payout", None, error=err.message, notes=notes) for c in components}
+    trees["total"] = Explanation("total", "payout", None, error=err.message, notes=notes,
+                                 children=tuple(trees.values()))
+    return trees
 
 
 def _components(run: RunContext, segs: list[Segment]) -> list[str]:
@@ -302,19 +313,36 @@ def _segmented(run: RunContext, payee: Payee, period: Period, segs: list[Segment
             acc.expl[f"{name}@{seg.start.isoformat()}"] = node
         envs.append(env)
     acc.values.update(_result_values(envs[-1].values()))
-    acc.expl.update({k: v for k, v in envs[-1].expl.items() if k not in run.model.payouts})
-    last = segs[-1]
-    whole = Env(run, payee, period, Segment(period.start, period.end, last.defs, last.attrs))
+    # a plain name is the state at the period's end: its tree says so, and where the others are
+    names = ", ".join(f"@{s.start.isoformat()}" for s in segs)
+
+    def last_note(name: str) -> str:
+        return (f"the value of the last of {len(segs)} segments ({segs[-1].label}); "
+                f"each segment's own is {name}{names}")
+
+    acc.expl.update({k: attrs.evolve(v, notes=(*v.notes, last_note(k)))
+                     for k, v in envs[-1].expl.items() if k not in run.model.payouts})
+    # floor and cap: the definition in force at the period's end, or, for a component that
+    # ended inside the period (a role without it from some day), the last one that defined it;
+    # over the whole period (docs/semantics-decisions.md)
+    wholes: dict[int, Env] = {}
     for c in _components(run, segs):
-        _combine_component(run, c, envs, whole, acc)
-    acc.take_errors(whole)
+        i = max(i for i, seg in enumerate(segs) if c in seg.defs)
+        if i not in wholes:
+            wholes[i] = Env(run, payee, period, Segment(period.start, period.end, segs[i].defs, segs[i].attrs))
+        _combine_component(run, c, envs, wholes[i], acc)
+    for whole in wholes.values():
+        acc.take_errors(whole)
 
 
 def _combine_component(run: RunContext, c: str, envs: list[Env], whole: Env, acc: _Acc) -> None:
-    """Sum a component's segments, then apply the period-end definition's floor/cap."""
+    """Sum a component's segments, then apply the floor/cap of the definition ``whole`` holds
+    (the last one in force in the period)."""
     parts: list[Explanation] = []
     total, passed = ZERO, False
+    before: Segment | None = None
     for env in envs:
+        changed, before = _changes(before, env.seg), env.seg
         if c in env.failures:
             acc.failures.setdefault(c, env.failures[c])
             return
@@ -324,7 +352,7 @@ def _combine_component(run: RunContext, c: str, envs: list[Env], whole: Env, acc
         total = run.ctx.add(total, state.value)
         passed = passed or state.passed
         parts.append(Explanation(env.seg.label, "segment", fmt(state.value), children=(env.expl[c],),
-                                 notes=(f"{env.seg.days} of {env.period.days} days",)))
+                                 notes=(f"{env.seg.days} of {env.period.days} days", *changed)))
     col = Collector()
     d = whole.seg.defs[c].definition if c in whole.seg.defs else None
     value = total
@@ -347,6 +375,22 @@ def _combine_component(run: RunContext, c: str, envs: list[Env], whole: Env, acc
     node = col.build(c, "payout", fmt(value), formula=_formula_of(d), span=d.span if d else None,
                      override=applied.why if applied else None)
     _round_into(run, c, value, node, acc)
+
+
+def _changes(before: Segment | None, seg: Segment) -> tuple[str, ...]:
+    """Why a segment starts: the payee's attributes and the definitions that changed that day."""
+    if before is None:
+        return ()
+    attributes = [f"{k} {before.attrs.get(k) or '(none)'} → {seg.attrs.get(k) or '(none)'}"
+                  for k in sorted({*before.attrs, *seg.attrs}) if before.attrs.get(k) != seg.attrs.get(k)]
+    defs = [k for k in sorted({*before.defs, *seg.defs}) if k not in before.defs or k not in seg.defs
+            or before.defs[k].definition is not seg.defs[k].definition]
+    out = []
+    if attributes:
+        out.append(f"from {seg.start.isoformat()}: {', '.join(attributes)}")
+    if defs:
+        out.append(f"from {seg.start.isoformat()}, other definitions of: {', '.join(defs)}")
+    return tuple(out)
 
 
 def _short(text: str, keep: int = 40) -> str:

@@ -28,7 +28,7 @@ from kpidsl.eval.errors import (
 from kpidsl.eval.facts import AggResult, Hierarchy, combine
 from kpidsl.eval.resolve import Applied, Segment
 from kpidsl.eval.result import EvalError, value_text
-from kpidsl.eval.unparse import unparse
+from kpidsl.eval.unparse import unparse, unparse_window
 from kpidsl.explain.tree import Explanation
 from kpidsl.numbers import ZERO, fmt
 from kpidsl.periods import Period
@@ -221,12 +221,15 @@ class Env:
         """``expr`` as the whole period's value (a ``per period`` const's or a default target's,
         to be prorated once): the names it uses are not prorated, as they are in the segment,
         or ``quota`` of ``target bookings = quota`` (``quota ... per period``) would be
-        prorated twice. Their explanations go under ``col``."""
+        prorated twice; and their windows are the whole period's, with the segment's
+        definitions, or ``target bookings = last_quarter * 110%`` would prorate the previous
+        period's segment part again. Their explanations go under ``col``."""
         if self.prorate is None:
             return self.run.compiler.compile(expr)(self, None)
         sub = self._period_env
         if sub is None:
-            sub = self._period_env = Env(self.run, self.payee, self.period, self.seg, whole=self.whole)
+            full = Segment(self.period.start, self.period.end, self.seg.defs, self.seg.attrs)
+            sub = self._period_env = Env(self.run, self.payee, self.period, full, whole=self.whole)
             sub.uses = self.uses  # one call stack: a fallback around a use is seen through both
         sub._stack.append(col)
         try:
@@ -335,8 +338,13 @@ class Env:
         for p in parts:
             total = self.ctx.add(total, p.amount)
         rows = tuple((p.period, p.source, fmt(p.amount)) for p in parts)
+        effective = self.run.model.header.effective
         notes = ("earlier periods of the same fiscal year",
-                 *(("and the earlier segments of this period",) if self.earlier else ()))
+                 *(("and the earlier segments of this period",) if self.earlier else ()),
+                 *((f"periods that ended before the plan took effect ({effective.isoformat()}) count "
+                    "only what payments record",)
+                   if effective is not None and any(e.end < effective for e in
+                                                    self.period.earlier_in_fiscal_year()) else ()))
         self.attach(Explanation(f"prior({component})", "expr", fmt(total), span=span,
                                 row_header=("period", "source", "amount"), rows=rows, notes=notes))
         return total
@@ -388,10 +396,12 @@ class Env:
             return hit
         scope = scope_payees(self.run, self.payee.id, self.seg, agg.scope)
         result = aggregate_facts(self, self.run, agg, scope)
+        notes = (*scope_note(agg.scope, scope, self.seg.end), *window_notes(agg, self.seg, self.period),
+                 *as_of_note(self.run.as_of))
         node = Explanation(unparse(agg), "facts", fmt(result.value), formula=unparse(agg), span=agg.span,
                            facts=result.keys, fact_count=result.count,
                            row_header=("fact", "share", "amount") if result.rows else (), rows=result.rows,
-                           notes=scope_note(agg.scope, scope))
+                           notes=notes)
         return result, node
 
 
@@ -405,8 +415,9 @@ def window_of(w: ast.Window, seg: Segment, period: Period) -> tuple[dt.date, dt.
     if isinstance(w, ast.YtdWindow):
         return period.fy_start, seg.end
     if isinstance(w, ast.PreviousPeriodWindow):
-        prev = period.previous()
-        return prev.start, prev.end
+        # inside a segment, the segment's dates one period earlier: the segments of a split
+        # period then cover the previous period once, not once each (docs/semantics-decisions.md)
+        return period.previous_of(seg.start, seg.end)
     return w.start, w.end
 
 
@@ -459,10 +470,31 @@ def aggregate_facts(s: Scope, run: RunContext, agg: ast.Aggregate, payees: list[
     return combine(agg.func, values, s.ctx, weight, unparse(agg), agg.span)
 
 
-def scope_note(scope: str, payees: list[str]) -> tuple[str, ...]:
+def scope_note(scope: str, payees: list[str], day: dt.date | None = None) -> tuple[str, ...]:
+    """``scope team: a, b``, and the day of the reporting tree when known."""
     if scope == "self":
         return ()
-    return (f"scope {scope}: {', '.join(payees) if payees else '(nobody)'}",)
+    tree = f" (reporting tree as of {day.isoformat()})" if day is not None and "team" in scope else ""
+    return (f"scope {scope}: {', '.join(payees) if payees else '(nobody)'}{tree}",)
+
+
+def window_notes(agg: ast.Aggregate, seg: Segment, period: Period) -> tuple[str, ...]:
+    """The dates of the aggregate's period-relative windows (``ytd: 2026-01-01..2026-09-30``),
+    so that an explanation shows which days ``in period``, ``ytd`` or ``previous period`` were."""
+    out: list[str] = []
+    for node in ast.walk(agg.where):
+        if isinstance(node, ast.InWindow) and not isinstance(node.window, ast.DateRangeWindow):
+            start, end = window_of(node.window, seg, period)
+            note = f"{unparse_window(node.window)}: {start.isoformat()}..{end.isoformat()}"
+            if note not in out:
+                out.append(note)
+    return tuple(out)
+
+
+def as_of_note(as_of: dt.date | None) -> tuple[str, ...]:
+    if as_of is None:
+        return ()
+    return (f"as of {as_of.isoformat()}: facts dated after it are left out",)
 
 
 def _top_aggregate(d: ast.Definition) -> ast.Aggregate | None:

@@ -35,6 +35,11 @@ def _number(n: ast.Number) -> str:
     return format(n.value, "f")
 
 
+def unparse_window(w: ast.Window) -> str:
+    """``period``, ``ytd``, ``previous period`` or ``2026-01-01 to 2026-03-31``."""
+    return _window(w)
+
+
 def _window(w: ast.Window) -> str:
     if isinstance(w, ast.PeriodWindow):
         return "period"
