@@ -44,8 +44,8 @@ def format_value(value: str | None) -> str:
     if value is None:
         return "ERROR"
     m = _NUMBER.match(value)
-    if not m:
-        return value
+    if not m or (len(m.group(2)) > 1 and m.group(2).startswith("0")):
+        return value  # not a figure: a text such as the code 007 is shown as written
     sign, whole, frac = m.group(1), m.group(2), m.group(3) or ""
     return f"{sign}{int(whole):,}{frac}"
 
@@ -68,6 +68,8 @@ def display_value(value: str | None, kind: str = "", unit: str | None = None) ->
     padding zeros dropped."""
     if value is None:
         return "ERROR"
+    if unit == "text":
+        return value
     if (kind in _PERCENT_KINDS or unit == "percent") and _NUMBER.match(value):
         return format_value(percent_text(Decimal(value)).removesuffix("%")) + "%"
     return format_value(trim_zeros(value))
@@ -119,14 +121,29 @@ class _Text:
             out.append(f"override: {e.override}")
         out.extend(f"note: {trim_zeros(n)}" for n in e.notes)
         if e.rows:
-            out.extend(table_lines(e.row_header, _trimmed(e.rows)))
+            out.extend(table_lines(e.row_header, _shown_rows(e)))
         if e.facts or e.fact_count:
             out.append(facts_line(e.facts, e.fact_count, self.max_facts))
         return out
 
 
+def _shown_rows(e: Explanation) -> list[list[str]]:
+    """A node's table for people: a score's points are percents of the score, as its value
+    and its attainment and weight columns are (``0.08`` -> ``8%``)."""
+    rows = _trimmed(e.rows)
+    if e.kind in _PERCENT_KINDS and "points" in e.row_header:
+        i = e.row_header.index("points")
+        for row in rows:
+            if i < len(row) and _NUMBER.match(row[i]):
+                row[i] = display_value(row[i], e.kind)
+    return rows
+
+
 def _trimmed(rows: Sequence[Sequence[str]]) -> list[list[str]]:
-    return [[trim_zeros(c) for c in row] for row in rows]
+    """Padding zeros dropped from the figures; the first column names the row (a fact's key,
+    a component, a score line, a band) and is shown as written: invoice ``2026.100`` is
+    not ``2026.1``."""
+    return [[c if i == 0 else trim_zeros(c) for i, c in enumerate(row)] for row in rows]
 
 
 def _is_numeric(cell: str) -> bool:
@@ -236,7 +253,7 @@ def _html_details(e: Explanation, max_facts: int) -> list[str]:
         out.append(f'<div class="detail">override: {_e(e.override)}</div>')
     out.extend(f'<div class="detail">note: {_e(trim_zeros(n))}</div>' for n in e.notes)
     if e.rows:
-        out.append(_html_table(e.row_header, _trimmed(e.rows)))
+        out.append(_html_table(e.row_header, _shown_rows(e)))
     if e.facts or e.fact_count:
         out.append(f'<div class="detail">{_e(facts_line(e.facts, e.fact_count, max_facts))}</div>')
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,11 +107,13 @@ def _fig(v: Decimal | None) -> str:
     if v is None:
         return "error"
     if v.as_tuple().exponent < -6:  # type: ignore[operator]
-        v = v.quantize(Decimal("0.000001"), context=_DISPLAY)
+        # six decimals, cut downwards and marked: 0.9999999 rounded was shown as 1.000000,
+        # as if the 100% edge it falls short of were reached
+        return format_grouped(v.quantize(Decimal("0.000001"), context=_DISPLAY)) + "…"
     return format_grouped(v)
 
 
-_DISPLAY = Context(prec=60, rounding=ROUND_HALF_EVEN)
+_DISPLAY = Context(prec=60, rounding=ROUND_FLOOR)
 
 
 def render_answer(a: Answer, payee: str, period: str) -> str:
@@ -129,8 +131,21 @@ def render_answer(a: Answer, payee: str, period: str) -> str:
         lines += ["", f"  the extra fact{count}:"]
         lines += [f"    {k}: {v}" for k, v in a.deal.items()]
     if a.before:
-        lines += ["", f"  {'figure':<24} {'before':>16} {'after':>16}"]
-        for name, before in a.before.items():
-            after = _fig(a.after[name]) if name in a.after else ""
-            lines.append(f"  {name:<24} {_fig(before):>16} {after:>16}")
+        if a.segment is not None:
+            lines += ["", f"  the period is split: the figures are those of its last segment, {a.segment},",
+                      "  where the extra fact is dated"]
+        lines += ["", *_figures_table(a)]
     return "\n".join(lines) + "\n"
+
+
+def _figures_table(a: Answer) -> list[str]:
+    """figure / before / after, aligned by terminal width (a Chinese name takes two columns
+    a character) and wide enough for every figure."""
+    from kpidsl.display import ljust, rjust, width
+
+    rows = [("figure", "before", "after")]
+    rows += [(name, _fig(before), _fig(a.after[name]) if name in a.after else "")
+             for name, before in a.before.items()]
+    w = [max(24, *(width(r[0]) for r in rows)),
+         *(max(16, *(width(r[i]) for r in rows)) for i in (1, 2))]
+    return [f"  {ljust(n, w[0])} {rjust(b, w[1])} {rjust(x, w[2])}".rstrip() for n, b, x in rows]

@@ -16,6 +16,7 @@ its cap is seen by 64 facts, not 200,000), or at :data:`COUNT_LIMIT` facts.
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -36,7 +37,8 @@ _LIMIT = Decimal("1e15")
 COUNT_FLOOR = Decimal(64)  # a count is judged flat only from this many facts on
 COUNT_LIMIT = Decimal(100_000)  # the most synthetic facts a count goal is tried with
 _FIGURE_QUANTUM = Decimal("0.01")  # the rounding a paid figure may carry, per component
-_MAX_EVALUATIONS = 600
+_MAX_EVALUATIONS = 600  # for halving pieces that are not linear; plus _PER_BREAKPOINT each
+_PER_BREAKPOINT = 4  # a linear piece costs its two ends and its middle, and the next start
 Solved = tuple[str, Decimal | None, str, bool, str]  # status, amount, reason, exact, method
 
 EXACT = "exact: linear between breakpoints, verified by evaluation"
@@ -55,9 +57,9 @@ class Goal:
 
 
 def ceil_to(x: Decimal, q: Decimal) -> Decimal:
-    """``x`` rounded up to a multiple of ``q``."""
+    """``x`` rounded up to a multiple of ``q``, written at ``q``'s scale (``60000.00``, not ``6E+4``)."""
     steps = _CTX.divide(x, q).to_integral_value(rounding=decimal.ROUND_CEILING)
-    return _CTX.multiply(steps, q)
+    return _CTX.multiply(steps, q).quantize(q, context=_CTX)
 
 
 def _reached(probe: Probe, goal: Goal, x: Decimal) -> bool:
@@ -87,7 +89,7 @@ def solve_threshold(probe: Probe, goal: Goal, guess: Decimal | None) -> Solved:
     q = probe.recipe.quantum
     if _reached(probe, goal, Decimal(0)):
         v = goal.value(probe.at(Decimal(0)))
-        return ("already", None, f"already reached: {goal.figure} is {fmt(v or Decimal(0))}", False, "none")
+        return ("already", None, f"already reached: {goal.figure} is {_shown(v)}", False, "none")
     if guess is not None:
         x = max(ceil_to(guess, q), q)
         if _verified(probe, goal, x):
@@ -102,7 +104,7 @@ def solve_threshold(probe: Probe, goal: Goal, guess: Decimal | None) -> Solved:
     if stop == "flat":
         value = goal.value(probe.at(hi))
         return ("unreachable", None, f"{goal.label} is not reached: {goal.figure} stops rising "
-                f"at {fmt(value or Decimal(0))} with {fmt(hi)} more {probe.recipe.unit}", False, SEARCH)
+                f"at {_shown(value)} with {fmt(hi)} more {probe.recipe.unit}", False, SEARCH)
     x = _bisect(probe, goal, Decimal(0), hi)
     return ("reachable", x, f"{goal.label} is reached with {fmt(x)} more", False, SEARCH)
 
@@ -156,19 +158,48 @@ def _ratio_of(d: ast.Definition | None, m: str) -> str | None:
     return None
 
 
+def depends(e: ast.Expr, metric: str, defs: Mapping[str, ast.Definition], depth: int = 0) -> bool:
+    """Whether ``e`` reads ``metric``, directly or through derived metrics."""
+    for node in walk(e):
+        if not isinstance(node, ast.Name):
+            continue
+        if node.name == metric:
+            return True
+        d = defs.get(node.name)
+        if (depth < 20 and isinstance(d, ast.Metric) and not isinstance(d.expr, ast.Aggregate)
+                and depends(d.expr, metric, defs, depth + 1)):
+            return True
+    return False
+
+
+def _other(e: ast.Expr, m: str, defs: Mapping[str, ast.Definition]) -> str | None:
+    """The name of the value ``e`` reads when it is another metric than ``m`` (``won``, a
+    derived ``doubled``) or its attainment (``attainment(won)``): the synthetic fact may
+    move it too (a collection feeds every sum of collections its filter passes)."""
+    if isinstance(e, ast.Name) and e.name != m and isinstance(defs.get(e.name), ast.Metric):
+        return e.name
+    if (isinstance(e, ast.Call) and e.func == "attainment" and len(e.args) == 1
+            and isinstance(e.args[0], ast.Name) and e.args[0].name != m):
+        return f"attainment({e.args[0].name})"
+    return None
+
+
 def _thresholds(defs: Mapping[str, ast.Definition], m: str) -> list[tuple[str, Decimal]]:
-    """(unit, value): unit "att" (attainment of m), "m" (m itself) or "ratio:NAME"."""
+    """(unit, value): unit "att" (attainment of m), "m" (m itself), "ratio:NAME" (NAME / m)
+    or "other:NAME" (another metric, or its attainment, that the fact may move)."""
     out: list[tuple[str, Decimal]] = []
     for d in defs.values():
-        if isinstance(d, ast.Tiers) and d.per is None and (_is_att(d.on, m) or d.on == ast.Name(m)):
-            unit = "att" if _is_att(d.on, m) else "m"
-            for b in d.bands:
+        if isinstance(d, ast.Tiers) and d.per is None:
+            other = _other(d.on, m, defs)
+            unit = "att" if _is_att(d.on, m) else "m" if d.on == ast.Name(m) else \
+                f"other:{other}" if other is not None else ""
+            for b in d.bands if unit else ():
                 edges = (b.lower, b.upper) if isinstance(b, ast.Band) else (b.x,)
                 out.extend((unit, e.value) for e in edges if e is not None)
         if isinstance(d, ast.Score):
             for line in d.lines:
-                if line.ref == m:
-                    out.extend(("att", n.value) for n in (line.cap, line.threshold) if n is not None)
+                unit = "att" if line.ref == m else f"other:attainment({line.ref})"
+                out.extend((unit, n.value) for n in (line.cap, line.threshold) if n is not None)
         for node in walk(d):
             if isinstance(node, ast.Binary) and node.op in ("<", "<=", ">", ">=", "==", "!="):
                 out.extend(_comparison(node, defs, m))
@@ -185,6 +216,8 @@ def _comparison(e: ast.Binary, defs: Mapping[str, ast.Definition], m: str) -> li
             return [("m", other.value)]
         if isinstance(side, ast.Name) and (num := _ratio_of(defs.get(side.name), m)) is not None:
             return [(f"ratio:{num}", other.value)]
+        if (name := _other(side, m, defs)) is not None:
+            return [(f"other:{name}", other.value)]
     return []
 
 
@@ -202,12 +235,73 @@ def breakpoints(probe: Probe, defs: Mapping[str, ast.Definition], m: str) -> lis
                 raw.append(_CTX.subtract(_CTX.multiply(v, target), m0))
             elif unit.startswith("ratio:") and v != 0 and (a := _dec(values.get(unit[6:]))) is not None:
                 raw.append(_CTX.subtract(_CTX.divide(a, v), m0))
+            elif unit.startswith("other:") and (x := _crossing(probe, unit[6:], v)) is not None:
+                raw.append(x)
+    raw.extend(_floor_crossings(probe, defs))
     out: set[Decimal] = set()
     for b in raw:
         if b > 0:
             c = ceil_to(b, q)
             out.update((c, c + q))
     return sorted(out)
+
+
+def _step(probe: Probe) -> Decimal:
+    """The amount a value is sampled at to see how the fact moves it: 1,000.00 (or the
+    filter's lower bound), or one fact."""
+    step = probe.recipe.quantum * (1 if probe.recipe.func == "count" else 100_000)
+    if probe.recipe.lower is not None and probe.recipe.lower > step:
+        step = probe.recipe.lower
+    return step
+
+
+def _linear_reach(d0: Decimal, d1: Decimal, step: Decimal, v: Decimal) -> Decimal | None:
+    """Where a value ``d0`` with none and ``d1`` with ``step`` added would reach ``v``, if linear."""
+    return None if d0 == d1 else _CTX.divide(_CTX.multiply(v - d0, step), d1 - d0)
+
+
+def _crossing(probe: Probe, name: str, v: Decimal) -> Decimal | None:
+    """Where another value would reach ``v`` if it were linear in the amount (its value
+    with none and with :func:`_step` added). Only a cut of the search: every piece is still
+    checked, so a value that is not linear costs a piece, and one that the fact does not
+    move (the same at both) gives none."""
+    step = _step(probe)
+    d0, d1 = _dec(probe.at(Decimal(0)).values.get(name)), _dec(probe.at(step).values.get(name))
+    return None if d0 is None or d1 is None else _linear_reach(d0, d1, step, v)
+
+
+_FLOOR = re.compile(r"^floor (\S+) binding \(value was (\S+)\)$")
+
+
+def _floor_crossings(probe: Probe, defs: Mapping[str, ast.Definition]) -> list[Decimal]:
+    """Where a component held up by its floor would rise above it: the figure is flat
+    there (a guaranteed minimum), and the search must not take that for the most it pays.
+    From the explanation's ``floor 500 binding (value was 36.75)`` with none and with
+    :func:`_step` added."""
+    out: list[Decimal] = []
+    step = _step(probe)
+    r0, r1 = probe.at(Decimal(0)), probe.at(step)
+    for name, d in defs.items():
+        if not (isinstance(d, ast.Payout) and any(isinstance(c, ast.Floor) for c in d.clauses)):
+            continue
+        tree0 = r0.explanations.get(name)
+        m0 = next((m for n in (tree0.notes if tree0 else ()) if (m := _FLOOR.match(n))), None)
+        if m0 is None:  # the floor does not hold the figure up
+            continue
+        tree1 = r1.explanations.get(name)
+        m1 = next((m for n in (tree1.notes if tree1 else ()) if (m := _FLOOR.match(n))), None)
+        v1 = _num_text(m1.group(2)) if m1 is not None else r1.components.get(name)
+        floor, v0 = _num_text(m0.group(1)), _num_text(m0.group(2))
+        if floor is not None and v0 is not None and v1 is not None and (x := _linear_reach(v0, v1, step, floor)):
+            out.append(x)
+    return out
+
+
+def _num_text(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except decimal.InvalidOperation:
+        return None
 
 
 def _dec(v: object) -> Decimal | None:
@@ -224,7 +318,7 @@ def solve_payout(probe: Probe, goal: Goal, bps: list[Decimal],
     zero = Decimal(0)
     if _reached(probe, goal, zero):
         v = goal.value(probe.at(zero))
-        return ("already", None, f"already reached: {goal.figure} is {fmt(v or zero)}", False, "none")
+        return ("already", None, f"already reached: {goal.figure} is {_shown(v)}", False, "none")
     if probe.recipe.func == "count":  # one fact, two, four, ...: built facts ~ the answer
         floor = max(ceil_to(max(bps, default=zero) * 2, q), COUNT_FLOOR)
         hi, stop = _grow(probe, goal, q, floor)
@@ -235,11 +329,15 @@ def solve_payout(probe: Probe, goal: Goal, bps: list[Decimal],
     pieces = [(points[i], points[i + 1] - q) for i in range(len(points) - 2)]
     pieces.append((points[-2], hi))
     tol = _FIGURE_QUANTUM * (len(probe.at(zero).components) + 1)
+    # every piece between breakpoints is examined (a step tiers of 400 bands has 800 of them):
+    # running out earlier fell back to a bisection that assumes a rising figure, which on
+    # rates that go down and up again answered far past the first amount reaching the goal
+    budget = _MAX_EVALUATIONS + _PER_BREAKPOINT * len(bps)
     while pieces:
         a, b = pieces.pop(0)
         if a > b:
             continue
-        if probe.evaluations > _MAX_EVALUATIONS:
+        if probe.evaluations > budget:
             return _fallback(probe, goal, a, hi, why)
         if _reached(probe, goal, a):
             return ("reachable", a, f"{goal.label} from {fmt(a)} more", _verified(probe, goal, a), EXACT)
@@ -253,8 +351,13 @@ def solve_payout(probe: Probe, goal: Goal, bps: list[Decimal],
             return _solve_in(probe, goal, a, b, ga, gb)
     reason = why(hi) if stop != "limit" else (  # at the limit the figure still rises
         f"{goal.label} is not reached with up to {fmt(hi)} more {probe.recipe.unit}, the most tried "
-        f"({goal.figure} is {fmt(goal.value(probe.at(hi)) or zero)} there and still rising)")
+        f"({goal.figure} is {_shown(goal.value(probe.at(hi)))} there and still rising)")
     return ("unreachable", None, reason, False, f"every linear piece checked up to {fmt(hi)} more")
+
+
+def _shown(v: Decimal | None) -> str:
+    """A figure in a reason, at its own scale (``0.00``, not ``0``)."""
+    return "an error" if v is None else fmt(v)
 
 
 def _rising(probe: Probe, goal: Goal, x: Decimal) -> bool:
@@ -263,7 +366,32 @@ def _rising(probe: Probe, goal: Goal, x: Decimal) -> bool:
     q = probe.recipe.quantum
     half = _CTX.multiply(_CTX.divide(x, 2 * q).to_integral_value(rounding=decimal.ROUND_FLOOR), q)
     hi, lo = goal.value(probe.at(x)), goal.value(probe.at(half))
-    return hi is not None and lo is not None and hi > lo
+    if hi is not None and lo is not None and hi > lo:
+        return True
+    # the paid figure is flat while what it is computed from may still rise: a component
+    # held up by its floor, or one rounded to a coarse quantum (100, 1)
+    under_hi, under_lo = _unrounded(probe.at(x), goal), _unrounded(probe.at(half), goal)
+    return under_hi is not None and under_lo is not None and under_hi > under_lo
+
+
+_ROUNDED = re.compile(r"^rounded \w+ to (?:a multiple of )?\S+ from (\S+)$")
+
+
+def _unrounded(r: PayeeResult, goal: Goal) -> Decimal | None:
+    """What the goal's components compute before their floor holds them up and before
+    rounding, from their explanations (``floor 500 binding (value was 203.4)``,
+    ``rounded half_up to 1 from 500.0003``); None when a component has no such figure."""
+    total = Decimal(0)
+    for name in [goal.figure] if goal.figure in r.components else list(r.components):
+        tree = r.explanations.get(name)
+        notes = tree.notes if tree is not None else ()
+        found = next((m.group(2) for n in notes if (m := _FLOOR.match(n))), None) or \
+            next((m.group(1) for n in notes if (m := _ROUNDED.match(n))), None)
+        v = _num_text(found) if found is not None else None
+        if v is None:
+            return None
+        total = _CTX.add(total, v)
+    return total
 
 
 def _lerp(a: Decimal, ga: Decimal | None, b: Decimal, gb: Decimal | None, x: Decimal) -> Decimal:

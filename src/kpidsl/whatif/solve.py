@@ -23,9 +23,11 @@ from kpidsl.data.bind import bind
 from kpidsl.data.model import Dataset
 from kpidsl.diagnostics import Diagnostic, KpiError, has_errors
 from kpidsl.eval.engine import Engine
-from kpidsl.eval.resolve import attrs_on, resolve
+from kpidsl.eval.resolve import attrs_on, resolve, segments
 from kpidsl.eval.result import PayeeResult
 from kpidsl.eval.unparse import unparse
+from kpidsl.explain.tree import Explanation
+from kpidsl.model import PlanModel
 from kpidsl.numbers import fmt
 from kpidsl.periods import Period, parse_period
 from kpidsl.whatif.search import (
@@ -33,9 +35,9 @@ from kpidsl.whatif.search import (
     Goal,
     Solved,
     breakpoints,
+    depends,
     solve_payout,
     solve_threshold,
-    walk,
 )
 from kpidsl.whatif.synth import Recipe, Unsatisfiable, build_recipe, metric_aggregate
 
@@ -57,6 +59,8 @@ class Answer:
     before: dict[str, Decimal | None]
     after: dict[str, Decimal | None]
     warnings: tuple[Diagnostic, ...] = ()  # the data's warnings (as eval shows them)
+    # the period is split into segments: the figures are those of the last one (these dates)
+    segment: str | None = None
 
     @property
     def reachable(self) -> bool:
@@ -68,6 +72,7 @@ class Answer:
             "reachable": self.reachable,
             "amount": None if self.amount is None else fmt(self.amount),
             "reason": self.reason, "exact": self.exact, "method": self.method,
+            "segment": self.segment,
             "deal": dict(self.deal),
             "before": {k: None if v is None else fmt(v) for k, v in self.before.items()},
             "after": {k: None if v is None else fmt(v) for k, v in self.after.items()},
@@ -115,15 +120,26 @@ class ColumnarProbe(Probe):
         self.run = run
         self.taken = run.keys_starting(recipe.kind.name, "WHATIF-")  # the keys a trial could take
         self._trial: list[Any] = []
+        self._amount: Decimal | None = None  # whose trial facts are loaded now
 
     def at(self, amount: Decimal) -> PayeeResult:
         if amount not in self._cache:
+            self._swap(amount)
+            result = self.run.evaluate([self.payee]).payees[self.payee]
+            # the trees are made when first read, from the facts loaded then: put this
+            # amount's trial facts back first (read after a later trial, a tree showed that one)
+            self._cache[amount] = attrs.evolve(result, explain=lambda: self._trees(amount, result))
+        return self._cache[amount]
+
+    def _swap(self, amount: Decimal) -> None:
+        if amount != self._amount:
             trial = self.recipe.facts(amount, self.taken) if amount > 0 else []
             self.run.swap_trial_facts(self._trial, trial, self.payee)
-            self._trial = trial
-            result = self.run.evaluate([self.payee])
-            self._cache[amount] = result.payees[self.payee]
-        return self._cache[amount]
+            self._trial, self._amount = trial, amount
+
+    def _trees(self, amount: Decimal, result: PayeeResult) -> dict[str, Explanation]:
+        self._swap(amount)
+        return result.explanations
 
 
 def _columnar_run(plan: Plan, data: Any, period: str, engine: str) -> Any:
@@ -170,6 +186,8 @@ def what_it_takes(
     """
     if next_tier == (payout is not None):
         raise ValueError("ask for exactly one goal: next_tier=True or payout=AMOUNT")
+    if payout is not None:
+        _check_amount(Decimal(payout))
     model = plan.model
     per = parse_period(period, model.header.period, model.header.fiscal_year_start)
     run = _columnar_run(plan, data, per.label, engine)
@@ -180,7 +198,29 @@ def what_it_takes(
     # or hung the bisection (the plan's own arithmetic has the plan's context, as always)
     with decimal.localcontext(SEARCH_CONTEXT):
         answer = _answer(plan, dataset, run, per, payee, metric, next_tier, payout, component, tiers)
-    return attrs.evolve(answer, warnings=tuple(warnings))
+    return attrs.evolve(answer, warnings=tuple(warnings), segment=_last_segment(model, dataset, per, payee))
+
+
+def _last_segment(model: PlanModel, dataset: Dataset, per: Period, payee: str) -> str | None:
+    """The last segment's dates when the payee's period is split (its figures are the ones shown)."""
+    person = next(p for p in dataset.payees if p.id == payee)
+    segs = segments(model, person, tuple(h for h in dataset.history if h.payee == payee), per)
+    return segs[-1].label if len(segs) > 1 else None
+
+
+_AMOUNT_DIGITS = 28  # digits a payout goal may have on either side of the point
+
+
+def _check_amount(payout: Decimal) -> None:
+    """A finite goal of at most 28 digits before and after the point: ``1e999999999``
+    would be written out digit by digit (gigabytes) in the goal and the reason."""
+    if not payout.is_finite():
+        raise ValueError(f"the payout goal must be a finite amount, not {payout}")
+    exponent = payout.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if (not payout.is_zero() and payout.adjusted() >= _AMOUNT_DIGITS) or exponent < -_AMOUNT_DIGITS:
+        raise ValueError(f"the payout goal {payout} has more than {_AMOUNT_DIGITS} digits "
+                         "before or after the point")
 
 
 def _answer(plan: Plan, dataset: Dataset, run: Any, per: Period, payee: str, metric: str, next_tier: bool,
@@ -192,8 +232,9 @@ def _answer(plan: Plan, dataset: Dataset, run: Any, per: Period, payee: str, met
         raise ValueError(f"no payee {payee!r} in the data")
     if component is not None and component not in model.payouts:
         raise ValueError(f"no payout component {component!r}; known: {', '.join(model.payouts)}")
-    defs = {k: a.definition for k, a in
-            resolve(model, payee, attrs_on(person, dataset.history, per.end), per.end).items()}
+    history = tuple(h for h in dataset.history if h.payee == payee)  # every payee's rows are there
+    defs = {k: a.definition for k, a in resolve(model, payee, attrs_on(person, history, per.end),
+                                                per.end).items()}
     if not isinstance(defs.get(metric), ast.Metric):
         known = ", ".join(k for k, d in defs.items() if isinstance(d, ast.Metric))
         raise ValueError(f"no metric {metric!r}; known: {known}")
@@ -210,6 +251,11 @@ def _answer(plan: Plan, dataset: Dataset, run: Any, per: Period, payee: str, met
     if next_tier:
         return _next_tier(probe, defs, metric, tiers)
     assert payout is not None
+    r0 = probe.at(Decimal(0))
+    if component is not None and component not in r0.components and component not in r0.failures:
+        return _unreachable(metric, goal_label, f"{component} is not part of {payee}'s pay in {per.label}: "
+                            "no definition of it applies to them (it is defined in an override "
+                            "for other payees or dates)", recipe)
     goal = Goal(goal_label, lambda r: r.total if component is None else r.components.get(component),
                 Decimal(payout), component or "total")
     bps = breakpoints(probe, defs, metric)
@@ -226,6 +272,8 @@ def _why_unreachable(probe: Probe, defs: Mapping[str, ast.Definition], goal: Goa
         best = goal.value(r)
         if best is None:
             first = r.errors[0].message if r.errors else "an evaluation error"
+            if goal.value(probe.at(Decimal(0))) is None:  # not the amount's doing
+                return f"the plan fails for {probe.payee} already, with nothing more: {first}"
             return f"with {fmt(hi)} more the plan fails for {probe.payee}: {first}"
         notes: list[str] = []
         for name in [component] if component else list(r.components):
@@ -233,10 +281,12 @@ def _why_unreachable(probe: Probe, defs: Mapping[str, ast.Definition], goal: Goa
             if not isinstance(d, ast.Payout):
                 continue
             value = r.components.get(name)
+            steps = _steps(r, name)
             for c in d.clauses:
-                if isinstance(c, ast.Cap) and value is not None and _binds(c, value):
+                if isinstance(c, ast.Cap) and value is not None and _binds(c, value, steps):
                     notes.append(f"the cap of {name} binds (cap {unparse(c.expr)})")
-                if isinstance(c, ast.Requires) and value is not None and value == 0:
+                if (isinstance(c, ast.Requires) and value is not None and value == 0
+                        and (steps is None or f"requires {unparse(c.cond)}: failed → 0" in steps)):
                     notes.append(f"{name} stays 0: its gate `requires {unparse(c.cond)}` "
                                  "is not met by any added amount")
         what = goal.figure
@@ -248,8 +298,25 @@ def _why_unreachable(probe: Probe, defs: Mapping[str, ast.Definition], goal: Goa
     return why
 
 
-def _binds(cap: ast.Cap, value: Decimal) -> bool:
-    """A literal cap binds when the component sits on it (other caps: when it stopped rising)."""
+def _steps(r: PayeeResult, name: str) -> list[str] | None:
+    """The notes of a component's explanation and of its segments' (None without a tree)."""
+    tree = r.explanations.get(name)
+    if tree is None:
+        return None
+    out = list(tree.notes)
+    for seg in tree.children:
+        if seg.kind == "segment":
+            out.extend(n for c in seg.children for n in c.notes)
+    return out
+
+
+def _binds(cap: ast.Cap, value: Decimal, steps: list[str] | None) -> bool:
+    """Whether the cap binds: as the explanation says (``cap 2000 binding (value was ...)``);
+    without one, a literal cap when the component sits on it, another when it stopped rising.
+    (A component held at 0 by a failed gate never has a binding cap: `cap ti * 2` was said
+    to bind for a bonus whose gate failed.)"""
+    if steps is not None:
+        return any(s.startswith("cap ") and " binding (value was " in s for s in steps)
     if isinstance(cap.expr, ast.Number):
         return value == cap.expr.value
     return True
@@ -279,23 +346,9 @@ def _check_counts(probe: Probe, metric: str) -> str | None:
     return None
 
 
-def _depends(e: ast.Expr, metric: str, defs: Mapping[str, ast.Definition], depth: int = 0) -> bool:
-    """Whether ``e`` reads ``metric``, directly or through derived metrics."""
-    for node in walk(e):
-        if not isinstance(node, ast.Name):
-            continue
-        if node.name == metric:
-            return True
-        d = defs.get(node.name)
-        if (depth < 20 and isinstance(d, ast.Metric) and not isinstance(d.expr, ast.Aggregate)
-                and _depends(d.expr, metric, defs, depth + 1)):
-            return True
-    return False
-
-
 def _next_tier(probe: Probe, defs: Mapping[str, ast.Definition], metric: str, name: str | None) -> Answer:
     found = sorted((d for d in defs.values() if isinstance(d, ast.Tiers) and d.per is None
-                    and _depends(d.on, metric, defs)), key=lambda d: d.name)
+                    and depends(d.on, metric, defs)), key=lambda d: d.name)
     if name is not None:
         found = [d for d in found if d.name == name]
     if not found:
@@ -308,8 +361,7 @@ def _next_tier(probe: Probe, defs: Mapping[str, ast.Definition], metric: str, na
     label = f"next band of {t.name}"
     if h0 is None:
         return _unreachable(metric, label, f"{key} cannot be evaluated for {probe.payee}", probe.recipe)
-    edges = sorted({b.lower.value if isinstance(b, ast.Band) else b.x.value for b in t.bands})
-    edge = next((e for e in edges if e > h0), None)
+    edge = next((e for e in _band_starts(t) if e > h0), None)
     if edge is None:
         return _finish(probe, metric, Goal(label, lambda r: None, Decimal(0), key),
                        ("already", None, f"{key} = {fmt(h0)} is already in the top band of {t.name}",
@@ -317,6 +369,22 @@ def _next_tier(probe: Probe, defs: Mapping[str, ast.Definition], metric: str, na
     goal = Goal(f"{label}: {key} >= {fmt(edge)}", lambda r: _num(r.values.get(key)), edge, key)
     guess = _linear_guess(probe, t.on, metric, edge)
     return _finish(probe, metric, goal, solve_threshold(probe, goal, guess))
+
+
+def _band_starts(t: ast.Tiers) -> list[Decimal]:
+    """The inputs at which a band other than the first starts, in order.
+
+    An input below the first band takes the first band (a negative base after refunds),
+    so the first band's lower edge starts nothing new; the upper edge of a closed last
+    band starts the ``above`` value when the tiers give one. The points of a curve are
+    all kept."""
+    if not all(isinstance(b, ast.Band) for b in t.bands):
+        return sorted({b.x.value for b in t.bands if isinstance(b, ast.Point)})
+    bands = [b for b in t.bands if isinstance(b, ast.Band)]
+    starts = {b.lower.value for b in bands[1:]}
+    if t.above is not None and bands and bands[-1].upper is not None:
+        starts.add(bands[-1].upper.value)
+    return sorted(starts)
 
 
 def _linear_guess(probe: Probe, on: ast.Expr, metric: str, edge: Decimal) -> Decimal | None:
@@ -339,7 +407,7 @@ def _finish(probe: Probe, metric: str, goal: Goal, solved: Solved) -> Answer:
     before = _figures(probe, Decimal(0), metric, goal)
     after = _figures(probe, amount, metric, goal) if amount is not None else {}
     return Answer(metric, goal.label, status, amount, reason, exact, method,
-                  probe.recipe.row(amount), before, after)
+                  probe.recipe.row(amount, probe.taken), before, after)
 
 
 def _figures(probe: Probe, amount: Decimal, metric: str, goal: Goal) -> dict[str, Decimal | None]:

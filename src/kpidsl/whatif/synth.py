@@ -64,10 +64,11 @@ class Recipe:
             out.append(Fact(self.kind.name, key, values, RowRef("<what-it-takes>", i)))
         return out
 
-    def row(self, amount: Decimal | None) -> dict[str, str]:
-        """The synthetic row as text (the summed field set to ``amount``)."""
+    def row(self, amount: Decimal | None, taken: set[str] | frozenset[str] = frozenset()) -> dict[str, str]:
+        """The synthetic row as text (the summed field set to ``amount``), keyed as the first
+        fact :meth:`facts` builds: a key the data has already would be a duplicate there."""
         values = dict(self.values)
-        values[self.kind.key] = "WHATIF-1"
+        values[self.kind.key] = next(k for i in range(1, len(taken) + 2) if (k := f"WHATIF-{i}") not in taken)
         if self.field is not None:
             values[self.field] = amount  # None (empty) when there is no answer
         return {k: _text(values.get(k)) for k in self.kind.fields}
@@ -242,8 +243,9 @@ def _fill(b: _Builder, kind: KindSchema, payee: str, period: Period) -> dict[str
             values[name] = period.end
         elif type_ == "text":
             values[name] = _neutral_text(b.avoid.get(name, set()))
-        else:  # a reference to another kind: left empty, the plan does not navigate it
-            values[name] = None
+        else:  # a reference to another kind: a key no fact has (the data's check warns of it,
+            # and the row can be pasted into the data; left empty, the row was rejected)
+            values[name] = _neutral_text(b.avoid.get(name, set()))
     date = values.get(kind.date)
     if not isinstance(date, dt.date) or not period.contains(date):
         raise Unsatisfiable(f"a {kind.name} dated inside {period} cannot pass the filter")
