@@ -27,6 +27,10 @@ class PeriodError(ValueError):
     """A period text that does not name a period of the plan's granularity."""
 
 
+class PeriodOutOfRange(PeriodError):
+    """A period written right whose dates fall outside the calendar (``0000-Q1``)."""
+
+
 def add_months(d: dt.date, months: int) -> dt.date:
     """The first day of the month ``months`` after ``d``'s month."""
     index = d.year * 12 + (d.month - 1) + months
@@ -114,7 +118,23 @@ class Period:
 
 
 def parse_period(text: str, granularity: str, fy_start_month: int = 1) -> Period:
-    """Parse ``2026-03``/``2026-Q3``/``2026-H2``/``2026`` for a plan of ``granularity``."""
+    """Parse ``2026-03``/``2026-Q3``/``2026-H2``/``2026`` for a plan of ``granularity``.
+
+    A period whose dates, or its previous period's or its fiscal year's, fall outside the
+    calendar's years 0001 to 9999 (``0000-Q1``, ``9999-Q4`` of an April fiscal year) is a
+    :class:`PeriodError`: windows (``previous period``, ``ytd``) read those dates."""
+    try:
+        p = _parse_period(text, granularity, fy_start_month)
+        _ = (p.end, p.fy_start, p.previous().start)
+    except (ValueError, OverflowError) as e:
+        if isinstance(e, PeriodError):
+            raise
+        raise PeriodOutOfRange(f"{text!r} is not a period of the calendar: its dates, or those of the "
+                               "period before it, fall outside the years 0001 to 9999") from None
+    return p
+
+
+def _parse_period(text: str, granularity: str, fy_start_month: int) -> Period:
     if granularity not in GRANULARITIES:
         raise PeriodError(f"unknown period granularity {granularity!r}")
     m = _PATTERNS[granularity].match(text.strip())

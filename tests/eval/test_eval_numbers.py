@@ -139,3 +139,14 @@ def test_quantize_all_is_quantize_of_each_value(quantum: str, mode: str) -> None
     expected = [(quantize(v, q, mode), digits_needed(quantize(v, q, mode), q)) for v in values]
     got = quantize_all(values, q, mode)
     assert [(str(r), d) for r, d in got] == [(str(r), d) for r, d in expected]
+
+
+@pytest.mark.parametrize("text, granularity, fy_start", [("0000-Q1", "quarter", 1), ("0001-Q1", "quarter", 1),
+                                                         ("9999-Q4", "quarter", 4), ("9999-12", "month", 1)])
+def test_a_period_outside_the_calendar_is_a_period_error(text: str, granularity: str, fy_start: int) -> None:
+    """Its dates, its previous period's (``previous period`` windows) or the day after it are
+    not dates: a PeriodError (a usage error on the command line), not a traceback."""
+    from kpidsl.periods import PeriodOutOfRange
+
+    with pytest.raises(PeriodOutOfRange, match="outside the years 0001 to 9999"):
+        parse_period(text, granularity, fy_start)

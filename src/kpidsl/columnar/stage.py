@@ -328,14 +328,16 @@ class _KeyLookup(dict[str, Fact]):
         self.index, self.kind = index, kind
 
     def get(self, key: str, default: Fact | None = None) -> Fact | None:  # type: ignore[override]
+        # as the reference's ``FactIndex.by_key``: a fact dated after ``as_of`` is left out of
+        # aggregates, but a reference to it still reads it (docs/semantics-decisions.md)
         changed = self.index.stage.overlay.fact(self.kind, key)
         if changed is not None:
-            return changed if not _later(changed, self.index.stage) else default
+            return changed
         if self.index.stage.overlay.is_removed(self.kind, key):  # ColumnarRun.remove_facts
             return default
         if key not in self:
             ft = self.index.stage.tables.get(self.kind)
-            facts = self.index.fetch(ft, ft.kind.key, [key]) if ft is not None else []
+            facts = self.index.fetch(ft, ft.kind.key, [key], every_day=True) if ft is not None else []
             if not facts:
                 return default
             self[key] = facts[0]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from kpidsl.numbers import plain as numbers_plain
-from kpidsl.periods import GRANULARITIES, PeriodError, parse_period
+from kpidsl.periods import GRANULARITIES, PeriodError, PeriodOutOfRange, parse_period
 
 from .model import Value
 
@@ -165,10 +165,10 @@ def period_granularity(text: str) -> str:
     for granularity in GRANULARITIES:
         try:
             parse_period(text.upper(), granularity)
+        except PeriodOutOfRange:  # a year out of the calendar (0000)
+            raise ValueProblem(_NO_SUCH_PERIOD) from None
         except PeriodError:
             continue
-        except ValueError:  # a year out of the calendar (0000): a PeriodError does not say so
-            raise ValueProblem(_NO_SUCH_PERIOD) from None
         return granularity
     raise ValueProblem("not a period (write 2026-03, 2026-Q3, 2026-H2 or 2026)")
 
