@@ -80,7 +80,7 @@ def build(folder: Path) -> Path:
     for row, cells in DEAL_ROWS:
         for i, value in enumerate(cells, 1):
             ws.cell(row=row, column=i, value=value)
-    ws.merge_cells("F4:F5")  # one customer cell spanning D1 and D2: D2's customer is empty
+    ws.merge_cells("F4:F5")  # one customer cell over D1 and D2: D2's is empty (KPI0755)
     other = wb.create_sheet("说明")
     other["A1"] = "not data"
     wb.save(folder / "commission.xlsx")

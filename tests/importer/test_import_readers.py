@@ -29,7 +29,10 @@ def test_xlsx_title_block_merged_cells_dates_and_rows(tmp_path: Path) -> None:
     ws.merge_cells("B3:B5")
     wb.save(tmp_path / "x.xlsx")
     table, problems = read_xlsx(tmp_path / "x.xlsx", "deals", "x.xlsx", sheet="S", header_row=2)
-    assert problems == [] and table is not None
+    # B5 is empty: it is under the merged range B3:B5, whose value is B3's (the title's
+    # merge A1:C1 hides nothing of a data row)
+    assert [(p.code, p.line, p.rejects) for p in problems] == [("KPI0755", 5, False)] and table is not None
+    assert "B3:B5" in problems[0].message and "金额" in problems[0].message
     assert table.header == ("编号", "金额", "日期")
     assert [(r.ref.line, r.cells) for r in table.rows] == [
         (3, ("A", "1.5", "2026-07-01")), (5, ("B", "", "2026-07-02"))]

@@ -9,6 +9,8 @@ SOURCE_UNREADABLE = "KPI0751"
 FLOAT_NOISE = "KPI0752"
 FLOAT_COLUMN = "KPI0753"
 DATE_SYSTEM = "KPI0754"
+MERGED_CELL = "KPI0755"
+MAPPING_KEY_UNUSED = "KPI0756"
 
 # Reused data codes.
 INVALID_VALUE = data_codes.INVALID_VALUE
@@ -34,4 +36,6 @@ TITLES: dict[str, str] = {
     FLOAT_NOISE: "number with floating-point noise",
     FLOAT_COLUMN: "floating-point column",
     DATE_SYSTEM: "workbook on the 1904 date system",
+    MERGED_CELL: "cell left empty by a merged range",
+    MAPPING_KEY_UNUSED: "mapping key without effect",
 }

@@ -4,7 +4,11 @@
 * The header row is given (``header_row``), else the first non-empty row:
   sheets often open with a title block.
 * Merged cells: the value belongs to the top-left cell; the other cells of the
-  range are empty (that is how the file stores them).
+  range are empty (that is how the file stores them). A range spanning data rows shows its
+  value on each of them in Excel, but only its first row holds it: each mapped cell it leaves
+  empty on a later data row gets a warning (KPI0755) naming the range and the row of its
+  value; the value is never filled down. The ranges come from the ``<mergeCells>`` part of
+  the sheet's XML, read in the same streaming pass as its rows.
 * Date and datetime cells become ISO dates (a time of day is dropped);
   numeric cells become exact decimal text by the shortest round-trip of the
   stored binary float, with a warning (KPI0752) when more than ``decimals``
@@ -29,6 +33,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import importlib
 import re
@@ -44,6 +49,7 @@ from . import codes
 from .frames import python_cell
 from .problems import Problem, error, warning
 from .readers import Read, unreadable
+from .transform import _escaped
 
 
 class ExcelError(str):
@@ -136,12 +142,12 @@ def read_xlsx(path: Path, name: str, display: str, *, sheet: str | None = None,
         visible = [w for w in wb.worksheets if getattr(w, "sheet_state", "visible") == "visible"]
         ws = wb[sheet] if sheet is not None else (visible or wb.worksheets)[0]
         try:
-            rows = _rows(wb, ws)
+            rows, merged = _rows(wb, ws)
         except Exception as exc:  # a damaged sheet (bad XML, a malformed number) fails mid-read
             return unreadable(f"{display}[{ws.title}]",
                               f"a damaged sheet ({type(exc).__name__}: {exc})")
         table, problems = _table(rows, name, f"{display}[{ws.title}]", str(ws.title), header_row,
-                                 decimals, only)
+                                 decimals, only, merged)
         if getattr(wb, "epoch", None) == dt.datetime(1904, 1, 1):
             problems = [*problems, warning(
                 codes.DATE_SYSTEM, "the workbook uses the 1904 date system (Excel for Mac): date cells "
@@ -153,11 +159,21 @@ def read_xlsx(path: Path, name: str, display: str, *, sheet: str | None = None,
         wb.close()
 
 
-def _rows(wb: Any, ws: Any) -> list[tuple[int, tuple[Any, ...]]]:
-    """(sheet row, values) of every stored row, whatever the sheet's size tag says; a formula
-    without a saved value comes as :class:`Uncalculated` (openpyxl gives it as an empty cell)."""
+Rows = list[tuple[int, tuple[Any, ...]]]
+
+
+def _rows(wb: Any, ws: Any) -> tuple[Rows, list[str]]:
+    """(sheet row, values) of every stored row, whatever the sheet's size tag says, and the
+    sheet's merged ranges (``F4:F5``); a formula without a saved value comes as
+    :class:`Uncalculated` (openpyxl gives it as an empty cell).
+
+    A read-only worksheet does not expose its merged ranges, but its parser reads them: the
+    ``<mergeCells>`` element comes after ``<sheetData>`` in the same XML stream, so they
+    cost no second pass over the sheet and no workbook loaded in normal mode."""
     if not hasattr(ws, "_get_source"):  # not a read-only sheet: no formula check
-        return [(n, tuple(_value(c) for c in r)) for n, r in enumerate(ws.iter_rows(), start=1)]
+        merged = [str(r.coord) for r in getattr(getattr(ws, "merged_cells", None), "ranges", ())]
+        return [(n, tuple(_value(c) for c in r)) for n, r in enumerate(ws.iter_rows(), start=1)
+                ], merged
     reader = importlib.import_module("openpyxl.worksheet._reader")
 
     class Parser(reader.WorkSheetParser):  # type: ignore[misc,name-defined]
@@ -181,11 +197,14 @@ def _rows(wb: Any, ws: Any) -> list[tuple[int, tuple[Any, ...]]]:
         warnings.simplefilter("ignore")  # openpyxl's own: what matters is reported per cell
         parser = Parser(src, ws._shared_strings, data_only=True, epoch=wb.epoch,
                         date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
-        return [(n, tuple(_value(c) for c in ws._get_row(cells))) for n, cells in parser.parse()]
+        rows = [(n, tuple(_value(c) for c in ws._get_row(cells))) for n, cells in parser.parse()]
+    merges = getattr(parser, "merged_cells", None)  # set once the whole stream is parsed
+    return rows, [str(m.ref) for m in getattr(merges, "mergeCell", None) or () if m.ref]
 
 
-def _table(rows: list[tuple[int, tuple[Any, ...]]], name: str, shown: str, sheet: str,
-           header_row: int | None, decimals: int, only: Collection[str] | None = None) -> Read:
+def _table(rows: Rows, name: str, shown: str, sheet: str, header_row: int | None,
+           decimals: int, only: Collection[str] | None = None,
+           merged: Collection[str] = ()) -> Read:
     filled = [(n, r) for n, r in rows if any(v is not None and str(v).strip() for v in r)]
     if header_row is None:
         header_row = filled[0][0] if filled else 1
@@ -208,11 +227,89 @@ def _table(rows: list[tuple[int, tuple[Any, ...]]], name: str, shown: str, sheet
         cells, bad = _cells(r, keep, used, header, n, shown, sheet, decimals, problems)
         if not bad and any(r[i] is not None and str(r[i]).strip() for i in keep if i < len(r)):
             out.append(RawRow(RowRef(shown, n), tuple(cells), tuple(i + 1 for i in keep)))
+    problems += _merge_problems(merged, rows, {n for n, _ in filled if n > header_row}, used,
+                                header, shown, sheet, decimals)
     if dropped:
         problems.append(warning(codes.EXTRA_COLUMNS, f"{dropped} row(s) have values in columns "
                                 "without a header; those cells were ignored", shown,
                                 line=header_row, sheet=sheet))
     return RawTable(name, shown, tuple(header[i] for i in keep), tuple(out), header_row), problems
+
+
+_REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
+
+
+def _bounds(ref: str) -> tuple[int, int, int, int] | None:
+    """(first column, first row, last column, last row), 1-based, of ``F4:F5`` (or ``F4``)."""
+    corners = [_REF.fullmatch(part) for part in ref.upper().split(":")]
+    if not 1 <= len(corners) <= 2 or not all(corners):
+        return None
+    cols = [_column_number(m.group(1)) for m in corners if m]
+    rows = [int(m.group(2)) for m in corners if m]
+    return min(cols), min(rows), max(cols), max(rows)
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - ord("A") + 1
+    return n
+
+
+def _letters(col: int) -> str:
+    """The column letters of a 1-based column number (28 → AB)."""
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(ord("A") + rem) + out
+    return out
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and bool(str(value).strip())
+
+
+def _merge_problems(merged: Collection[str], rows: Rows, data_rows: set[int], used: set[int],
+                    header: list[str], shown: str, sheet: str, decimals: int) -> list[Problem]:
+    """A warning for each mapped cell of a data row left empty by a merged range spanning rows
+    whose value is in an earlier data row: Excel shows the value on every row of the range,
+    the file holds it in the first only. Ranges starting in the title block or the header,
+    ranges within one row and cells of columns the mapping ignores hide no data."""
+    out: list[Problem] = []
+    if not merged or not data_rows:
+        return out
+    by_row = dict(rows)
+    ordered = sorted(data_rows)
+    for ref in merged:
+        bounds = _bounds(ref)
+        if bounds is None:
+            continue
+        c1, r1, c2, r2 = bounds
+        if r2 == r1 or r1 not in data_rows:  # one row, or a title or header range
+            continue
+        top = by_row.get(r1, ())
+        value = top[c1 - 1] if c1 - 1 < len(top) else None
+        if not _filled(value):
+            continue  # an empty range: Excel shows nothing either
+        try:
+            text = cell_text(value, decimals)[0]
+        except ValueProblem:
+            text = str(value)
+        text = _escaped(text)
+        span = ref.upper().replace("$", "")
+        columns = [i for i in sorted(used) if c1 - 1 <= i < c2]
+        for n in ordered[bisect.bisect_right(ordered, r1):bisect.bisect_right(ordered, r2)]:
+            row = by_row.get(n, ())
+            for i in columns:
+                if i < len(row) and _filled(row[i]):
+                    continue  # a value stored under the range is read as it is
+                where = f"row {r1}" if i == c1 - 1 else f"cell {_letters(c1)}{r1}"
+                out.append(warning(
+                    codes.MERGED_CELL, f"{shown} row {n}, column {_letters(i + 1)} ({header[i]}): "
+                    f"empty: the cell is part of the merged range {span}, whose value {text} is "
+                    f"in {where}; unmerge the range and fill each row if the value belongs to each",
+                    shown, line=n, column=header[i], col=i + 1, sheet=sheet))
+    return out
 
 
 def _header_problems(header: list[str], keep: list[int], line: int, shown: str,

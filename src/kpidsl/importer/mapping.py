@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import codes
-from .problems import Problem, error
+from .problems import Problem, error, warning
 from .schema import TABLES
 
 _NAME = re.compile(r"^[^\W\d]\w*$")
@@ -161,7 +161,12 @@ class Source(_Strict):
         return [formats] if isinstance(formats, str) else list(formats)
 
     def label(self) -> str:
-        return f"{self.file}[{self.sheet}]" if self.sheet else self.file
+        """The source as reports name it: ``file[sheet]`` for a workbook's sheet (a ``sheet``
+        on another format has no effect, KPI0756, and is not shown)."""
+        from .readers import detect_format
+
+        fmt = self.format or detect_format(Path(self.file))
+        return f"{self.file}[{self.sheet}]" if self.sheet and fmt in ("xlsx", None) else self.file
 
 
 class Mapping(_Strict):
@@ -232,8 +237,48 @@ def _pydantic_problems(exc: ValidationError, shown: str, text: str = "") -> list
     return out
 
 
+# Keys that apply to some formats only: (formats, why not for others). Such a key on another
+# format would be ignored silently (`sheet` on a CSV file, `encoding` on a workbook).
+FORMAT_KEYS: dict[str, tuple[frozenset[str], str]] = {
+    "sheet": (frozenset({"xlsx"}), "only a workbook (xlsx) has sheets"),
+    "header_row": (frozenset({"csv", "tsv", "xlsx"}),
+                   "only csv, tsv and xlsx sources have a header row; the columns of json, "
+                   "jsonl and parquet sources are named in the data itself"),
+    "encoding": (frozenset({"csv", "tsv"}),
+                 "only csv and tsv text is decoded with `encoding`; xlsx and parquet files "
+                 "store their text encoding themselves, json and jsonl are read as UTF-8"),
+    "floats": (frozenset({"parquet"}), "only parquet columns are refused or converted as floats"),
+    "float_decimals": (frozenset({"xlsx", "parquet"}),
+                       "only xlsx and parquet sources hold binary floats"),
+}
+
+
+def unused_keys(mapping: Mapping, text: str, shown: str) -> list[Problem]:
+    """A warning (KPI0756) for each key written for a source whose format it does not apply
+    to, at the key's line: it has no effect, and the user should know it."""
+    from .readers import detect_format
+
+    out: list[Problem] = []
+    for n, src in enumerate(mapping.source):
+        fmt = src.format or detect_format(Path(src.file))
+        if fmt is None:
+            continue  # an unknown format refuses the source anyway (KPI0751)
+        for key in sorted(src.model_fields_set & set(FORMAT_KEYS), key=list(FORMAT_KEYS).index):
+            formats, why = FORMAT_KEYS[key]
+            if fmt in formats:
+                continue
+            loc: tuple[int | str, ...] = ("source", n, key)
+            line = _line_of(text, loc) if text else 0
+            place = f"{shown}:{line}" if line else shown
+            out.append(warning(codes.MAPPING_KEY_UNUSED, f"{place}: {_path(loc)}: has no effect "
+                               f"for a {fmt} source ({why}); remove it", shown,
+                               column=_path(loc), line=line))
+    return out
+
+
 def parse_mapping(text: str, shown: str) -> tuple[Mapping | None, list[Problem]]:
-    """A mapping from TOML text, or the problems (TOML syntax with its line; schema by key path)."""
+    """A mapping from TOML text, or the problems (TOML syntax with its line; schema by key path).
+    With a mapping come its warnings: keys that have no effect for their source's format."""
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -243,13 +288,14 @@ def parse_mapping(text: str, shown: str) -> tuple[Mapping | None, list[Problem]]
         return None, [error(codes.BAD_MAPPING, f"{place}: invalid TOML: {exc}", shown,
                             line=line, col=col)]
     try:
-        return Mapping.model_validate(data), []
+        mapping = Mapping.model_validate(data)
     except ValidationError as exc:
         return None, _pydantic_problems(exc, shown, text)
+    return mapping, unused_keys(mapping, text, shown)
 
 
 def load_mapping(path: Path) -> tuple[Mapping | None, list[Problem]]:
-    """Read and validate a mapping file."""
+    """Read and validate a mapping file (a mapping comes with its warnings, if any)."""
     shown = path.name
     try:
         text = path.read_bytes().decode("utf-8-sig")

@@ -24,15 +24,20 @@ class Counted(Protocol):
 
 
 def summary_table(rows: Sequence[Counted]) -> str:
-    """An aligned table: source, read, accepted, rejected."""
-    head = ("source", "read", "accepted", "rejected")
-    body = [(r.source, str(r.rows_read), str(r.rows_accepted), str(r.rows_rejected)) for r in rows]
+    """An aligned table: source, read, accepted, rejected. A source refused before any row
+    was read (``status = "not read"``, import only) shows ``-`` counts and its reason: it
+    is not a source of zero rows."""
+    head = ("source", "read", "accepted", "rejected", "")
+    body = [(r.source, "-", "-", "-", f"not read ({getattr(r, 'reason', '')})")
+            if getattr(r, "status", "read") == "not read" else
+            (r.source, str(r.rows_read), str(r.rows_accepted), str(r.rows_rejected), "")
+            for r in rows]
     widths = [max(width(x[i]) for x in [head, *body]) for i in range(4)]
     lines = []
     for cells in [head, *body]:
         first = ljust(cells[0], widths[0])
-        rest = [rjust(c, w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-        lines.append("  ".join([first, *rest]).rstrip())
+        rest = [rjust(c, w) for c, w in zip(cells[1:4], widths[1:], strict=True)]
+        lines.append("  ".join([first, *rest, cells[4]]).rstrip())
     return "\n".join(lines) + "\n"
 
 

@@ -21,7 +21,10 @@ from .transform import Row, apply
 
 @attrs.frozen
 class SourceReport:
-    """Row accounting of one source: read = accepted + rejected, exactly."""
+    """Row accounting of one source: read = accepted + rejected, exactly. A source refused as
+    a whole before any row was read (a missing file, a wrong encoding, no header) is
+    ``status = "not read"`` with its ``reason``: its counts are no rows, not an empty file
+    (they are 0 here and ``null`` in the JSON report)."""
 
     source: str
     table: str
@@ -30,9 +33,34 @@ class SourceReport:
     rows_read: int
     rows_accepted: int
     rows_rejected: int
+    status: str = "read"
+    reason: str = ""
+
+    @property
+    def not_read(self) -> bool:
+        return self.status == NOT_READ
 
     def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        out = attrs.asdict(self)
+        if self.not_read:
+            out.update(rows_read=None, rows_accepted=None, rows_rejected=None)
+        else:
+            out["reason"] = None
+        return out
+
+
+NOT_READ = "not read"
+
+
+def _why_not_read(src: Source, problems: list[Problem]) -> str:
+    """The reason a source was refused before any row was read: its first error."""
+    first = next((p for p in problems if p.severity == "error"), None)
+    if first is None:
+        return "no table was read"
+    message = first.message
+    for prefix in (f"cannot read {first.file}: ", f"{first.file}: "):
+        message = message.removeprefix(prefix)
+    return f"{first.code}: {message}"
 
 
 @attrs.frozen
@@ -115,7 +143,7 @@ def run_import(mapping: Mapping, base: Path) -> ImportResult:
 def _run_import(mapping: Mapping, base: Path) -> ImportResult:
     problems: list[Problem] = []
     rows: dict[str, list[Row]] = {}
-    pending: list[tuple[Source, str, str, int, set[tuple[str, int]], list[Row], str]] = []
+    pending: list[tuple[Source, str, str, int, list[Row], str]] = []
     for src in mapping.source:
         (table, read_problems), fmt, digest = read_source(src, base)
         sheet = table.file[len(src.file) + 1 : -1] if table and table.file != src.file else None
@@ -131,14 +159,17 @@ def _run_import(mapping: Mapping, base: Path) -> ImportResult:
         early = _rejected_lines(read_problems)
         read = (len(table.rows) if table else 0) + len(early - _lines(table))
         rows.setdefault(src.table, []).extend(accepted)
-        pending.append((src, fmt, digest, read, early, accepted, table.file if table else src.file))
+        why = _why_not_read(src, read_problems) if table is None and not read else ""
+        pending.append((src, fmt, digest, read, accepted, why))
     kept, found = validate(rows, lambda name: _key(mapping, name))
     problems += found
     survivors = {id(r) for rs in kept.values() for r in rs}
     reports = []
-    for src, fmt, digest, read, _early, accepted, _shown in pending:
+    for src, fmt, digest, read, accepted, why in pending:
         n_acc = sum(id(r) in survivors for r in accepted)
-        reports.append(SourceReport(src.label(), src.table, fmt, digest, read, n_acc, read - n_acc))
+        status = NOT_READ if why else "read"
+        reports.append(SourceReport(src.label(), src.table, fmt, digest, read, n_acc, read - n_acc,
+                                    status, why))
     files = {f"{name}.csv": table_csv(kept[name], schema_for(name, _key_list(mapping, name)))
              for name in sorted(kept)}
     ordered = tuple(sorted(problems, key=Problem.sort_key))
@@ -158,11 +189,16 @@ def _key(mapping: Mapping, name: str) -> tuple[str, ...]:
 
 
 def import_mapping(path: Path) -> tuple[ImportResult | None, list[Problem]]:
-    """Load a mapping file and run the import; mapping problems come back instead of a result."""
+    """Load a mapping file and run the import; mapping problems come back instead of a result.
+    The mapping's warnings (keys without effect, KPI0756) are among the result's problems."""
     mapping, problems = load_mapping(path)
     if mapping is None:
         return None, problems
-    return run_import(mapping, path.parent), []
+    result = run_import(mapping, path.parent)
+    if problems:
+        ordered = tuple(sorted([*problems, *result.problems], key=Problem.sort_key))
+        result = attrs.evolve(result, problems=ordered)
+    return result, []
 
 
 def write(result: ImportResult, out: Path, *, force: bool = False, partial: bool = False) -> bool:
