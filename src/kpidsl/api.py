@@ -9,12 +9,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -22,6 +23,9 @@ from kpidsl.diagnostics import Diagnostic, KpiError, has_errors
 from kpidsl.explain.tree import Explanation
 from kpidsl.model import PlanModel
 from kpidsl.source import SourceFile
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 class PlanError(KpiError):
@@ -66,6 +70,19 @@ class RawData:
         return [*self.diagnostics, *float_errors(model, self.types)]
 
 
+def _records(name: str, value: Any) -> list[Mapping[str, Any]]:
+    """A table's rows as a list (a generator is read once), or a TypeError saying what is wrong."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise TypeError(f"load_data: table {name!r} must be a list of rows (dicts of field to value), "
+                        f"not {type(value).__name__}")
+    rows = list(value)
+    for index, row in enumerate(rows, start=1):
+        if not isinstance(row, Mapping):
+            raise TypeError(f"load_data: row {index} of table {name!r} must be a dict of field to value, "
+                            f"not {type(row).__name__}: {row!r}")
+    return rows
+
+
 class NeedsDuckDB(ModuleNotFoundError):
     """A Parquet folder, or ``engine="columnar"``, without DuckDB installed (``kpidsl[fast]``):
     the command line says so in one line, with the install command."""
@@ -88,7 +105,7 @@ def load_data(source: str | Path | Mapping[str, Any]) -> RawData:
             if isinstance(value, RawTable):
                 tables[name] = value
                 continue
-            table, ds = csvread.tables_from_records(name, value)
+            table, ds = csvread.tables_from_records(name, _records(name, value))
             diags.extend(ds)
             if table is not None:
                 tables[name] = table
@@ -168,7 +185,15 @@ class Plan:
 
         if engine not in ("reference", "columnar", "auto"):
             raise ValueError(f"engine must be reference, columnar or auto, not {engine!r}")
-        if isinstance(data, (str, Path)) and (engine != "reference" or _parquet_folder(Path(data))):
+        if not isinstance(period, str):
+            raise TypeError(f"period must be a str such as '2026-Q3', not {type(period).__name__}")
+        if as_of is not None and (not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime)):
+            raise TypeError(f"as_of must be a datetime.date, not {type(as_of).__name__} {as_of!r}")
+        if isinstance(payees, str):
+            raise TypeError(f"payees must be a list of payee ids, not a str: payees=[{payees!r}]")
+        # not a folder: read as the reference reads it (FileNotFoundError, or KPI0700 for a file)
+        if isinstance(data, (str, Path)) and Path(data).is_dir() and (
+                engine != "reference" or _parquet_folder(Path(data))):
             folder = self._evaluate_folder(Path(data), period, as_of, payees, engine, explain)
             if folder is not None:
                 return folder
@@ -346,7 +371,57 @@ class Result:
 
     @staticmethod
     def json_schema() -> dict[str, Any]:
-        """The JSON schema of :meth:`to_json`'s output."""
-        from kpidsl.eval.schema import ResultModel
+        """The JSON schema of :meth:`to_json`'s output (that of ``kpidsl eval --format json``)."""
+        return _json_model().model_json_schema()
 
-        return ResultModel.model_json_schema()
+
+@functools.cache
+def _json_model() -> type[BaseModel]:
+    """The pydantic model of :meth:`Result.to_dict`: the evaluation's
+    (:class:`kpidsl.eval.schema.ResultModel`), whose ``errors`` are the data's diagnostics when
+    the data was rejected, with ``data_warnings`` when the data had warnings. Built when asked
+    for, so that evaluating imports no pydantic."""
+    from typing import Literal
+
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from kpidsl.eval.schema import ErrorModel, ResultModel
+
+    class LabelModel(BaseModel):
+        """A secondary label of a diagnostic."""
+
+        model_config = ConfigDict(extra="forbid")
+        file: str
+        line: int
+        col: int
+        end_line: int
+        end_col: int
+        message: str
+
+    class DiagnosticModel(BaseModel):
+        """A data diagnostic (a rejected row, a warning), as ``kpidsl check --format json``."""
+
+        model_config = ConfigDict(extra="forbid")
+        code: str
+        severity: Literal["error", "warning"]
+        message: str
+        file: str
+        line: int
+        col: int
+        end_line: int
+        end_col: int
+        label: str
+        labels: list[LabelModel]
+        notes: list[str]
+        help: str | None
+
+    class EvalJsonModel(ResultModel):
+        """The JSON shape of an evaluation result (``kpidsl schema``): ``payees`` is empty and
+        ``errors`` lists the data's diagnostics when the data was rejected."""
+
+        model_config = ConfigDict(extra="forbid", title="ResultModel")
+        errors: list[ErrorModel | DiagnosticModel]  # type: ignore[assignment]
+        data_warnings: list[DiagnosticModel] = Field(
+            default_factory=list, description="the data's warnings; present only when there are some")
+
+    return EvalJsonModel

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import errno
 import io
 import json
 import os
@@ -15,12 +16,17 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from kpidsl import api
-from kpidsl.display import format_grouped, ljust, rjust, width
+from kpidsl.display import format_grouped, ljust, rjust, visible, width
+
+if TYPE_CHECKING:
+    from kpidsl.diagnostics import Diagnostic, Label
+    from kpidsl.source import SourceFile
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141  # as a shell reports SIGINT and SIGPIPE
 
 
 def _use_color(stream: TextIO) -> bool:
@@ -29,8 +35,21 @@ def _use_color(stream: TextIO) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help and usage lines wrapped for an 80-column terminal, not for the one at hand
+    (``COLUMNS``): the same text on every terminal, in a pipe or a file."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=78)  # argparse's own width on an 80-column terminal
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits 2 with a one-line message (its default) on usage errors."""
+    """argparse that exits 2 with a one-line message (its default) on usage errors; every
+    command's parser (``add_parser`` makes them of this class) wraps help for 80 columns."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
 
 def _kpi_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
@@ -39,7 +58,7 @@ def _kpi_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            files.extend(sorted(path.rglob("*.kpi")))
+            files.extend(sorted(f for f in path.rglob("*.kpi") if f.is_file()))  # as fmt finds them
         elif path.is_file():
             files.append(path)
         else:
@@ -50,9 +69,43 @@ def _kpi_files(paths: Sequence[str]) -> tuple[list[Path], list[str]]:
 # ---------------------------------------------------------------- check
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def _check_files(files: Sequence[Path]) -> tuple[list[Diagnostic], dict[str, SourceFile]]:
+    """``check_files`` names a file from its plan's folder (``plan.kpi``, ``sub/lib.kpi``): the
+    files are checked a folder at a time and renamed from where the command was given
+    (``plans/east/plan.kpi``), so that two ``plan.kpi`` are told apart, each quoted from its
+    own text, and a library imported from a sub-folder is reported once."""
+    import attrs
+
     from kpidsl.checking import check_files
 
+    folders: dict[Path, list[Path]] = {}
+    for f in files:
+        folders.setdefault(f.parent, []).append(f)
+    diags: dict[tuple[object, ...], Diagnostic] = {}
+    sources: dict[str, SourceFile] = {}
+    for folder, group in folders.items():
+        found, srcs = check_files(group)
+        for name, src in srcs.items():
+            sources.setdefault(_shown(folder, name), attrs.evolve(src, name=_shown(folder, name)))
+        for d in found:
+            d = attrs.evolve(d, primary=_moved(folder, d.primary),
+                             secondary=tuple(_moved(folder, x) for x in d.secondary))
+            diags.setdefault((d.code, d.span.file, d.span.line, d.span.col, d.message), d)
+    return sorted(diags.values(), key=lambda d: d.sort_key()), sources
+
+
+def _shown(folder: Path, name: str) -> str:
+    """A file named from its plan's folder, named from the current folder."""
+    return name if name.startswith("<") or folder == Path() else (folder / name).as_posix()
+
+
+def _moved(folder: Path, label: Label) -> Label:
+    import attrs
+
+    return attrs.evolve(label, span=attrs.evolve(label.span, file=_shown(folder, label.span.file)))
+
+
+def cmd_check(args: argparse.Namespace) -> int:
     files, missing = _kpi_files(args.paths)
     if missing:
         print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
@@ -61,7 +114,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         # a CI job pointed at the wrong folder must not pass by checking nothing
         print(f"error: no .kpi files found under {', '.join(args.paths)}", file=sys.stderr)
         return EXIT_ERRORS
-    diags, sources = check_files(files)
+    diags, sources = _check_files(files)
     if args.format == "json":
         from kpidsl.render import render_json
 
@@ -81,10 +134,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_fmt(args: argparse.Namespace) -> int:
     from kpidsl.fmt import fmt_paths
 
-    _, missing = _kpi_files(args.paths)
+    files, missing = _kpi_files(args.paths)
     if missing:
         print(f"error: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
+    if not files:  # as for check: `fmt --check` pointed at the wrong folder must not pass
+        print(f"error: no .kpi files found under {', '.join(args.paths)}", file=sys.stderr)
+        return EXIT_ERRORS
     code, output = fmt_paths(args.paths, check=args.check, diff=args.diff)
     if output:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
@@ -104,10 +160,12 @@ def _load_plan(path: str) -> api.Plan | None:
 
 def _evaluate(args: argparse.Namespace) -> tuple[api.Plan, api.Result] | int:
     if not Path(args.plan).is_file():
-        print(f"error: no such plan file: {args.plan}", file=sys.stderr)
+        what = "a folder, not a plan file" if Path(args.plan).is_dir() else "no such plan file"
+        print(f"error: {what}: {args.plan}", file=sys.stderr)
         return EXIT_USAGE
     if not Path(args.data).is_dir():
-        print(f"error: no such data folder: {args.data}", file=sys.stderr)
+        what = "a file, not a data folder" if Path(args.data).exists() else "no such data folder"
+        print(f"error: {what}: {args.data}", file=sys.stderr)
         return EXIT_USAGE
     plan = _load_plan(args.plan)
     if plan is None:
@@ -120,9 +178,9 @@ def _evaluate(args: argparse.Namespace) -> tuple[api.Plan, api.Result] | int:
     if engine is None:
         return EXIT_USAGE
     result = plan.evaluate(
-        args.data, period, as_of=args.as_of, payees=[payee] if payee else None, engine=engine,
+        args.data, period, as_of=args.as_of, payees=None if payee is None else [payee], engine=engine,
     )
-    if payee and result.evaluation is not None and payee not in result.payees:
+    if payee is not None and result.evaluation is not None and payee not in result.payees:
         print(f"error: --payee: no payee {payee!r} in {args.data}/payees.csv", file=sys.stderr)
         return EXIT_USAGE
     return plan, result
@@ -193,7 +251,7 @@ def _table(result: api.Result) -> str:
     header = ["payee", "name", *components, "total"]
     rows: list[list[str]] = []
     for pid, pr in result.payees.items():
-        cells = [pid, result.names.get(pid, "")]
+        cells = [visible(pid), visible(result.names.get(pid, ""))]  # a line break in a name stays in its row
         for c in components:
             v = pr.components.get(c)
             cells.append("" if v is None else _money(v))
@@ -269,7 +327,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if result.evaluation is not None:
             sys.stdout.write(_table(result))
     errors = _errors_text(result)
-    if errors and args.format != "json":
+    if errors:  # on stderr in every format, as the other commands do; json has them too
         sys.stderr.write(errors)
     return EXIT_OK if result.ok else EXIT_ERRORS
 
@@ -292,7 +350,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(render_json(expl) + "\n")
     elif args.format == "html":
-        title = f"{plan.name} — {args.payee} — {args.period}"
+        title = f"{plan.name} — {args.payee} — {result.period}"  # canonical: 2026-q3 is 2026-Q3
         sys.stdout.write(render_html([expl], title))
     else:
         sys.stdout.write(render_text(expl, color=_use_color(sys.stdout)))
@@ -400,6 +458,37 @@ def api_version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _utf8_stdio()
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at exit, where a closed pipe is reported with a traceback
+    except BrokenPipeError:  # `kpidsl eval ... | head -1`: the reader has all it wanted
+        _stdout_to_devnull()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except OSError as e:  # a path too long to exist, the output's disk full...
+        where = f": {e.filename}" if e.filename else ""
+        print(f"error: {e.strerror or e}{where}", file=sys.stderr)
+        return EXIT_USAGE if e.errno in _NO_SUCH_PATH else EXIT_ERRORS
+    return code
+
+
+# a path that cannot name an existing file: a usage error, as a path that does not exist
+_NO_SUCH_PATH = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP})
+
+
+def _stdout_to_devnull() -> None:
+    """Point standard output at the null device, so that the interpreter's flush at exit
+    does not report the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (a test's capture)
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(features=not (words and words[0] in CORE_COMMANDS))
     args, extra = parser.parse_known_args(argv)

@@ -29,4 +29,23 @@ def rjust(text: str, columns: int) -> str:
     return " " * max(0, columns - width(text)) + text
 
 
+def visible_char(ch: str) -> str:
+    """A control character as its picture (ESC as ␛, U+241B; a line break as ␊), so that text
+    from a plan or the data never sends the terminal an escape sequence nor breaks a row; one
+    cell wide, as :func:`char_width` counts it."""
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)
+    if code == 0x7F:
+        return "\u2421"
+    if 0x80 <= code < 0xA0:
+        return "\ufffd"
+    return ch
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character shown as its picture (:func:`visible_char`)."""
+    return "".join(visible_char(ch) for ch in text)
+
+
 format_grouped = grouped  # the one definition is kpidsl.numbers.grouped

@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from kpidsl.diagnostics import Diagnostic, Label
-from kpidsl.display import char_width, width
+from kpidsl.display import char_width, visible_char, width
 from kpidsl.source import SourceFile, Span
 
 __all__ = [
@@ -78,17 +78,7 @@ def _expand(text: str) -> tuple[str, list[int]]:
     return "".join(out), starts
 
 
-def _visible(ch: str) -> str:
-    """A control character of a plan's text as its picture (ESC as ␛, U+241B), so that an
-    excerpt never sends the terminal an escape sequence; one cell wide, as counted."""
-    code = ord(ch)
-    if code < 0x20:
-        return chr(0x2400 + code)
-    if code == 0x7F:
-        return "\u2421"
-    if 0x80 <= code < 0xA0:
-        return "\ufffd"
-    return ch
+_visible = visible_char  # the one definition is kpidsl.display.visible_char
 
 
 # --------------------------------------------------------------------------

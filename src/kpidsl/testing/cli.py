@@ -54,7 +54,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     if args.invariant_examples is not None and args.invariant_examples < 1:
         print("error: --invariant-examples must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    if not any(Path(p).is_file() or any(Path(p).rglob("*.kpi")) for p in args.paths):
+    if not any(Path(p).is_file() or any(f.is_file() for f in Path(p).rglob("*.kpi")) for p in args.paths):
         # a CI job pointed at the wrong folder must not pass by running nothing
         print(f"error: no .kpi files found under {', '.join(args.paths)}", file=sys.stderr)
         return EXIT_FAILED
@@ -71,10 +71,11 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m kpidsl.testing.cli``: the same as ``kpidsl test``."""
-    parser = argparse.ArgumentParser(prog="kpidsl test", description="Run plans' tests.")
-    add_arguments(parser)
-    return cmd_test(parser.parse_args(argv))
+    """``python -m kpidsl.testing.cli``: the same as ``kpidsl test`` (UTF-8 output whatever the
+    console's encoding, no traceback on a closed pipe or Ctrl-C)."""
+    from kpidsl.cli import main as kpidsl_main
+
+    return kpidsl_main(["test", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
