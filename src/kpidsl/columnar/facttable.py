@@ -172,11 +172,15 @@ def _create(con: Any, c: Checking, selects: list[tuple[str, str]], bad: tuple[st
         src = attrs.evolve(src, path=src.path.resolve())  # read again later, whatever the directory
         return _as_view(con, c, src, src.path, (("_row", "file_row_number"), *selects), bad, fixed, memo,
                         memo.content(c.source))
-    rel = relation_sql(src)
-    if helpers:  # each parse once: the typed value and the row check both read it
-        rel = f"(SELECT *, {', '.join(f'{e} AS {a}' for a, e in helpers)} FROM {rel})"
     cols = ", ".join(f"{e} AS {quote(n)}" for n, e in (*selects, bad))
-    typing = f"SELECT {cols} FROM {rel}"
+
+    def typed_by(parses: Helpers) -> str:
+        rel = relation_sql(src)
+        if parses:  # each parse once: the typed value and the row check both read it
+            rel = f"(SELECT *, {', '.join(f'{e} AS {a}' for a, e in parses)} FROM {rel})"
+        return f"SELECT {cols} FROM {rel}"
+
+    typing = typed_by(helpers)
     if memo.content(src) and memo.cache is not None and "file_row_number" not in dict(selects):
         # the key: the file's bytes and the typing SQL, whatever the file's name or folder.
         # Bytes seen for the first time are typed in memory (writing the copy costs more);
@@ -188,10 +192,10 @@ def _create(con: Any, c: Checking, selects: list[tuple[str, str]], bad: tuple[st
         bad_column = ("_bad", quote("_bad"))
         c = attrs.evolve(c, content=_view_content(memo.cache, "typed:" + key, columns, bad_column[1]))
         # the copy stores each number column as narrowly as the first run's checks allow (the
-        # same values; 64-bit decimals read and sum faster than DECIMAL(38, 12)): its own key
+        # same values; 64-bit decimals read and sum faster than DECIMAL(38, 12)): its own key.
+        # The cells are parsed to that type (a cast of the wide value costs more than the parse)
         narrow = _narrowed(c, memo)
-        stored = f"SELECT * REPLACE ({', '.join(f'CAST({quote(f)} AS {t}) AS {quote(f)}' for f, t in narrow)}) " \
-            f"FROM ({typing})" if narrow else typing
+        stored = typed_by(_narrow_parses(helpers, c.kind, dict(narrow))) if narrow else typing
         got = memo.cache.typed(memo.cache.key("copy", key, repr(narrow)), lambda out: con.execute(
             f"COPY ({stored}) TO {literal(str(out))} (FORMAT parquet, COMPRESSION zstd)"), make=memo.cache.seen(key))
         if got is not None:
@@ -224,6 +228,21 @@ def _narrowed(c: Checking, memo: Memo) -> tuple[tuple[str, str], ...]:
         if whole + places <= NARROW:
             out.append((field, f"DECIMAL({NARROW},{places})"))
     return tuple(out)
+
+
+def _narrow_parses(helpers: Helpers, kind: KindSchema, narrow: dict[str, str]) -> Helpers:
+    """``helpers`` with the parse of each field of ``narrow`` (``__kpi_<n>_v``, the field's
+    position: :func:`load_fact_table`) to that type instead of ``DECIMAL(38, 12)``: the same
+    value, as the first run's checks of these bytes found (:func:`_narrowed`)."""
+    wide = f"AS DECIMAL(38,{SCALE}))"
+    by_alias = {quote(f"__kpi_{n}_v"): field for n, field in enumerate(kind.fields)}
+    out = []
+    for alias, expr in helpers:
+        field = by_alias.get(alias)
+        if field in narrow and expr.count(wide) == 1:
+            expr = expr.replace(wide, f"AS {narrow[field]})")
+        out.append((alias, expr))
+    return out
 
 
 def _view_content(cache: Cache, content: str, view: tuple[tuple[str, str], ...], bad: str) -> str:
