@@ -278,3 +278,18 @@ def test_a_payee_failed_as_a_whole_still_has_an_explanation(tmp_path: Path) -> N
         tree = result.explain("a", name)
         assert tree.value is None and tree.error is not None and "at_period_boundaries" in tree.error
         assert tree.notes == ("from 2026-08-16: region east → west",)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_payee_with_a_failed_component_is_explained_as_not_paid(tmp_path: Path, engine: str) -> None:
+    # helper-51: `kpidsl explain` without a name answered "payee 'a' has no value 'total'" (exit 2)
+    # whenever one component failed: the total's tree was never built
+    body = ("metric q: money = sum deal.amount where deal.signed_on in period\n"
+            "metric lost: money = sum deal.amount where deal.stage == \"lost\"\n"
+            "payout p: money = q * 1%\npayout ratio: money = 100 * (q / lost)\n")
+    result = _run(tmp_path, body, {"payees": PAYEE, "deals": DEALS + "D1,a,1000,won,2026-07-10,c,p\n"},
+                  engine=engine)
+    total = result.explain("a", "total")
+    assert result.payees["a"].total is None and total is not None and total.value is None
+    assert total.error is not None and total.error.startswith("not paid: ratio: division by zero")
+    assert [c.name for c in total.children] == ["p", "ratio"] and total.children[0].value == "10.00"

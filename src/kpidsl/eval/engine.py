@@ -233,6 +233,8 @@ def _evaluate_payee(run: RunContext, payee: Payee, period: Period) -> PayeeResul
         # the rounded components are exact at the quantum: their sum must never round
         total = exact_sum(list(acc.components.values()))
         acc.expl["total"] = _total_node(acc.components, acc.expl, total)
+    else:  # nothing is paid: the total says why, over the components' trees (the failed ones' errors)
+        acc.expl["total"] = _unpaid_total(errors, [acc.expl[c] for c in run.model.payouts if c in acc.expl])
     return PayeeResult(payee.id, total, acc.components, acc.values, errors, acc.expl, acc.failures)
 
 
@@ -263,6 +265,15 @@ def _failed_trees(err: EvalError, components: list[str], notes: tuple[str, ...] 
     trees["total"] = Explanation("total", "payout", None, error=err.message, notes=notes,
                                  children=tuple(trees.values()))
     return trees
+
+
+def _unpaid_total(errors: tuple[EvalError, ...], components: list[Explanation]) -> Explanation:
+    """The total of a payee with errors: not paid, and why (``kpidsl explain`` shows it first)."""
+    first = errors[0]
+    where = f"{first.name}: " if first.name else ""
+    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+    return Explanation("total", "payout", None, error=f"not paid: {where}{first.message}{more}",
+                       children=tuple(components))
 
 
 def _components(run: RunContext, segs: list[Segment]) -> list[str]:
