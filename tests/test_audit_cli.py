@@ -11,30 +11,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from test_cli import EAST, run  # tests/ is on the path: its modules have no package
+from test_cli import GOOD as PLAN
 
 import kpidsl
 from kpidsl import api
 from kpidsl.cli import main
-
-ROOT = Path(__file__).resolve().parents[1]
-EAST = ROOT / "examples" / "east-china-2026"
-
-PLAN = """plan "t" {
-  currency CNY
-  period quarter
-}
-
-metric bookings: money = sum deal.amount where deal.stage == "won" and deal.signed_on in period
-target bookings = 100_000
-
-payout commission: money = bookings * 2%
-"""
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _east(data: Path, *extra: str) -> list[str]:
