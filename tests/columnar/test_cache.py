@@ -285,3 +285,16 @@ def test_a_typed_copy_stores_numbers_as_narrowly_as_they_allow(tmp_path: Path, a
     assert copy is not None
     types = {str(r[0]): str(r[1]) for r in loaded.con.execute(f"DESCRIBE SELECT * FROM read_parquet('{copy}')").fetchall()}
     assert types["amount"] == stored
+
+
+@pytest.mark.parametrize("value", ["xyz", "-5", "1.5", "２０"])
+def test_a_cache_size_that_is_not_a_number_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str], value: str) -> None:
+    """As KPIDSL_MEMORY_MB: a bad KPIDSL_CACHE_MAX_MB was silently taken for the default."""
+    from kpidsl.cli import main
+
+    monkeypatch.setenv("KPIDSL_CACHE_MAX_MB", value)
+    assert main(["cache"]) == 2
+    assert f"KPIDSL_CACHE_MAX_MB={value!r} is not a whole number" in capsys.readouterr().err
+    monkeypatch.setenv("KPIDSL_CACHE_MAX_MB", " 512 ")
+    assert cache.max_bytes() == 512 << 20

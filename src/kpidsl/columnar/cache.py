@@ -210,11 +210,17 @@ def cache_root(setting: bool | str | Path | None = None) -> Path | None:
 
 
 def max_bytes() -> int:
-    """The cache's size (``KPIDSL_CACHE_MAX_MB``, default 2048 MB)."""
-    try:
-        return int(os.environ.get("KPIDSL_CACHE_MAX_MB", DEFAULT_MAX_MB)) << 20
-    except ValueError:
+    """The cache's size (``KPIDSL_CACHE_MAX_MB``, default 2048 MB); a value that is not a whole
+    number of megabytes is a :class:`~.sources.SettingError` (a usage error), as
+    ``KPIDSL_MEMORY_MB``'s is, rather than silently the default."""
+    from .sources import SettingError
+
+    text = os.environ.get("KPIDSL_CACHE_MAX_MB", "").strip()
+    if not text:
         return DEFAULT_MAX_MB << 20
+    if not text.isascii() or not text.isdigit():
+        raise SettingError(f"KPIDSL_CACHE_MAX_MB={text!r} is not a whole number of megabytes")
+    return int(text) << 20
 
 
 @attrs.frozen
