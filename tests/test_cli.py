@@ -395,3 +395,16 @@ def test_diff_on_rejected_data_shows_no_totals(tmp_path: Path, capsys: pytest.Ca
 def test_validate_with_a_plan_that_does_not_exist_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "validate", "--data", str(EAST / "data"), "--plan", "nope.kpi")
     assert (code, out, err) == (2, "", "error: no such plan file: nope.kpi\n")
+
+
+def test_python_dash_m_kpidsl_is_the_command() -> None:
+    """`python -m kpidsl` (no scripts folder on PATH, or a venv's own Python): the same command,
+    the same exit codes."""
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "kpidsl", "check", str(EAST / "plan.kpi")],
+                        capture_output=True, text=True, check=False)
+    assert (ok.returncode, ok.stdout.strip()) == (0, "ok: 1 file checked, no problems")
+    bad = subprocess.run([sys.executable, "-m", "kpidsl", "eval"], capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and "usage: kpidsl" in bad.stderr
