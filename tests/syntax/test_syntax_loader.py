@@ -119,3 +119,15 @@ def test_text_plans_import_only_with_a_root(tmp_path: Path) -> None:
     modules, sources, diags = load_text_modules('import "x.kpi"\n', "inline.kpi", root=tmp_path)
     assert diags == [] and [m.file for m in modules] == ["inline.kpi", "x.kpi"]
     assert "inline.kpi" in sources
+
+
+def test_a_missing_plan_file_is_named_with_its_folder(tmp_path: Path) -> None:
+    """`kpidsl.load("/srv/plans/q3/plan.kpi")`: "plan file `plan.kpi` not found" did not say which
+    folder was looked in (found by helper-55's audit); the message gives the path as given."""
+    import kpidsl
+
+    missing = tmp_path / "q3" / "plan.kpi"
+    with pytest.raises(kpidsl.PlanError) as info:
+        kpidsl.load(missing)
+    [diag] = info.value.diagnostics
+    assert diag.code == "KPI0101" and f"plan file `{missing.as_posix()}` not found" in diag.message

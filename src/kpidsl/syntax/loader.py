@@ -225,8 +225,8 @@ def load_modules(path: str | Path, root: Path | None = None) -> Loaded:
     if is_dir:
         loader.diags.append(error("KPI0101", f"`{name}` is a directory, not a plan file", Span(name, 1, 1, 1, 1),
                                   help="name the plan's .kpi file inside it"))
-    elif not is_file:
-        loader.diags.append(error("KPI0101", f"plan file `{name}` not found", Span(name, 1, 1, 1, 1)))
+    elif not is_file:  # the path as given: the name alone would not say which folder was looked in
+        loader.diags.append(error("KPI0101", f"plan file `{given.as_posix()}` not found", Span(name, 1, 1, 1, 1)))
     else:
         loader.load_file(main, name)
     return tuple(loader.modules), loader.sources, loader.diags
