@@ -41,7 +41,7 @@ import attrs
 
 from . import stamps
 from .sources import SourceFile, out_of_memory
-from .stamps import Stamp, stamp
+from .stamps import Stamp, stamp, write_json
 
 FORMAT = "kpidsl-cache-1"
 DEFAULT_MAX_MB = 2048
@@ -112,7 +112,7 @@ class Cache:
             if not self.current():  # the source changed while it was typed: the copy may hold either
                 return None
             if _commit(tmp, final, meta, key, digest):
-                _write_json(meta, {"key": key, "sha256": digest, "bytes": size})
+                write_json(meta, {"key": key, "sha256": digest, "bytes": size})
         except Exception as exc:  # a full disk, a read-only folder: DuckDB's IOException is no OSError
             if out_of_memory(exc):
                 raise
@@ -134,7 +134,7 @@ class Cache:
         path = self.root / "checks" / f"{key}.json"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_json(path, {"row": row, "sha256": _seal(key, row)})
+            write_json(path, {"row": row, "sha256": _seal(key, row)})
         except OSError:
             pass
         return row
@@ -316,7 +316,7 @@ def _intact(final: Path, meta: Path, key: str) -> bool:
             return False
         if stamp(final) == now:  # unchanged while it was read: from now on its stamp vouches for it
             with contextlib.suppress(OSError):
-                _write_json(meta, {**kept, "verified": stamps.record(now, taken)})
+                write_json(meta, {**kept, "verified": stamps.record(now, taken)})
         return True
     except (OSError, ValueError, KeyError, TypeError):
         return False
@@ -354,15 +354,6 @@ def _touch(*paths: Path) -> None:
             os.utime(p, ns=(time.time_ns(), p.stat().st_mtime_ns))
         except OSError:
             pass
-
-
-def _write_json(path: Path, data: object) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    try:
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _files(root: Path) -> Iterable[Path]:

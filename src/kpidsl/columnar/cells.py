@@ -15,6 +15,7 @@ from kpidsl.data.values import NUMBER_PATTERN
 from .sources import literal, quote
 
 SCALE = 12  # money is held as DECIMAL(38, 12): sums stay exact up to 10**26
+WIDE = f"DECIMAL(38,{SCALE})"  # the type a number cell is parsed to (a typed copy may narrow it)
 NUMBER_RE = NUMBER_PATTERN  # kpidsl.data.values: the reference's pattern, written once
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 PY_DATES = "DATE '0001-01-01' AND DATE '9999-12-31'"  # Python's dates
@@ -48,7 +49,7 @@ def _typed(cell: str, vtype: str, native: str, required: bool, kept: bool = True
         plain = (f"CASE WHEN contains({cell}, ',') OR contains({cell}, '_') "
                  f"THEN replace(replace({cell}, ',', ''), '_', '') ELSE {cell} END")
         helpers = [(ok, f"regexp_full_match({cell}, {literal(NUMBER_RE)})"),
-                   (value, f"TRY_CAST({plain} AS DECIMAL(38,{SCALE}))")]
+                   (value, f"TRY_CAST({plain} AS {WIDE})")]
         # DuckDB's decimals have no negative zero: ``-0.00`` (kept as written by the reference) is left to it
         minus_zero = f"({value} = 0 AND starts_with({cell}, '-'))"
         return (f"CASE WHEN {ok} THEN {value} END",

@@ -22,7 +22,7 @@ import attrs
 from kpidsl.model import PAYEE_TYPE, KindSchema
 
 from .cache import Cache, Memo
-from .cells import COLUMNAR_TYPES, SCALE, Helpers, _scale_expr, _typed
+from .cells import COLUMNAR_TYPES, SCALE, WIDE, Helpers, _scale_expr, _typed
 from .sources import (
     SourceFile,
     column_types,
@@ -234,7 +234,7 @@ def _narrow_parses(helpers: Helpers, kind: KindSchema, narrow: dict[str, str]) -
     """``helpers`` with the parse of each field of ``narrow`` (``__kpi_<n>_v``, the field's
     position: :func:`load_fact_table`) to that type instead of ``DECIMAL(38, 12)``: the same
     value, as the first run's checks of these bytes found (:func:`_narrowed`)."""
-    wide = f"AS DECIMAL(38,{SCALE}))"
+    wide = f"AS {WIDE})"  # the parse :func:`.cells._typed` writes
     by_alias = {quote(f"__kpi_{n}_v"): field for n, field in enumerate(kind.fields)}
     out = []
     for alias, expr in helpers:

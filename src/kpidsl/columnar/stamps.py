@@ -88,12 +88,18 @@ class Stamps:
         at ``taken_ns`` (and found the same after), for later runs. A folder that cannot be
         written keeps nothing."""
         entry = self._entry(path)
-        tmp = entry.with_name(f"{entry.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-        try:
+        with contextlib.suppress(OSError):
             entry.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({**record(now, taken_ns), "content": content}), encoding="utf-8")
-            os.replace(tmp, entry)
-        except OSError:
-            pass
-        with contextlib.suppress(OSError):  # not there (replaced), or no folder to be in
+            write_json(entry, {**record(now, taken_ns), "content": content})
+
+
+def write_json(path: Path, data: object) -> None:
+    """``data`` as ``path``, whole or not at all (written aside, then renamed over it): a
+    reader never sees half a file. OSError when it cannot be written."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    try:
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):  # renamed, or no folder to be in
             tmp.unlink(missing_ok=True)
