@@ -214,31 +214,32 @@ class ColumnarStage:
         pf = payee_field(ft.kind) or "payee"
         where = self._as_of_filter(ft)
         unchanged(ft)
-        rel = self.con.execute(f"SELECT {quote(pf)}, {', '.join(items)} FROM {quote(ft.table)} {where} "
-                               f"GROUP BY {quote(pf)}")
         with gc_paused():  # a row of decimals per payee, then their columns: no cycles among them
-            self._store(rel.fetchall(), built, period)
+            columns, places = fetch_columns(self.con, f"SELECT {quote(pf)}, {', '.join(items)} "
+                                            f"FROM {quote(ft.table)} {where} GROUP BY {quote(pf)}")
+            self._store(columns, places, built, period)
 
-    def _store(self, rows: list[Any], built: list[tuple[ast.Aggregate, AggregateSQL, str]],
-               period: Period) -> None:
-        """The grouped query's ``rows`` (payee, then each aggregate's columns) as each
-        aggregate's values per payee."""
-        payees = [str(row[0]) for row in rows]  # once for every aggregate
+    def _store(self, columns: list[list[Any]], places: list[int | None],
+               built: list[tuple[ast.Aggregate, AggregateSQL, str]], period: Period) -> None:
+        """The grouped query's ``columns`` (payee, then each aggregate's columns; ``places``: a
+        decimal column's decimal places) as each aggregate's values per payee."""
+        payees = [str(p) for p in columns[0]]  # once for every aggregate
+        n_rows = len(payees)
         at = 1
         for agg, sql, _ in built:
             per_row = sql.row_scale is not None
-            values = [row[at] for row in rows]
-            counts = [int(row[at + 1]) for row in rows]
+            values = columns[at]
+            counts = [int(n) for n in columns[at + 1]]
             if per_row:  # the decimal places of each payee's value (None: no rows)
-                scales = [int(row[at + 2]) if row[at + 2] is not None else sql.scale for row in rows]
+                scales = [int(s) if s is not None else sql.scale for s in columns[at + 2]]
                 exact = [_exact(v, scale, agg.func) for v, scale in zip(values, scales, strict=True)]
             else:
-                scales = [sql.scale] * len(rows)
-                exact = _exact_column(values, sql.scale, agg.func)
+                scales = [sql.scale] * n_rows
+                exact = _exact_column(values, sql.scale, agg.func, places[at])
             at += 3 if per_row else 2
             key = (id(agg), period.label)
             if agg.func in WIDE_FUNCS:
-                wide = beyond_precision(agg.func, [row[at] for row in rows], counts, scales, self.ctx.prec)
+                wide = beyond_precision(agg.func, columns[at], counts, scales, self.ctx.prec)
                 at += 1
                 if wide is not None:  # the reference rounds there: it computes this aggregate
                     self.unsupported[_text(agg)] = f"payee {payees[wide]}: {PRECISION_NOTE}"
@@ -263,6 +264,13 @@ def beyond_precision(func: str, largest: list[Any], counts: list[int], scales: l
     ``prec`` significant digits (DuckDB, exactly): each value is at most ``largest`` in
     magnitude, so every partial sum is at most count × largest, at the value's decimal
     places; if that fits in ``prec`` digits, nothing the reference does rounds."""
+    present = [m for m in largest if m is not None]
+    if not present:
+        return None
+    # every payee's bound is at most the largest value times the most facts, at the most places
+    top = Decimal(max(present)) * (max(counts) if func in ("sum", "avg") else 1)
+    if not top or top.adjusted() + 1 + max((s for s in scales if s is not None), default=0) <= prec:
+        return None
     for i, (m, n, scale) in enumerate(zip(largest, counts, scales, strict=True)):
         if m is None or not n:
             continue
@@ -305,13 +313,36 @@ def _exact(v: object, scale: int | None, func: str) -> Decimal | None:
     return d.quantize(_quantum(scale), context=_WIDE)
 
 
-def _exact_column(values: list[Any], scale: int | None, func: str) -> list[Decimal | None]:
+def _exact_column(values: list[Any], scale: int | None, func: str,
+                  places: int | None = None) -> list[Decimal | None]:
     """``[_exact(v, scale, func) for v in values]``, with the common case (a Decimal quantized to a
-    fixed scale) inlined: ``_WIDE.quantize(d, q)`` is ``d.quantize(q, context=_WIDE)``."""
+    fixed scale) inlined: ``_WIDE.quantize(d, q)`` is ``d.quantize(q, context=_WIDE)``.
+    ``places``: the column's values are Decimals (or None) written with that many decimal
+    places (:func:`fetch_columns`); at ``scale`` places they are already exact."""
     if func in ("count", "count_distinct") or scale is None:
         return [_exact(v, scale, func) for v in values]
+    if places == scale:
+        return values
     quantum, quantize = _quantum(scale), _WIDE.quantize
     return [quantize(v, quantum) if type(v) is Decimal else _exact(v, scale, func) for v in values]
+
+
+def fetch_columns(con: Any, query: str) -> tuple[list[list[Any]], list[int | None]]:
+    """The columns of ``query``'s result, and each DECIMAL column's decimal places (None for the
+    others). DuckDB hands a DECIMAL to Python as a Decimal built from its parts, four times
+    slower than reading its text (written with all of the type's places, never with an
+    exponent) and parsing that here: the same value, at the same places."""
+    names, kinds = zip(*[(str(r[0]), str(r[1])) for r in con.execute(f"DESCRIBE {query}").fetchall()],
+                       strict=True)
+    places = [int(k.rsplit(",", 1)[1].rstrip(")")) if k.startswith("DECIMAL(") else None for k in kinds]
+    outer = ", ".join(f"CAST({quote(n)} AS VARCHAR)" if p is not None else quote(n)
+                      for n, p in zip(names, places, strict=True))
+    rows = con.execute(f"SELECT {outer} FROM ({query})").fetchall()
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
+    for i, p in enumerate(places):
+        if p is not None:
+            columns[i] = [None if t is None else Decimal(t) for t in columns[i]]
+    return columns, places
 
 
 def _text(agg: ast.Aggregate) -> str:
