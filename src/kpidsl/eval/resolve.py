@@ -131,15 +131,23 @@ def split_points(model: PlanModel, history: Iterable[HistoryRow], period: Period
 
 def segments(model: PlanModel, payee: Payee, history: tuple[HistoryRow, ...], period: Period,
              end: dt.date | None = None) -> list[Segment]:
-    """The period cut where the payee's definitions or attributes change (adjacent equal parts merged)."""
+    """The period cut where the payee's definitions or selected attributes change (adjacent
+    equal parts merged).
+
+    Role and region count (the contract's attributes), and any other attribute an override's
+    selector names (``team``, ``level``...). A change of another (a new manager, a custom
+    attribute no block selects on) cannot change what the payee is paid under: it does not
+    cut the period, which would prorate targets and apply tiers per part
+    (docs/semantics-decisions.md, "Overrides and segments")."""
     last = min(period.end, end) if end is not None else period.end
     starts = [period.start, *(p for p in split_points(model, history, period) if p <= last)]
+    selected = selected_attributes(model)
     out: list[Segment] = []
     for i, start in enumerate(starts):
         stop = starts[i + 1] - _DAY if i + 1 < len(starts) else last
         attributes = attrs_on(payee, history, start)
         defs = resolve(model, payee.id, attributes, start)
-        if out and _same(out[-1], defs, attributes):
+        if out and _same(out[-1], defs, attributes, selected):
             prev = out[-1]
             out[-1] = Segment(prev.start, stop, prev.defs, prev.attrs)
         else:
@@ -147,7 +155,15 @@ def segments(model: PlanModel, payee: Payee, history: tuple[HistoryRow, ...], pe
     return out
 
 
-def _same(seg: Segment, defs: Mapping[str, Applied], attributes: Mapping[str, str]) -> bool:
-    if dict(seg.attrs) != dict(attributes) or seg.defs.keys() != defs.keys():
+def selected_attributes(model: PlanModel) -> frozenset[str]:
+    """Role, region and the payee attributes that override selectors name (``payee`` is the
+    id, not one)."""
+    named = {i.attr for block in model.overrides for i in block.selector if i.attr != "payee"}
+    return frozenset({"role", "region", *named})
+
+
+def _same(seg: Segment, defs: Mapping[str, Applied], attributes: Mapping[str, str],
+          selected: frozenset[str]) -> bool:
+    if any(seg.attrs.get(a) != attributes.get(a) for a in selected) or seg.defs.keys() != defs.keys():
         return False
     return all(seg.defs[k].definition is defs[k].definition for k in defs)
