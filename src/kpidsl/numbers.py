@@ -203,11 +203,14 @@ def plain(value: Decimal) -> str:
 
 
 def grouped(value: Decimal) -> str:
-    """``118500.00`` as ``118,500.00``: the integer part's thousands grouped, every digit kept."""
-    text = fmt(value)
-    sign = "-" if text.startswith("-") else ""
-    whole, dot, frac = text.lstrip("-").partition(".")
-    return f"{sign}{int(whole):,}{dot}{frac}"
+    """``118500.00`` as ``118,500.00``: the integer part's thousands grouped, every digit kept
+    (:func:`fmt` with a thousands separator: no exponent, the scale kept, no ``-0``)."""
+    if not value.is_finite():
+        raise ValueError(f"not a finite decimal: {value!r}")
+    text = format(value, ",f")
+    if text.startswith("-") and value.is_zero():
+        return text[1:]
+    return text
 
 
 def percent_text(ratio: Decimal) -> str:

@@ -8,8 +8,10 @@ import threading
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from kpidsl.numbers import fmt, parse_decimal, plan_context, quantize
+from kpidsl.numbers import fmt, grouped, parse_decimal, plan_context, quantize
 from kpidsl.periods import PeriodError, parse_period, period_of
 
 
@@ -150,3 +152,28 @@ def test_a_period_outside_the_calendar_is_a_period_error(text: str, granularity:
 
     with pytest.raises(PeriodOutOfRange, match="outside the years 0001 to 9999"):
         parse_period(text, granularity, fy_start)
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    ("118500.00", "118,500.00"), ("-1234567.5", "-1,234,567.5"), ("1E+3", "1,000"), ("0.001", "0.001"),
+    ("-0", "0"), ("-0.00", "0.00"), ("0E+5", "0"), ("999", "999"), ("-1000", "-1,000"),
+    ("12345678901234567890.123456", "12,345,678,901,234,567,890.123456"),
+])
+def test_grouped_groups_the_integer_part_only_and_keeps_every_digit(value: str, text: str) -> None:
+    assert grouped(Decimal(value)) == text
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_grouped_is_fmt_with_the_integer_part_grouped(value: Decimal) -> None:
+    """``grouped`` is ``fmt`` (no exponent, the scale kept, no -0) with commas every three
+    digits of the integer part, whatever the locale: the table `kpidsl eval` prints."""
+    plain_text, text = fmt(value), grouped(value)
+    sign = "-" if plain_text.startswith("-") else ""
+    whole, dot, frac = plain_text.lstrip("-").partition(".")
+    assert text == f"{sign}{int(whole):,}{dot}{frac}"
+    assert text.replace(",", "") == plain_text
+
+
+def test_grouped_refuses_what_is_not_a_number() -> None:
+    with pytest.raises(ValueError):
+        grouped(Decimal("NaN"))
