@@ -209,3 +209,25 @@ def test_text_tables_count_zero_width_characters_as_zero_columns() -> None:
     assert width("\u200b张三") == 4
     assert width("a\u200db") == 2
     assert ljust("\u200bzero", 6) == "\u200bzero  "
+
+
+def test_to_dict_is_what_to_json_writes(tmp_path: Path) -> None:
+    """``Result.to_dict()`` is the data of ``to_json()`` (it is no longer written out and read
+    back), and ``to_json()`` is the evaluation's canonical JSON text with the data warnings
+    after it: texts for every number, CJK kept, components in plan order."""
+    import json
+
+    from kpidsl.eval.result import result_to_json
+
+    folder = _folder(tmp_path)
+    (folder / "data" / "notes.csv").write_text("x\n1\n", encoding="utf-8")  # an unused table: a warning
+    r = kpidsl.load(folder / "plan.kpi").evaluate(kpidsl.load_data(folder / "data"), "2026-Q3")
+    assert r.data_diagnostics, "the unused table gives a data warning"
+    as_dict = r.to_dict()
+    assert json.loads(r.to_json()) == as_dict
+    assert as_dict["payees"]["张三"]["total"] == "99999999999999.99"
+    assert list(as_dict) == ["plan", "data_digest", "period", "payees", "errors", "data_warnings"]
+    assert r.evaluation is not None
+    canonical = json.loads(result_to_json(r.evaluation, r.plan.info(), r.data_digest))
+    assert {k: v for k, v in as_dict.items() if k != "data_warnings"} == canonical
+    assert r.to_json(indent=None) == json.dumps(as_dict, ensure_ascii=False)
