@@ -6,7 +6,9 @@ are aligned by display width, so Chinese names line up in a terminal.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from decimal import Decimal, InvalidOperation
 
 from kpidsl import ast
 from kpidsl.fmt.expr import (
@@ -17,7 +19,7 @@ from kpidsl.fmt.expr import (
     format_string,
     quote_word,
 )
-from kpidsl.fmt.layout import COMMENT_LINES, Line, span_lines
+from kpidsl.fmt.layout import COMMENT_LINES, SOURCE_TEXT, Line, masked, span_lines
 from kpidsl.render import display_width
 from kpidsl.source import Span
 
@@ -86,11 +88,11 @@ _SETTINGS = (
 _DEFAULTS = ast.PlanHeader(name="")
 
 
-def _setting(header: ast.PlanHeader, name: str) -> str:
+def _setting(header: ast.PlanHeader, name: str, quantum_text: str | None = None) -> str:
     values: dict[str, Callable[[], str]] = {
         "currency": lambda: header.currency,
         "period": lambda: header.period,
-        "rounding": lambda: f"{header.rounding_mode} {_decimal(header)}",
+        "rounding": lambda: f"{header.rounding_mode} {_quantum(header, quantum_text)}",
         "precision": lambda: str(header.precision),
         "fiscal_year_start": lambda: f"{header.fiscal_year_start:02d}-01",
         "effective": lambda: header.effective.isoformat() if header.effective else "",
@@ -100,47 +102,98 @@ def _setting(header: ast.PlanHeader, name: str) -> str:
     return f"{name} {values[name]()}"
 
 
-def _decimal(header: ast.PlanHeader) -> str:
-    return format_number(ast.Number(header.quantum))
+def _quantum(header: ast.PlanHeader, written: str | None) -> str:
+    """The rounding quantum as written (``1_000``), else its digits at its own scale.
+
+    The scale is part of the meaning: ``0.010`` rounds to a multiple of a hundredth
+    but shows three decimals (``12.350``), ``0.01`` shows two; never ``0.010`` -> ``0.01``.
+    """
+    if written is not None:
+        try:
+            same = Decimal(written.replace("_", "")).as_tuple() == header.quantum.as_tuple()
+        except InvalidOperation:
+            same = False
+        if same:
+            return written
+    return format(header.quantum, "f")
 
 
 def _written_settings(header: ast.PlanHeader) -> list[str]:
-    """The settings as written, else those that differ from the defaults."""
-    if header.settings:
-        return [s for s in header.settings if s in _SETTINGS]
+    """The settings as written, then any other that differs from the defaults (a
+    header changed in Python, ``attrs.evolve(header, precision=40)``, keeps its value)."""
+    written = [s for s in header.settings if s in _SETTINGS]
     differs = {
         "currency": header.currency != _DEFAULTS.currency,
         "period": header.period != _DEFAULTS.period,
-        "rounding": (header.rounding_mode, header.quantum)
-        != (_DEFAULTS.rounding_mode, _DEFAULTS.quantum),
+        # as_tuple: 0.010 == 0.01 as numbers, but it rounds to three decimals shown
+        "rounding": (header.rounding_mode, header.quantum.as_tuple())
+        != (_DEFAULTS.rounding_mode, _DEFAULTS.quantum.as_tuple()),
         "precision": header.precision != _DEFAULTS.precision,
         "fiscal_year_start": header.fiscal_year_start != _DEFAULTS.fiscal_year_start,
         "effective": header.effective is not None,
         "changes": header.changes != _DEFAULTS.changes,
         "version": header.version is not None,
     }
-    return [s for s in _SETTINGS if differs[s]]
+    return written + [s for s in _SETTINGS if differs[s] and s not in written]
 
 
-def header_lines(header: ast.PlanHeader, setting_lines: Sequence[int] = ()) -> list[Line]:
-    """``plan "Name" { settings }``; ``setting_lines`` are their source lines when known."""
+def header_lines(
+    header: ast.PlanHeader, setting_lines: Sequence[int] = (), quantum_text: str | None = None
+) -> list[Line]:
+    """``plan "Name" { settings }``; ``setting_lines`` are their source lines when known,
+    ``quantum_text`` the rounding quantum as written."""
     names = _written_settings(header)
     anchors = list(setting_lines) if len(setting_lines) == len(names) else [0] * len(names)
-    body = [Line(1, _setting(header, n), a, a) for n, a in zip(names, anchors, strict=True)]
+    body = [
+        Line(1, _setting(header, n, quantum_text), a, a)
+        for n, a in zip(names, anchors, strict=True)
+    ]
     return block(f"plan {format_string(header.name)}", header.span, body, 0)
 
 
 def fact_lines(fact: ast.FactKind, indent: int) -> list[Line]:
     """``fact name { key k  date d  field: type ... }``, one member a line."""
-    body = []
-    if fact.key is not None:
-        body.append(Line(indent + 1, f"key {fact.key}"))
-    if fact.date is not None:
-        body.append(Line(indent + 1, f"date {fact.date}"))
+    members = [(w, v) for w, v in (("key", fact.key), ("date", fact.date)) if v is not None]
+    anchors = _member_lines(fact, [w for w, _ in members])
+    body = [Line(indent + 1, f"{w} {v}", a, a) for (w, v), a in zip(members, anchors, strict=True)]
     body += _lines_of(
         [f"{f.name}: {f.type}" for f in fact.fields], [f.span for f in fact.fields], indent + 1
     )
     return block(f"fact {fact.name}", fact.span, body, indent)
+
+
+def _member_lines(fact: ast.FactKind, words: list[str]) -> list[int]:
+    """Source lines of a fact's ``key``/``date`` members (the syntax tree has no span for
+    them), found in the source text; 0 when unknown, or for one written after the fields
+    or out of the printed order (anchoring it would reorder comments)."""
+    text, span = SOURCE_TEXT.get(), fact.span
+    unknown = [0] * len(words)
+    if not words or text is None or span.line <= 0 or span.end <= span.start:
+        return unknown
+    body = masked(text[span.start : span.end])
+    open_at = body.find("{") + 1
+    lines = []
+    for word in words:
+        # the member, not a field's type (`signed_on: date`) before another name
+        found = next(
+            (
+                m.start()
+                for m in re.finditer(rf"(?<![\w.]){word}(?=\s+[^\W\d])", body)
+                if m.start() >= open_at and not body[: m.start()].rstrip().endswith(":")
+            ),
+            None,
+        )
+        if found is None:
+            return unknown
+        lines.append(span.line + body.count("\n", 0, found))
+    # Printed before the fields: anchored only while the source lines go on increasing.
+    limit = min((f.span.line for f in fact.fields if f.span.line > 0), default=span.end_line)
+    anchors, last = [], span.line
+    for line in lines:
+        keep = last <= line <= limit
+        anchors.append(line if keep else 0)
+        last = line if keep else last
+    return anchors
 
 
 # --------------------------------------------------------------------------

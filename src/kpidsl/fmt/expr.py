@@ -14,7 +14,7 @@ import re
 import attrs
 
 from kpidsl import ast
-from kpidsl.numbers import plain
+from kpidsl.numbers import fmt
 
 __all__ = [
     "ADD",
@@ -58,14 +58,14 @@ KEYWORDS = frozenset(
 
 
 def format_number(num: ast.Number) -> str:
-    """The literal as written when known (``1_000_000``), else canonical digits."""
+    """The literal as written when known (``1_000_000``), else its digits at its own
+    scale (``1.50`` stays ``1.50``: a literal's scale can show in a result)."""
     if num.text:
         if num.percent and not num.text.endswith("%"):
             return num.text + "%"
         return num.text
     value = num.value.scaleb(2) if num.percent else num.value
-    return plain(value) + ("%" if num.percent else "")
-
+    return fmt(value) + ("%" if num.percent else "")
 
 
 def format_string(value: str) -> str:

@@ -10,6 +10,7 @@ blank line the author left between a comment and the code after it is kept.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from contextvars import ContextVar
 
@@ -18,13 +19,34 @@ import attrs
 from kpidsl import ast
 from kpidsl.source import Span
 
-__all__ = ["COMMENT_LINES", "INDENT", "Line", "blank", "comment_text", "render_lines", "span_lines"]
+__all__ = [
+    "COMMENT_LINES",
+    "INDENT",
+    "SOURCE_TEXT",
+    "Line",
+    "blank",
+    "comment_text",
+    "masked",
+    "render_lines",
+    "span_lines",
+]
 
 INDENT = "  "
 
 # Source lines holding comments, for the module being formatted (blocks that
 # hold only comments keep their braces on separate lines).
 COMMENT_LINES: ContextVar[frozenset[int]] = ContextVar("kpidsl_fmt_comments", default=frozenset())
+# The module's source text when known (``\n`` line ends), to place what the syntax
+# tree has no span for (a fact's ``key`` and ``date`` lines).
+SOURCE_TEXT: ContextVar[str | None] = ContextVar("kpidsl_fmt_source", default=None)
+
+_STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|//[^\n]*')
+
+
+def masked(text: str) -> str:
+    """``text`` with strings and comments blanked out (same length, newlines kept), so
+    that a word found in it is code."""
+    return _STRING_OR_COMMENT.sub(lambda m: " " * len(m.group()), text)
 
 
 @attrs.frozen

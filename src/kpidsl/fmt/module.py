@@ -8,40 +8,48 @@ from kpidsl import ast
 from kpidsl.diagnostics import Diagnostic, has_errors
 from kpidsl.fmt.blocks import header_lines
 from kpidsl.fmt.items import sequence_lines
-from kpidsl.fmt.layout import COMMENT_LINES, Line, blank, render_lines
+from kpidsl.fmt.layout import COMMENT_LINES, SOURCE_TEXT, Line, blank, masked, render_lines
 from kpidsl.source import normalize_line_ends
 from kpidsl.syntax.parser import parse_source
 
 __all__ = ["format_module", "format_source"]
 
-_MASK = re.compile(r'"(?:\\.|[^"\\\n])*"|//[^\n]*')
+# After `rounding`: the mode, then the quantum (the grammar's NUMBER).
+_QUANTUM = re.compile(r"\s+\w+\s+(\d(?:_?\d)*(?:\.\d(?:_?\d)*)?)(?![\w.%])")
 
 
-def _setting_lines(header: ast.PlanHeader, text: str | None) -> list[int]:
-    """Source lines of the header's settings, in written order, found in ``text``."""
+def _header_source(header: ast.PlanHeader, text: str | None) -> tuple[list[int], str | None]:
+    """Source lines of the header's settings, in written order, found in ``text``, and
+    the rounding quantum as written (``0.010``: its scale is part of its meaning)."""
     span = header.span
     if text is None or span.line <= 0 or span.end <= span.start:
-        return []
+        return [], None
     # Blank out strings and comments so a setting name inside them is not found.
-    body = _MASK.sub(lambda m: " " * len(m.group()), text[span.start : span.end])
+    body = masked(text[span.start : span.end])
     lines: list[int] = []
+    quantum: str | None = None
     pos = body.find("{") + 1
     for name in header.settings:
         found = re.compile(rf"(?<!\w){name}(?!\w)").search(body, pos)
         if found is None:
-            return []
+            return [], None
         lines.append(span.line + body.count("\n", 0, found.start()))
         pos = found.end()
-    return lines
+        if name == "rounding":
+            written = _QUANTUM.match(body, pos)
+            quantum = written.group(1) if written else None
+    return lines, quantum
 
 
 def module_lines(module: ast.Module, text: str | None = None) -> list[Line]:
     """The module's output lines before comments are woven in."""
     comment_lines = frozenset(c.line for c in module.comments)
     token = COMMENT_LINES.set(comment_lines)
+    source = SOURCE_TEXT.set(text)
     try:
         return _module_lines(module, text, comment_lines)
     finally:
+        SOURCE_TEXT.reset(source)
         COMMENT_LINES.reset(token)
 
 
@@ -50,7 +58,8 @@ def _module_lines(
 ) -> list[Line]:
     out: list[Line] = []
     if module.header is not None:
-        out.extend(header_lines(module.header, _setting_lines(module.header, text)))
+        lines, quantum = _header_source(module.header, text)
+        out.extend(header_lines(module.header, lines, quantum))
     items = sequence_lines(module.items, 0, comment_lines)
     if out and items:
         out.append(blank())
