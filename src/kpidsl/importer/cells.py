@@ -97,6 +97,27 @@ class AmbiguousPercent(ValueProblem):
                          f"{plain(shift(value, -2))}")
 
 
+class StoredRatio(str):
+    """The text of a workbook number formatted as a percentage (``60%`` in Excel, ``0.6`` in
+    the file): the ratio as stored, never a bare number typed into a percent column."""
+
+    __slots__ = ()
+
+
+class BarePercent(ValueProblem):
+    """``60`` in a column declared ``percent = true``: 60% or 6000%? (KPI0759). A column
+    declared as written with % signs has no bare numbers but 0; its ``0.6`` is as ambiguous
+    (0.6% or 60%?) as its ``60``."""
+
+    def __init__(self, value: Decimal, column: str) -> None:
+        v, h = plain(value), plain(shift(value, 2))
+        super().__init__(f"a number without a % sign in a percent column (numbers.{column}: "
+                         f"percent = true) is ambiguous: {v}% or {h}%? Write it with its sign "
+                         f"({v}% or {h}%); a workbook number formatted as a percentage is read "
+                         "as stored. If the column holds only ratios (0.6 for 60%), remove "
+                         "percent = true")
+
+
 def _regroup(text: str, sep: str) -> str:
     """Thousands written with spaces (``1 234 567``) regrouped with commas for checking."""
     return re.sub(re.escape(sep) + r"+", ",", text) if sep else text

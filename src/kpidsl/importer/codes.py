@@ -11,6 +11,9 @@ FLOAT_COLUMN = "KPI0753"
 DATE_SYSTEM = "KPI0754"
 MERGED_CELL = "KPI0755"
 MAPPING_KEY_UNUSED = "KPI0756"
+HIDDEN_IN_EXCEL = "KPI0757"
+HIDDEN_UNDER_MERGE = "KPI0758"
+BARE_PERCENT = "KPI0759"
 
 # Reused data codes.
 INVALID_VALUE = data_codes.INVALID_VALUE
@@ -38,4 +41,7 @@ TITLES: dict[str, str] = {
     DATE_SYSTEM: "workbook on the 1904 date system",
     MERGED_CELL: "cell left empty by a merged range",
     MAPPING_KEY_UNUSED: "mapping key without effect",
+    HIDDEN_IN_EXCEL: "hidden row or column imported",
+    HIDDEN_UNDER_MERGE: "value hidden under a merged range",
+    BARE_PERCENT: "number without % in a percent column",
 }

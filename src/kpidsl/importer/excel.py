@@ -26,7 +26,14 @@
 * An integer shown with leading zeros (number format ``00000``: id ``00123``) is read
   as it is shown.
 * A number shown as a percentage (``12.5%``) is read as stored (``0.125``); its two extra
-  decimals are not float noise.
+  decimals are not float noise, and its text is a :class:`StoredRatio`: in a column declared
+  ``percent = true`` it is the one number without a % sign that is not ambiguous.
+* Hidden rows and columns (hidden in Excel, or rows a filter leaves out) are read like the
+  others, never skipped: a warning (KPI0757) names each run of hidden data rows and each
+  hidden mapped column holding values.
+* A value stored in a cell of a merged range other than its first (top-left) one is not
+  shown by Excel; it is read as stored, with a warning (KPI0758) naming the cell, the range
+  and the value.
 * A workbook on the 1904 date system (Excel for Mac) gets a warning: date cells are
   read right, but plain numbers read as ``excel_serial`` dates count from 1900.
 """
@@ -46,6 +53,7 @@ from kpidsl.data.model import RawRow, RawTable, RowRef
 from kpidsl.data.values import ValueProblem
 
 from . import codes
+from .cells import StoredRatio
 from .frames import python_cell
 from .problems import Problem, error, warning
 from .readers import Read, unreadable
@@ -94,7 +102,10 @@ def cell_text(value: Any, decimals: int = 2) -> tuple[str, bool]:
                            "digits, so the digits after the 15th were lost when it was typed "
                            "(an id or account number entered as a number); format the column "
                            "as text and enter it again")
-    return python_cell(value, decimals + 2 if isinstance(value, Percent) else decimals)
+    if isinstance(value, Percent):
+        text, noisy = python_cell(value, decimals + 2)
+        return StoredRatio(text), noisy
+    return python_cell(value, decimals)
 
 
 def _value(cell: Any) -> Any:
@@ -109,8 +120,9 @@ def _value(cell: Any) -> Any:
         fmt = getattr(cell, "number_format", "") or ""
         if ZEROS.fullmatch(fmt):
             return str(value).zfill(len(fmt))
-    if isinstance(value, float) and "%" in (getattr(cell, "number_format", "") or ""):
-        return Percent(value)
+    if (isinstance(value, float | int) and not isinstance(value, bool)
+            and "%" in (getattr(cell, "number_format", "") or "")):
+        return Percent(value)  # 100% is stored as the integer 1
     return value
 
 
@@ -142,12 +154,12 @@ def read_xlsx(path: Path, name: str, display: str, *, sheet: str | None = None,
         visible = [w for w in wb.worksheets if getattr(w, "sheet_state", "visible") == "visible"]
         ws = wb[sheet] if sheet is not None else (visible or wb.worksheets)[0]
         try:
-            rows, merged = _rows(wb, ws)
+            rows, merged, hidden = _rows(wb, ws)
         except Exception as exc:  # a damaged sheet (bad XML, a malformed number) fails mid-read
             return unreadable(f"{display}[{ws.title}]",
                               f"a damaged sheet ({type(exc).__name__}: {exc})")
         table, problems = _table(rows, name, f"{display}[{ws.title}]", str(ws.title), header_row,
-                                 decimals, only, merged)
+                                 decimals, only, merged, hidden)
         if getattr(wb, "epoch", None) == dt.datetime(1904, 1, 1):
             problems = [*problems, warning(
                 codes.DATE_SYSTEM, "the workbook uses the 1904 date system (Excel for Mac): date cells "
@@ -162,18 +174,49 @@ def read_xlsx(path: Path, name: str, display: str, *, sheet: str | None = None,
 Rows = list[tuple[int, tuple[Any, ...]]]
 
 
-def _rows(wb: Any, ws: Any) -> tuple[Rows, list[str]]:
-    """(sheet row, values) of every stored row, whatever the sheet's size tag says, and the
-    sheet's merged ranges (``F4:F5``); a formula without a saved value comes as
-    :class:`Uncalculated` (openpyxl gives it as an empty cell).
+class Hidden:
+    """The rows and columns (1-based numbers) a sheet hides: hidden in Excel, or rows a filter
+    leaves out (the file marks both the same way)."""
+
+    def __init__(self, rows: Collection[int] = (), cols: Collection[int] = ()) -> None:
+        self.rows = frozenset(rows)
+        self.cols = frozenset(cols)
+
+
+def _true(flag: Any) -> bool:
+    return flag is True or str(flag).strip().lower() in ("1", "true")
+
+
+def _hidden_cols(spans: Any) -> set[int]:
+    """Hidden column numbers of ``(min, max, hidden)`` column spans (``<col>`` elements)."""
+    out: set[int] = set()
+    for lo, hi, flag in spans:
+        if _true(flag):
+            try:
+                first, last = int(lo), int(hi or lo)
+            except (TypeError, ValueError):
+                continue
+            out.update(range(first, min(last, 16384) + 1))  # the last column of a sheet: XFD
+    return out
+
+
+def _rows(wb: Any, ws: Any) -> tuple[Rows, list[str], Hidden]:
+    """(sheet row, values) of every stored row, whatever the sheet's size tag says, the
+    sheet's merged ranges (``F4:F5``) and its hidden rows and columns; a formula without a
+    saved value comes as :class:`Uncalculated` (openpyxl gives it as an empty cell).
 
     A read-only worksheet does not expose its merged ranges, but its parser reads them: the
     ``<mergeCells>`` element comes after ``<sheetData>`` in the same XML stream, so they
-    cost no second pass over the sheet and no workbook loaded in normal mode."""
+    cost no second pass over the sheet and no workbook loaded in normal mode. So do its
+    ``<col>`` elements and each ``<row>``'s ``hidden`` attribute."""
     if not hasattr(ws, "_get_source"):  # not a read-only sheet: no formula check
         merged = [str(r.coord) for r in getattr(getattr(ws, "merged_cells", None), "ranges", ())]
+        hidden = Hidden(
+            [n for n, d in getattr(ws, "row_dimensions", {}).items() if _true(d.hidden)],
+            _hidden_cols((d.min, d.max, d.hidden)
+                         for d in getattr(ws, "column_dimensions", {}).values()))
         return [(n, tuple(_value(c) for c in r)) for n, r in enumerate(ws.iter_rows(), start=1)
-                ], merged
+                ], merged, hidden
     reader = importlib.import_module("openpyxl.worksheet._reader")
 
     class Parser(reader.WorkSheetParser):  # type: ignore[misc,name-defined]
@@ -199,12 +242,16 @@ def _rows(wb: Any, ws: Any) -> tuple[Rows, list[str]]:
                         date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
         rows = [(n, tuple(_value(c) for c in ws._get_row(cells))) for n, cells in parser.parse()]
     merges = getattr(parser, "merged_cells", None)  # set once the whole stream is parsed
-    return rows, [str(m.ref) for m in getattr(merges, "mergeCell", None) or () if m.ref]
+    hidden = Hidden(
+        [int(n) for n, attrs in parser.row_dimensions.items() if _true(attrs.get("hidden"))],
+        _hidden_cols((a.get("min"), a.get("max"), a.get("hidden"))
+                     for a in parser.column_dimensions.values()))
+    return rows, [str(m.ref) for m in getattr(merges, "mergeCell", None) or () if m.ref], hidden
 
 
 def _table(rows: Rows, name: str, shown: str, sheet: str, header_row: int | None,
            decimals: int, only: Collection[str] | None = None,
-           merged: Collection[str] = ()) -> Read:
+           merged: Collection[str] = (), hidden: Hidden | None = None) -> Read:
     filled = [(n, r) for n, r in rows if any(v is not None and str(v).strip() for v in r)]
     if header_row is None:
         header_row = filled[0][0] if filled else 1
@@ -227,8 +274,10 @@ def _table(rows: Rows, name: str, shown: str, sheet: str, header_row: int | None
         cells, bad = _cells(r, keep, used, header, n, shown, sheet, decimals, problems)
         if not bad and any(r[i] is not None and str(r[i]).strip() for i in keep if i < len(r)):
             out.append(RawRow(RowRef(shown, n), tuple(cells), tuple(i + 1 for i in keep)))
-    problems += _merge_problems(merged, rows, {n for n, _ in filled if n > header_row}, used,
-                                header, shown, sheet, decimals)
+    data_rows = {n for n, _ in filled if n > header_row}
+    problems += _merge_problems(merged, rows, data_rows, used, header, shown, sheet, decimals)
+    problems += _hidden_problems(hidden or Hidden(), rows, data_rows, used, header, header_row,
+                                 shown, sheet)
     if dropped:
         problems.append(warning(codes.EXTRA_COLUMNS, f"{dropped} row(s) have values in columns "
                                 "without a header; those cells were ignored", shown,
@@ -269,12 +318,25 @@ def _filled(value: Any) -> bool:
     return value is not None and bool(str(value).strip())
 
 
+def _shown_text(value: Any, decimals: int) -> str:
+    """A cell's value as a message shows it (escaped; an invalid one as it is)."""
+    try:
+        text = cell_text(value, decimals)[0]
+    except ValueProblem:
+        text = str(value)
+    return _escaped(text)
+
+
 def _merge_problems(merged: Collection[str], rows: Rows, data_rows: set[int], used: set[int],
                     header: list[str], shown: str, sheet: str, decimals: int) -> list[Problem]:
-    """A warning for each mapped cell of a data row left empty by a merged range spanning rows
-    whose value is in an earlier data row: Excel shows the value on every row of the range,
-    the file holds it in the first only. Ranges starting in the title block or the header,
-    ranges within one row and cells of columns the mapping ignores hide no data."""
+    """Warnings for the mapped cells of data rows that a merged range hides or empties.
+
+    * A value stored in a cell of the range other than its first (KPI0758): Excel shows the
+      first cell's value over the whole range, the file holds this one too, and it is read.
+    * An empty cell of a range spanning rows whose value is in an earlier data row
+      (KPI0755): Excel shows the value on every row of the range, the file holds it in the
+      first only. Ranges starting in the title block or the header, ranges within one row
+      and cells of columns the mapping ignores hide no data there."""
     out: list[Problem] = []
     if not merged or not data_rows:
         return out
@@ -285,30 +347,85 @@ def _merge_problems(merged: Collection[str], rows: Rows, data_rows: set[int], us
         if bounds is None:
             continue
         c1, r1, c2, r2 = bounds
-        if r2 == r1 or r1 not in data_rows:  # one row, or a title or header range
+        columns = [i for i in sorted(used) if c1 - 1 <= i < c2]
+        if not columns:
             continue
         top = by_row.get(r1, ())
         value = top[c1 - 1] if c1 - 1 < len(top) else None
-        if not _filled(value):
-            continue  # an empty range: Excel shows nothing either
-        try:
-            text = cell_text(value, decimals)[0]
-        except ValueProblem:
-            text = str(value)
-        text = _escaped(text)
+        text = _shown_text(value, decimals) if _filled(value) else None
+        spills = r2 > r1 and r1 in data_rows and text is not None  # a title or header range not
         span = ref.upper().replace("$", "")
-        columns = [i for i in sorted(used) if c1 - 1 <= i < c2]
-        for n in ordered[bisect.bisect_right(ordered, r1):bisect.bisect_right(ordered, r2)]:
+        first = f"{_letters(c1)}{r1}"
+        for n in ordered[bisect.bisect_left(ordered, r1):bisect.bisect_right(ordered, r2)]:
             row = by_row.get(n, ())
             for i in columns:
+                if n == r1 and i == c1 - 1:
+                    continue  # the range's own value
+                place = f"{shown} row {n}, column {_letters(i + 1)} ({header[i]})"
                 if i < len(row) and _filled(row[i]):
-                    continue  # a value stored under the range is read as it is
-                where = f"row {r1}" if i == c1 - 1 else f"cell {_letters(c1)}{r1}"
-                out.append(warning(
-                    codes.MERGED_CELL, f"{shown} row {n}, column {_letters(i + 1)} ({header[i]}): "
-                    f"empty: the cell is part of the merged range {span}, whose value {text} is "
-                    f"in {where}; unmerge the range and fill each row if the value belongs to each",
-                    shown, line=n, column=header[i], col=i + 1, sheet=sheet))
+                    hidden = _shown_text(row[i], decimals)
+                    what = (f"the value {text} of {first}" if text is not None
+                            else f"nothing (its first cell {first} is empty)")
+                    out.append(warning(
+                        codes.HIDDEN_UNDER_MERGE, f"{place}: holds {hidden}, which Excel does "
+                        f"not show: the cell is under the merged range {span}, which shows {what}; "
+                        "it was read as stored: unmerge the range to see it, then keep or clear "
+                        "it", shown, line=n, column=header[i], col=i + 1,
+                        value=hidden, sheet=sheet))
+                elif spills and n > r1:
+                    where = f"row {r1}" if i == c1 - 1 else f"cell {first}"
+                    out.append(warning(
+                        codes.MERGED_CELL, f"{place}: empty: the cell is part of the merged range "
+                        f"{span}, whose value {text} is in {where}; unmerge the range and fill "
+                        "each row if the value belongs to each",
+                        shown, line=n, column=header[i], col=i + 1, sheet=sheet))
+    return out
+
+
+def _runs(numbers: Collection[int]) -> list[tuple[int, int]]:
+    """Maximal runs of consecutive numbers: {3, 4, 5, 9} -> [(3, 5), (9, 9)]."""
+    out: list[tuple[int, int]] = []
+    for n in sorted(numbers):
+        if out and n == out[-1][1] + 1:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return out
+
+
+def _hidden_problems(hidden: Hidden, rows: Rows, data_rows: set[int], used: set[int],
+                     header: list[str], header_row: int, shown: str, sheet: str
+                     ) -> list[Problem]:
+    """A warning (KPI0757) for each run of hidden sheet rows holding data rows, at its first
+    data row, and for each hidden mapped column holding a value in a data row, at the header.
+    They are read like the others: a row hidden in Excel (often an old or cancelled one) is
+    never dropped, and never read without a word either."""
+    out: list[Problem] = []
+    if not data_rows:
+        return out
+    ordered = sorted(data_rows)
+    for lo, hi in _runs(hidden.rows):
+        inside = ordered[bisect.bisect_left(ordered, lo):bisect.bisect_right(ordered, hi)]
+        if not inside:
+            continue
+        a, b, k = inside[0], inside[-1], len(inside)
+        rows_text = f"row {a}" if a == b else f"rows {a}-{b}"
+        count = "" if k == 1 else f" ({k} data rows)"
+        out.append(warning(
+            codes.HIDDEN_IN_EXCEL, f"{shown} {rows_text}: hidden in Excel (hidden, or left out "
+            f"by a filter){count}; read like the visible rows, not skipped: if they are not to "
+            "be imported (old or cancelled rows), delete them from the sheet",
+            shown, line=a, sheet=sheet))
+    for i in sorted(used):
+        if i + 1 not in hidden.cols:
+            continue
+        if not any(i < len(r) and _filled(r[i]) for n, r in rows if n in data_rows):
+            continue
+        out.append(warning(
+            codes.HIDDEN_IN_EXCEL, f"{shown} column {_letters(i + 1)} ({header[i]}): hidden in "
+            "Excel; its values are read like those of the visible columns: check them in the "
+            "workbook (unhide the column)", shown, line=header_row, column=header[i], col=i + 1,
+            sheet=sheet))
     return out
 
 

@@ -16,7 +16,15 @@ from kpidsl.data.model import RawRow, RawTable, RowRef
 from kpidsl.data.values import ValueProblem, parse_period_text
 
 from . import codes
-from .cells import AmbiguousPercent, normalize, parse_date, parse_number, plain
+from .cells import (
+    AmbiguousPercent,
+    BarePercent,
+    StoredRatio,
+    normalize,
+    parse_date,
+    parse_number,
+    plain,
+)
 from .mapping import NumberFormat, Source
 from .problems import Problem, error, warning
 from .schema import TableSchema
@@ -140,8 +148,15 @@ def convert(src: Source, schema: TableSchema, column: str, text: str, *,
         value = parse_number(text, thousands=fmt.thousands, currency=fmt.currency,
                              percent=fmt.percent or kind == "percent",
                              negative_parens=fmt.negative_parens)
-        if kind == "percent" and abs(value) > 1 and "%" not in normalize(text):
-            raise AmbiguousPercent(value)  # a share (at most 100%) from a workbook is a ratio
+        bare = "%" not in normalize(text) and not isinstance(text, StoredRatio)
+        if bare and fmt.percent and kind != "percent" and not default and value != 0:
+            # a column declared as written with % signs: 60 is 60% or 6000%, 0.6 is 0.6% or
+            # 60%; only a workbook number formatted as a percentage is a ratio as it stands
+            raise BarePercent(value, column)
+        if bare and (kind == "percent" or fmt.percent) and abs(value) > 1:
+            # a share (at most 100%) from a workbook, or a default (a data-folder value), is a
+            # ratio: beyond ±1 it is ambiguous, as in a data folder (KPI0712)
+            raise AmbiguousPercent(value)
         return plain(value)
     if kind == "period":
         return parse_period_text(normalize(text))[0]
@@ -181,7 +196,8 @@ def _row(src: Source, schema: TableSchema, plan: Plan, raw: RawRow, sheet: str |
         try:
             values[target] = convert(src, schema, target, text, default=default)
         except ValueProblem as exc:
-            code = codes.PERCENT_WITHOUT_SIGN if isinstance(exc, AmbiguousPercent) else None
+            code = (codes.PERCENT_WITHOUT_SIGN if isinstance(exc, AmbiguousPercent) else
+                    codes.BARE_PERCENT if isinstance(exc, BarePercent) else None)
             bad.append(_bad(raw, name, target, col, text, str(exc), sheet,
                             code or codes.INVALID_VALUE))
             continue
