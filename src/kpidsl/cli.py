@@ -159,13 +159,9 @@ def _load_plan(path: str) -> api.Plan | None:
 
 
 def _evaluate(args: argparse.Namespace) -> tuple[api.Plan, api.Result] | int:
-    if not Path(args.plan).is_file():
-        what = "a folder, not a plan file" if Path(args.plan).is_dir() else "no such plan file"
-        print(f"error: {what}: {args.plan}", file=sys.stderr)
-        return EXIT_USAGE
-    if not Path(args.data).is_dir():
-        what = "a file, not a data folder" if Path(args.data).exists() else "no such data folder"
-        print(f"error: {what}: {args.data}", file=sys.stderr)
+    from kpidsl.paths import DATA_FOLDER, PLAN_FILE, bad_paths
+
+    if bad_paths([(args.plan, PLAN_FILE), (args.data, DATA_FOLDER)]):
         return EXIT_USAGE
     plan = _load_plan(args.plan)
     if plan is None:
@@ -242,7 +238,7 @@ def _errors_text(result: api.Result) -> str:
     if result.evaluation is not None:
         for e in result.evaluation.errors:
             where = f" ({e.span})" if e.span is not None else ""
-            out.write(f"error[{e.code}]: {e.payee}: {e.message}{where}\n")
+            out.write(visible(f"error[{e.code}]: {e.payee}: {e.message}{where}") + "\n")
     return out.getvalue()
 
 
@@ -526,7 +522,8 @@ def _utf8_stdio() -> None:
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
-            reconfigure(encoding="utf-8")
+            # a file name that is not UTF-8 (a lone surrogate) is shown as U+FFFD, not a traceback
+            reconfigure(encoding="utf-8", errors="replace")
 
 
 if __name__ == "__main__":

@@ -205,7 +205,8 @@ def change_facts(model: PlanModel, loaded: Loaded, stage: ColumnarStage | None, 
         by_key = {k: {f.key: f for f in fs} for k, fs in dataset.facts.items()}
         facts, warnings = bind_batch(model, table, records, context.payees,
                                      lambda k, key: by_key.get(k, {}).get(key),
-                                     replace=replace, source=label, rules=context.rules)
+                                     replace=replace, source=label, rules=context.rules,
+                                     unread=context.unread)
         for f in facts:
             by_key.setdefault(f.kind, {})[f.key] = f
         from kpidsl.data.digest import digest
@@ -222,7 +223,8 @@ def change_facts(model: PlanModel, loaded: Loaded, stage: ColumnarStage | None, 
         return seen[(k, key)]
 
     facts, warnings = bind_batch(model, table, records, context.payees, lookup,
-                                 replace=replace, source=label, rules=context.rules)
+                                 replace=replace, source=label, rules=context.rules,
+                                 unread=context.unread)
     before = {f.key: old for f in facts if (old := lookup(f.kind, f.key)) is not None}
     touched = touched_payees(model, stage, facts, before)
     overlay = stage.overlay
@@ -318,17 +320,21 @@ def _referring_in(model: PlanModel, dataset: Dataset, kind: str, keys: Collectio
 
 @attrs.define
 class BatchContext:
-    """What a run's batches share: the payees by id, the plan's rules, the batches accepted."""
+    """What a run's batches share: the payees by id, the plan's rules, the batches accepted,
+    and the fact files not read at loading (a reference to their kind cannot be checked)."""
 
     payees: Mapping[str, Payee]
     rules: PlanRules
     batches: int = 0
+    unread: Mapping[str, Sequence[str]] = attrs.field(factory=dict)
 
     @classmethod
-    def of(cls, model: PlanModel, dataset: Dataset) -> BatchContext:
+    def of(cls, model: PlanModel, dataset: Dataset,
+           unread: Mapping[str, Sequence[str]] | None = None) -> BatchContext:
+        """``unread``: :attr:`kpidsl.data.bind.BindResult.unread` of the loading."""
         from kpidsl.data.batch import PlanRules
 
-        return cls({p.id: p for p in dataset.payees}, PlanRules.of(model))
+        return cls({p.id: p for p in dataset.payees}, PlanRules.of(model), unread=dict(unread or {}))
 
 
 def _label(model: PlanModel, table: str, source: str | None, what: str) -> str:

@@ -11,7 +11,9 @@ Then it is checked against the data already loaded, through ``lookup``
   KPI0726;
 * a reference to a fact that is neither in the data nor in the batch is
   KPI0722, an error when the plan reads through that reference, a warning
-  otherwise — as when the folder is loaded.
+  otherwise — as when the folder is loaded; when a file of the kind referred
+  to was not read at loading (``unread``), one KPI0722 says that the references
+  could not be checked, naming every record, not "no deal has this key" for each.
 
 A batch is all or nothing: :func:`bind_batch` returns the typed facts and the
 warnings, or raises :class:`FactsRejected` with every problem.
@@ -34,7 +36,7 @@ from kpidsl.model import KindSchema, PlanModel
 from kpidsl.source import Span
 
 from . import codes
-from .facts import FactsBound, bind_table
+from .facts import FactsBound, bind_table, not_checked
 from .literals import case_mismatches
 from .model import Fact, Payee, RawRow, RowRef
 from .navigation import compared_literals, navigated_references
@@ -64,12 +66,15 @@ class PlanRules:
 
 def bind_batch(model: PlanModel, table: str, records: Sequence[Mapping[str, object]],
                payees: Mapping[str, Payee], lookup: Lookup, *, replace: bool,
-               source: str, rules: PlanRules | None = None) -> tuple[list[Fact], list[Diagnostic]]:
+               source: str, rules: PlanRules | None = None,
+               unread: Mapping[str, Sequence[str]] | None = None) -> tuple[list[Fact], list[Diagnostic]]:
     """The batch's facts (sorted by key) and warnings; raises :class:`FactsRejected`.
 
     ``table`` is a fact kind (``deal``) or its file stem (``deals``); ``source``
     names the batch in diagnostics and in the facts' row references (record
     ``n`` is line ``n``). ``replace``: every key must already be in the data.
+    ``unread``: per kind, the files that were not read at loading
+    (:attr:`kpidsl.data.bind.BindResult.unread`).
     """
     kind_name = fact_kind(model, table)
     if kind_name is None:
@@ -90,7 +95,7 @@ def bind_batch(model: PlanModel, table: str, records: Sequence[Mapping[str, obje
     view = View(raw)
     for row in raw.rows:  # rejected rows too: every problem of the batch at once
         _against_data(kind, view, row, lookup, replace, sink)
-    _references(model, kind_name, out, lookup, sink, rules.navigated)
+    _references(model, kind_name, out, lookup, sink, rules.navigated, unread or {})
     case_mismatches(model, out.facts, out.rows, sink, rules.compared)
     problems = sorted(sink.diagnostics, key=Diagnostic.sort_key)
     if has_errors(problems):
@@ -136,18 +141,23 @@ def _span(ref: RowRef) -> Span:
 
 
 def _references(model: PlanModel, kind_name: str, out: FactsBound, lookup: Lookup,
-                sink: Sink, navigated: Mapping[tuple[str, str], Span]) -> None:
+                sink: Sink, navigated: Mapping[tuple[str, str], Span],
+                unread: Mapping[str, Sequence[str]]) -> None:
     """A reference to a fact neither in the batch nor in the data: KPI0722, as at loading."""
     kind = model.kinds[kind_name]
     batch = out.facts[kind_name]
     for field, target in sorted(kind.references().items()):
         used_at = navigated.get((kind_name, field))
-        for key in sorted(batch):
-            value = batch[key].values.get(field)
-            if not isinstance(value, str) or (target == kind_name and value in batch):
-                continue
-            if lookup(target, value) is not None:
-                continue
+        missing = [key for key in sorted(batch)
+                   if isinstance(value := batch[key].values.get(field), str)
+                   and not (target == kind_name and value in batch) and lookup(target, value) is None]
+        files = unread.get(target)
+        if files and missing:  # not known missing: in a file that was not read, perhaps
+            sink.add(not_checked(kind, field, target, [batch[k] for k in missing], files, out, used_at,
+                                 f"the batch was rejected; send it again once {' and '.join(files)} is read"))
+            continue
+        for key in missing:
+            value = batch[key].values[field]
             view, row = out.rows[kind_name, key]
             msg = (f"{kind_name} '{key}' in {view.where(row, field)} refers to {target} '{value}': "
                    f"no {target} has this key")

@@ -22,7 +22,7 @@ from . import codes
 from .credits import bind_credits
 from .digest import CREDIT_KEY, HISTORY_KEY, INPUT_KEY, PAYMENT_KEY, TARGET_KEY, digest
 from .facts import bind_facts
-from .folder import missing_fact_files, missing_payees
+from .folder import FolderTables, missing_fact_files, missing_payees
 from .literals import attribute_mismatches, case_mismatches
 from .model import Dataset, HistoryRow, RawRow, RawTable, RowRef
 from .navigation import navigated_references
@@ -48,6 +48,9 @@ class BindResult:
     dataset: Dataset
     diagnostics: tuple[Diagnostic, ...]
     rejected: frozenset[RowRef]
+    # per fact kind, its files that are there but were not read (undecodable, or no row
+    # usable): a batch's reference to such a kind cannot be checked either (kpidsl.data.batch)
+    unread: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -118,7 +121,13 @@ def bind_result(
     payee_rows: dict[str, tuple[View, RawRow]] = {}
     payees = bind_payees(groups.get("payees", []), sink, payee_rows)
     fact_tables = {r[5:]: ts for r, ts in groups.items() if r.startswith("fact:")}
-    facts = bind_facts(model.kinds, fact_tables, payees, sink, navigated_references(model))
+    unread: dict[str, list[str]] = {}  # fact files that are there but could not be read
+    folder = tables if isinstance(tables, FolderTables) else None
+    for stem in sorted(folder.unreadable if folder is not None else ()):
+        role = route(model, stem)
+        if folder is not None and role is not None and role.startswith("fact:"):
+            unread.setdefault(role[5:], []).append(folder.path(stem))
+    facts = bind_facts(model.kinds, fact_tables, payees, sink, navigated_references(model), unread)
     credits = bind_credits(model, groups.get("credits", []), payees, facts, sink)
     history_rows: list[tuple[HistoryRow, View, RawRow]] = []
     history = bind_history(groups.get("payee_history", []), payees, sink, payee_rows, history_rows)
@@ -140,7 +149,8 @@ def bind_result(
     )
     dataset = attrs.evolve(dataset, digest=digest(dataset, presorted=True))
     diags = tuple(sorted(sink.diagnostics, key=Diagnostic.sort_key))
-    return BindResult(dataset, diags, frozenset(sink.rejected))
+    unread_files = {k: tuple(v) for k, v in sorted(facts.unread.items())}
+    return BindResult(dataset, diags, frozenset(sink.rejected), unread_files)
 
 
 def _one_missing_payees_error(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 import attrs
@@ -45,6 +45,9 @@ class FactsBound:
         self.facts: dict[str, dict[str, Fact]] = {}
         self.rejected_keys: dict[str, set[str]] = {}
         self.rows: dict[tuple[str, str], tuple[View, RawRow]] = {}
+        # per kind, its files that were there but not read (undecodable, or no row usable:
+        # a required column missing...): a key not found may be in them
+        self.unread: dict[str, list[str]] = {}
 
 
 def bind_facts(
@@ -53,13 +56,18 @@ def bind_facts(
     payees: dict[str, Payee],
     sink: Sink,
     navigated: Mapping[tuple[str, str], Span] | None = None,
+    unread: Mapping[str, Sequence[str]] | None = None,
 ) -> FactsBound:
     """Type every fact table; then report references to facts not in the data.
 
     ``navigated`` maps (kind, reference field) to where the plan reads through
-    it: a dangling reference there is an error, elsewhere a warning.
+    it: a dangling reference there is an error, elsewhere a warning. ``unread``
+    maps a kind to its files that are there but could not be read (their own
+    error says why): a reference to such a kind is reported as not checked.
     """
     out = FactsBound()
+    for name, files in (unread or {}).items():
+        out.unread.setdefault(name, []).extend(files)
     for name in sorted(kinds):
         kind = kinds[name]
         out.facts[name] = {}
@@ -111,9 +119,12 @@ def bind_table(
     view = View(table)
     what = f"fact kind {kind.name}"
     if not check_columns(view, required_fields(kind), kind.fields, sink, what):
+        out.unread.setdefault(kind.name, []).append(table.file)
         return
     columns = _columns(kind, view)
     rows = check_shape(view, sink)
+    if table.rows and not rows:  # a bad header, or no row as wide as it: nothing was read
+        out.unread.setdefault(kind.name, []).append(table.file)
     fields = [c.field for c in columns]
     key_index = view.index.get(kind.key)
     name = kind.name
@@ -245,14 +256,78 @@ def _check_references(
     for field, target in sorted(kind.references().items()):
         known = out.facts.get(target, {})
         used_at = navigated.get((kind.name, field))
-        if target not in present:
+        unread = out.unread.get(target)
+        if target not in present and not unread:
             _no_target_table(kind, field, target, out, used_at, sink)
             continue
-        for key in sorted(out.facts[kind.name]):
-            fact = out.facts[kind.name][key]
-            value = fact.values.get(field)
-            if isinstance(value, str) and value not in known:
-                sink.add(_dangling(kind, field, target, fact, value, out, used_at))
+        missing = [fact for _, fact in sorted(out.facts[kind.name].items())
+                   if isinstance(v := fact.values.get(field), str) and v not in known]
+        if unread and missing:  # not known missing: in a file that was not read, perhaps
+            sink.add(not_checked(kind, field, target, missing, unread, out, used_at))
+            continue
+        for fact in missing:
+            value = fact.values[field]
+            assert isinstance(value, str)
+            sink.add(_dangling(kind, field, target, fact, value, out, used_at))
+
+
+_LISTED_RANGES = 12  # line ranges a "not checked" diagnostic lists before "and N more rows"
+
+
+def not_checked(
+    kind: KindSchema,
+    field: str,
+    target: str,
+    facts: list[Fact],
+    unread: Sequence[str],
+    out: FactsBound,
+    used_at: Span | None,
+    outcome: str | None = None,
+) -> Diagnostic:
+    """One diagnostic for every row whose reference could not be checked because a file of
+    the kind it refers to was not read: not one "no deal has this key" per row. Every row
+    is named (as line ranges), so none is lost from the report. ``outcome``: what becomes
+    of the rows when the plan reads through the reference (default: not evaluated)."""
+    first = facts[0]
+    view, row = out.rows[kind.name, first.key]
+    files = " and ".join(sorted(set(unread)))
+    why = f"{files} {'was' if len(set(unread)) == 1 else 'were'} not read (see its error)"
+    this = f"{kind.name} '{first.key}' in {view.where(row, field)} refers to {target} '{first.values[field]}'"
+    if len(facts) == 1:
+        msg = f"{this}, which could not be checked: {why}"
+    else:
+        msg = f"{len(facts)} {kind.name} rows refer to {target} facts that could not be checked (first: {this}): {why}"
+    notes = [f"the rows: {_line_ranges(facts)}"]
+    if used_at is not None:
+        outcome = outcome or f"these rows are not evaluated, and nothing is paid, until {files} is read"
+        notes.append(f"the plan navigates through {kind.name}.{field} (at {used_at}): {outcome}")
+        return error(codes.DANGLING_REFERENCE, msg, view.span(row, field), notes=tuple(notes),
+                     help=f"mend {files} (its error says what is wrong) and run again")
+    notes.append(f"an error if the plan reads {kind.name}.{field}.<field>")
+    return warning(codes.DANGLING_REFERENCE, msg, view.span(row, field), notes=tuple(notes))
+
+
+def _line_ranges(facts: list[Fact]) -> str:
+    """``data/collections.csv lines 2-40, 42`` (per file, in line order; capped)."""
+    by_file: dict[str, list[int]] = {}
+    for f in facts:
+        by_file.setdefault(f.ref.file, []).append(f.ref.line)
+    parts: list[str] = []
+    for file, lines in sorted(by_file.items()):
+        ranges: list[list[int]] = []
+        for n in sorted(lines):
+            if ranges and n == ranges[-1][1] + 1:
+                ranges[-1][1] = n
+            else:
+                ranges.append([n, n])
+        shown = [f"{a}" if a == b else f"{a}-{b}" for a, b in ranges]
+        more = len(ranges) - _LISTED_RANGES
+        text = ", ".join(shown[:_LISTED_RANGES])
+        if more > 0:
+            rest = sum(b - a + 1 for a, b in ranges[_LISTED_RANGES:])
+            text += f" and {rest} more row(s)"
+        parts.append(f"{file} line{'s' if len(lines) > 1 else ''} {text}")
+    return "; ".join(parts)
 
 
 def _no_target_table(

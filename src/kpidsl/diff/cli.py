@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kpidsl.display import visible
+
 if TYPE_CHECKING:
     from kpidsl.diff.compare import Comparison, PayeeDelta
     from kpidsl.diff.semantic import BlockDiff, PlanDiff
@@ -42,13 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from kpidsl import api
     from kpidsl.cli import _use_color
     from kpidsl.diff.compare import compare
+    from kpidsl.paths import DATA_FOLDER, PLAN_FILE, bad_paths
 
-    for path in (args.old, args.new):
-        if not Path(path).is_file():
-            print(f"error: no such plan file: {path}", file=sys.stderr)
-            return EXIT_USAGE
-    if not Path(args.data).is_dir():
-        print(f"error: no such data folder: {args.data}", file=sys.stderr)
+    if bad_paths([(args.old, PLAN_FILE), (args.new, PLAN_FILE), (args.data, DATA_FOLDER)]):
         return EXIT_USAGE
     if args.top < 0:
         print("error: --top must be 0 or more", file=sys.stderr)
@@ -157,12 +155,12 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _row(p: PayeeDelta) -> list[str]:
-    return [p.payee, _money(p.old_total), _money(p.new_total), _money(p.delta, signed=True)]
+    return [visible(p.payee), _money(p.old_total), _money(p.new_total), _money(p.delta, signed=True)]
 
 
 def render_table(c: Comparison, top: int = 10) -> str:
     """The human report: definitions, per-payee table, summary, movers, one-sided errors."""
-    lines = [f"kpidsl diff: {c.old.plan.name} -> {c.new.plan.name}, period {c.period}", ""]
+    lines = [visible(f"kpidsl diff: {c.old.plan.name} -> {c.new.plan.name}, period {c.period}"), ""]
     lines += render_definitions(c.plan_diff)
     lines.append("")
     if c.payees:
@@ -193,7 +191,7 @@ def render_table(c: Comparison, top: int = 10) -> str:
         if group:
             lines += ["", f"Errors only in the {label} plan:"]
             for p in group:
-                lines += [f"  {p.payee}: {e}" for e in getattr(p, errs)]
+                lines += [visible(f"  {p.payee}: {e}") for e in getattr(p, errs)]
     return "\n".join(lines) + "\n"
 
 
@@ -212,4 +210,4 @@ def _errors(c: Comparison) -> str:
         if result.evaluation is not None:
             for e in result.evaluation.errors:
                 out.append(f"error[{e.code}] ({label} plan): {e.payee}: {e.message}")
-    return "".join(line + "\n" for line in out)
+    return "".join(visible(line) + "\n" for line in out)  # an ESC in a payee id never reaches the terminal

@@ -76,13 +76,14 @@ def _outcome(ok: bool, written: bool, out: Path) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Validate a data folder; exit 1 on any error."""
+    from kpidsl.paths import DATA_FOLDER, PLAN_FILE, bad_paths
+
     from .report import problems_text, summary_table
     from .validate import validate_generic, validate_with_plan
 
-    folder = Path(args.data)
-    if not folder.is_dir():
-        sys.stderr.write(f"error: data folder {folder} not found\n")
+    if bad_paths([(args.plan, PLAN_FILE), (args.data, DATA_FOLDER)]):  # in the order of the other commands
         return EXIT_USAGE
+    folder = Path(args.data)
     if args.plan is None:
         from kpidsl.cli import engine_or_error
 
@@ -93,9 +94,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         from kpidsl import api
 
-        if not Path(args.plan).exists():  # a usage error, as for eval (exit 2)
-            sys.stderr.write(f"error: no such plan file: {args.plan}\n")
-            return EXIT_USAGE
         try:
             plan = api.load(args.plan)
         except api.PlanError as exc:

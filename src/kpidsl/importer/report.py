@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from kpidsl.display import ljust, rjust, width
+from kpidsl.display import ljust, rjust, visible, width
 
 from .problems import Problem
 
@@ -43,8 +43,8 @@ def summary_table(rows: Sequence[Counted]) -> str:
 
 def problems_text(problems: Sequence[Problem]) -> str:
     """One line per problem, in file/line order, then a count line."""
-    out = [p.render() + (f" [value: {p.value}]" if p.value and p.value not in p.message else "")
-           for p in problems]
+    out = [visible(p.render() + (f" [value: {p.value}]" if p.value and p.value not in p.message else ""))
+           for p in problems]  # a value holding ESC or a line break stays on its line, inert
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     out.append(f"{errors} error(s), {warnings} warning(s)")

@@ -121,10 +121,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    for path, what, check in ((args.plan, "plan file", Path.is_file), (args.data, "data folder", Path.is_dir)):
-        if not check(Path(path)):
-            print(f"error: no such {what}: {path}", file=sys.stderr)
-            return EXIT_USAGE
+    from kpidsl.paths import DATA_FOLDER, PLAN_FILE, bad_paths
+
+    if bad_paths([(args.plan, PLAN_FILE), (args.data, DATA_FOLDER)]):
+        return EXIT_USAGE
     out = _target(Path(args.out), kind)
     if out.exists() and not args.force:
         print(f"error: {out} exists; pass --force to replace it", file=sys.stderr)

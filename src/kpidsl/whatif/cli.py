@@ -57,11 +57,11 @@ def run(args: argparse.Namespace) -> int:
     from kpidsl import api, ast
     from kpidsl.cli import _use_color
     from kpidsl.diagnostics import KpiError
+    from kpidsl.paths import DATA_FOLDER, PLAN_FILE, bad_paths
     from kpidsl.render import render_text
     from kpidsl.whatif.solve import what_it_takes
 
-    if not Path(args.plan).is_file() or not Path(args.data).is_dir():
-        print(f"error: no such plan file or data folder: {args.plan}, {args.data}", file=sys.stderr)
+    if bad_paths([(args.plan, PLAN_FILE), (args.data, DATA_FOLDER)]):
         return EXIT_USAGE
     if args.component is not None and args.payout is None:
         print("error: --component goes with --payout", file=sys.stderr)
@@ -130,6 +130,9 @@ def render_answer(a: Answer, payee: str, period: str) -> str:
         count = f" (x {a.amount} facts)" if a.deal.get("amount") == "0" and a.amount else ""
         lines += ["", f"  the extra fact{count}:"]
         lines += [f"    {k}: {v}" for k, v in a.deal.items()]
+        for field, row in a.referenced.items():
+            lines += ["", f"  and the new {field} it refers to (add it too; it passes the filter):"]
+            lines += [f"    {k}: {v}" for k, v in row.items()]
     if a.before:
         if a.segment is not None:
             lines += ["", f"  the period is split: the figures are those of its last segment, {a.segment},",

@@ -61,6 +61,9 @@ class Answer:
     warnings: tuple[Diagnostic, ...] = ()  # the data's warnings (as eval shows them)
     # the period is split into segments: the figures are those of the last one (these dates)
     segment: str | None = None
+    # the new facts ``deal`` refers to, by reference field (a collection's deal, built to pass
+    # a filter such as ``collection.deal.product == "X"``): added with it
+    referenced: dict[str, dict[str, str]] = attrs.field(factory=dict)
 
     @property
     def reachable(self) -> bool:
@@ -74,6 +77,7 @@ class Answer:
             "reason": self.reason, "exact": self.exact, "method": self.method,
             "segment": self.segment,
             "deal": dict(self.deal),
+            "referenced": {k: dict(v) for k, v in self.referenced.items()},
             "before": {k: None if v is None else fmt(v) for k, v in self.before.items()},
             "after": {k: None if v is None else fmt(v) for k, v in self.after.items()},
             "data_warnings": [d.message for d in self.warnings],
@@ -89,7 +93,7 @@ class Probe:
 
     def __init__(self, plan: Plan, dataset: Dataset, period: str, payee: str, recipe: Recipe):
         self.plan, self.dataset, self.period, self.payee, self.recipe = plan, dataset, period, payee, recipe
-        self.taken = {f.key for f in dataset.facts.get(recipe.kind.name, ())}
+        self.taken = {f.key for k in recipe.kinds for f in dataset.facts.get(k, ())}
         self._cache: dict[Decimal, PayeeResult] = {}
         self._engine: tuple[Engine, Period] | None = None
 
@@ -118,7 +122,8 @@ class ColumnarProbe(Probe):
     def __init__(self, plan: Plan, run: Any, period: str, payee: str, recipe: Recipe):
         super().__init__(plan, run.loaded.dataset, period, payee, recipe)
         self.run = run
-        self.taken = run.keys_starting(recipe.kind.name, "WHATIF-")  # the keys a trial could take
+        # the keys a trial could take
+        self.taken = {key for k in recipe.kinds for key in run.keys_starting(k, "WHATIF-")}
         self._trial: list[Any] = []
         self._amount: Decimal | None = None  # whose trial facts are loaded now
 
@@ -330,7 +335,9 @@ def _goal_label(next_tier: bool, payout: Decimal | None, component: str | None) 
 
 def _unreachable(metric: str, goal: str, reason: str, recipe: Recipe | None) -> Answer:
     deal = recipe.row(None) if recipe is not None else {}
-    return Answer(metric, goal, "unreachable", None, reason, False, "none", deal, {}, {})
+    referenced = recipe.linked_rows() if recipe is not None else {}
+    return Answer(metric, goal, "unreachable", None, reason, False, "none", deal, {}, {},
+                  referenced=referenced)
 
 
 def _check_counts(probe: Probe, metric: str) -> str | None:
@@ -407,7 +414,8 @@ def _finish(probe: Probe, metric: str, goal: Goal, solved: Solved) -> Answer:
     before = _figures(probe, Decimal(0), metric, goal)
     after = _figures(probe, amount, metric, goal) if amount is not None else {}
     return Answer(metric, goal.label, status, amount, reason, exact, method,
-                  probe.recipe.row(amount, probe.taken), before, after)
+                  probe.recipe.row(amount, probe.taken), before, after,
+                  referenced=probe.recipe.linked_rows(probe.taken))
 
 
 def _figures(probe: Probe, amount: Decimal, metric: str, goal: Goal) -> dict[str, Decimal | None]:
