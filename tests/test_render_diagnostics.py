@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from kpidsl.diagnostics import Label, error, warning
 from kpidsl.render import diagnostic_to_dict, display_width, render_json, render_text
 from kpidsl.source import NO_SPAN, SourceFile, Span
@@ -213,3 +216,14 @@ def test_control_characters_of_a_plan_are_shown_as_pictures_never_sent_to_the_te
     source_line, caret_line = rendered.splitlines()[3:5]
     assert source_line == "1 | payout p: money = 1 + ␛[31mred␡\ufffd + q"
     assert caret_line.index("^") == source_line.index(" q") + 1
+
+
+@given(st.text(max_size=30))
+def test_width_and_visible_of_ascii_shortcuts_agree_with_every_character(text: str) -> None:
+    """``width`` and ``visible`` take a shortcut for ASCII text (the table of 10,000 payees
+    `kpidsl eval` prints): the same as counting and showing each character."""
+    from kpidsl.display import char_width, visible, visible_char, width
+
+    for t in (text, text.encode("ascii", "ignore").decode()):
+        assert width(t) == sum(char_width(ch) for ch in t)
+        assert visible(t) == "".join(visible_char(ch) for ch in t)

@@ -14,20 +14,24 @@ that turns it into text. The text layout::
        = note: ...
 
 Columns are display columns: tabs are expanded and wide (CJK) characters take
-two cells, so carets line up under what they point at in a terminal.
+two cells, so carets line up under what they point at in a terminal. Every piece
+of text that comes from a plan or its data (the excerpt, file names, messages,
+labels, notes and help) is shown with its control characters as pictures
+(:func:`kpidsl.display.visible`): nothing reaches the terminal as an escape.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from kpidsl.diagnostics import Diagnostic, Label
-from kpidsl.display import char_width, visible_char, width
+from kpidsl.display import char_width, visible, visible_char, width
 from kpidsl.source import SourceFile, Span
 
 __all__ = [
@@ -72,8 +76,9 @@ def _expand(text: str) -> tuple[str, list[int]]:
             out.append(" " * pad)
             col += pad
         else:
-            out.append(_visible(ch))
-            col += char_width(ch)
+            shown = _visible(ch)
+            out.append(shown)
+            col += char_width(ch) if shown is ch else display_width(shown)
     starts.append(col)
     return "".join(out), starts
 
@@ -115,8 +120,8 @@ def _has_source(span: Span, sources: Mapping[str, SourceFile]) -> bool:
 
 def _location(span: Span) -> str:
     if span.line <= 0:
-        return span.file
-    return f"{span.file}:{span.line}:{span.col}"
+        return visible(span.file)
+    return f"{visible(span.file)}:{span.line}:{span.col}"
 
 
 # A source line longer than this is shown as an excerpt around its labels.
@@ -125,33 +130,82 @@ _CONTEXT = 60
 _CUT = "..."
 
 
-def _window(text: str, labels: list[tuple[Label, bool]]) -> tuple[str, int]:
-    """The part of a long line worth showing (cut ends marked ``...``), and the column
-    shift: a 0-based column ``c`` of ``text`` is ``c - shift`` in the part shown."""
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Mn", "Me")
+
+
+# Labels of one long line further apart than this are shown in excerpts of their own.
+_SPREAD = 4 * MAX_EXCERPT - 2 * _CONTEXT
+
+
+@attrs.frozen
+class _Excerpt:
+    """The part of a source line shown: ``text`` (cut ends marked ``...``), the column shift
+    (a 0-based column ``c`` of the line is ``c - shift`` in ``text``) and the characters of
+    ``text`` that are the line's own, ``[lo, hi)`` (not a ``...``)."""
+
+    text: str
+    shift: int = 0
+    lo: int = 0
+    hi: int = -1
+
+    def own(self) -> tuple[int, int]:
+        return self.lo, len(self.text) if self.hi < 0 else self.hi
+
+
+def _window(text: str, labels: list[tuple[Label, bool]]) -> _Excerpt:
+    """The part of a long line worth showing: around its labels (which :func:`_clusters`
+    keeps within :data:`_SPREAD` of each other)."""
     if len(text) <= MAX_EXCERPT:
-        return text, 0
+        return _Excerpt(text)
     firsts = [max(lab.span.col - 1, 0) for lab, _ in labels] or [0]
     lo = max(0, min(firsts) - _CONTEXT)
     hi = min(len(text), max(lo + MAX_EXCERPT, max(firsts) + _CONTEXT))
     hi = min(hi, lo + 4 * MAX_EXCERPT)
     head = _CUT if lo > 0 else ""
     tail = _CUT if hi < len(text) else ""
-    return head + text[lo:hi] + tail, lo - len(head)
+    return _Excerpt(head + text[lo:hi] + tail, lo - len(head), len(head), len(head) + hi - lo)
 
 
-def _mark_for(label: Label, primary: bool, line_text: str, shift: int = 0) -> _Mark:
-    """Where a label's underline goes on its first line (multi-line: to end of line)."""
+def _clusters(text: str, labels: list[tuple[Label, bool]]) -> list[list[tuple[Label, bool]]]:
+    """The labels of one line in groups that one excerpt can show: all of them for a short
+    line; on a long line, labels too far apart to share a window get windows of their own
+    (else a label past the window would be drawn under its ``...``)."""
+    if len(text) <= MAX_EXCERPT or len(labels) < 2:
+        return [labels]
+    ordered = sorted(labels, key=lambda lp: lp[0].span.col)
+    groups: list[list[tuple[Label, bool]]] = [[ordered[0]]]
+    for lab in ordered[1:]:
+        if lab[0].span.col - groups[-1][0][0].span.col > _SPREAD:
+            groups.append([])
+        groups[-1].append(lab)
+    return groups
+
+
+def _mark_for(label: Label, primary: bool, excerpt: _Excerpt) -> _Mark:
+    """Where a label's underline goes on its first line (multi-line: to the end of the line
+    or of its excerpt, never under a ``...``)."""
+    line_text, shift = excerpt.text, excerpt.shift
+    own_lo, own_hi = excerpt.own()
     starts = _expand(line_text)[1]
     span = label.span
-    first = min(max(span.col - 1 - shift, 0), len(line_text))
+    first = min(max(span.col - 1 - shift, own_lo), own_hi)
     if span.end_line > span.line:
-        last = len(line_text)
+        last = own_hi
     else:
-        last = min(max(span.end_col - 1 - shift, first), len(line_text))
+        last = min(max(span.end_col - 1 - shift, first), own_hi)
     start, end = starts[first], starts[last]
     if end <= start:
-        end = start + 1
-    return _Mark(start, end, primary, label.message)
+        # no cell to underline: an empty span, or a zero-width character. A combining mark
+        # is drawn on the character it follows, so the caret goes under that character
+        # (not under the next one).
+        base = first
+        while base > own_lo and base < len(line_text) and _is_mark(line_text[base]):
+            base -= 1
+        if base < first:
+            start = starts[base]
+        end = max(end, start + 1)
+    return _Mark(start, end, primary, visible(label.message))
 
 
 def _underline_rows(marks: list[_Mark], paint: _Painter, sev: str) -> list[str]:
@@ -188,11 +242,12 @@ def _paint_cells(cells: list[str], paint: _Painter, sev: str) -> str:
 
 def _bar_row(bars: list[_Mark], message: _Mark | None, paint: _Painter, sev: str) -> str:
     """Vertical bars under the given labels, then optionally one label's message."""
-    row = ""
+    row, col = "", 0  # col: the cells taken so far (``row`` may hold ANSI styles, which take none)
     for m in bars:
-        row += " " * (m.start - display_width(row)) + paint("|", _style(m, sev))
+        row += " " * (m.start - col) + paint("|", _style(m, sev))
+        col = m.start + 1
     if message is not None:
-        row += " " * (message.start - display_width(row))
+        row += " " * (message.start - col)
         row += paint(message.message, _style(message, sev))
     return row
 
@@ -232,12 +287,12 @@ class _DiagRenderer:
     def render(self) -> list[str]:
         d = self.diag
         head = self.paint(f"{d.severity}[{d.code}]", self.sev) + self.paint(
-            f": {d.message}", "note"
+            f": {visible(d.message)}", "note"
         )
         out = [head]
         for idx, (_file, labels) in enumerate(_group_labels(d)):
             out.extend(self.file_group(labels, first=idx == 0))
-        tail = [f"note: {n}" for n in d.notes] + ([f"help: {d.help}"] if d.help else [])
+        tail = [f"note: {visible(n)}" for n in d.notes] + ([f"help: {visible(d.help)}"] if d.help else [])
         if tail:
             out.append(self.bar())
             out.extend(f"{self.pad()} {self.paint('=', 'gutter')} {t}" for t in tail)
@@ -252,7 +307,7 @@ class _DiagRenderer:
         with_src = [(lab, p) for lab, p in labels if _has_source(lab.span, self.sources)]
         for lab, _p in labels:
             if not _has_source(lab.span, self.sources) and lab.message:
-                out.append(f"{self.pad()} {self.paint('=', 'gutter')} {lab.message}")
+                out.append(f"{self.pad()} {self.paint('=', 'gutter')} {visible(lab.message)}")
         if with_src:
             out.append(self.bar())
             out.extend(self.snippet(with_src))
@@ -267,13 +322,15 @@ class _DiagRenderer:
         previous = 0
         for line in sorted(by_line):
             if previous and line - previous == 2:
-                out.append(self.source_row(previous + 1, _window(src.line_text(previous + 1), [])[0]))
+                out.append(self.source_row(previous + 1, _window(src.line_text(previous + 1), []).text))
             elif previous and line - previous > 2:
                 out.append(self.paint("...", "gutter"))
-            text, shift = _window(src.line_text(line), by_line[line])
-            out.append(self.source_row(line, text))
-            marks = [_mark_for(lab, prim, text, shift) for lab, prim in by_line[line]]
-            out.extend(self.bar(r) for r in _underline_rows(marks, self.paint, self.sev))
+            line_text = src.line_text(line)
+            for group in _clusters(line_text, by_line[line]):
+                excerpt = _window(line_text, group)
+                out.append(self.source_row(line, excerpt.text))
+                marks = [_mark_for(lab, prim, excerpt) for lab, prim in group]
+                out.extend(self.bar(r) for r in _underline_rows(marks, self.paint, self.sev))
             previous = line
         return out
 
@@ -349,7 +406,13 @@ def diagnostic_to_dict(d: Diagnostic) -> dict[str, Any]:
     }
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def render_json(diagnostics: Sequence[Diagnostic]) -> str:
-    """A JSON array of diagnostics in source order (UTF-8 text, not ASCII-escaped)."""
+    """A JSON array of diagnostics in source order (UTF-8 text, not ASCII-escaped).
+
+    A lone surrogate (a file name that is not UTF-8, as Python reads it) is written as
+    U+FFFD: no UTF-8 output can hold it, and a JSON reader may refuse it escaped."""
     items = [diagnostic_to_dict(d) for d in sorted_diagnostics(diagnostics)]
-    return json.dumps(items, ensure_ascii=False, indent=2)
+    return _SURROGATE.sub("\ufffd", json.dumps(items, ensure_ascii=False, indent=2))

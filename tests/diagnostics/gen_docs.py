@@ -47,6 +47,36 @@ def fragment(name: str) -> tuple[list[str], list[tuple[str, str]]]:
     return demoted, FRAGMENT_CODE.findall(text)
 
 
+POSITIONS = [
+    "## Positions", "",
+    "Every diagnostic names its file, line and column: `plans/q3.kpi:12:18` in text, and in",
+    "JSON (`kpidsl check --format json`; the data diagnostics of `kpidsl eval --format json`)",
+    "the keys `file`, `line`, `col`, `end_line` and `end_col`, the same numbers as the text.",
+    "",
+    "* Lines and columns are 1-based; `end_line`/`end_col` is the position just after the",
+    "  span (exclusive).",
+    "* In a plan, a column counts characters (Unicode code points): a tab, a CJK or",
+    "  full-width character and an emoji are one column each. The UTF-8 byte-order mark",
+    "  of a plan file is dropped, not counted. `\\r\\n`, a lone `\\r` and `\\n` each end a line.",
+    "* The excerpt under the location is drawn in terminal cells: tabs go to the next",
+    "  multiple of 4, wide (CJK, full-width) characters take two cells, combining marks",
+    "  none, so the carets stand under what they point at. A line longer than 240",
+    "  characters is cut to an excerpt around its labels, the cut ends shown as `...`.",
+    "* In a data file, the line is the physical line an editor shows (the header is",
+    "  line 1; a quoted cell spanning lines counts every line) and the column is the",
+    "  CSV column number (1 for the first column; the character column for inline test",
+    "  tables). There, `end_col - col` is the length of the cell's value, not a column.",
+    "  Line 0 means the file as a whole. A data file is shown by location only, without",
+    "  an excerpt.",
+    "* Text taken from a plan or its data (the excerpt, file names, values quoted in",
+    "  messages) is shown in text with its control characters as pictures (ESC as `␛`),",
+    "  and bidirectional overrides, C1 controls and the bytes of a file name that are not",
+    "  UTF-8 as U+FFFD: nothing reaches the terminal as an escape sequence. JSON keeps",
+    "  the text exact (escaped), except those file-name bytes (U+FFFD).",
+    "",
+]
+
+
 def render() -> str:
     codes = sorted(CODES)
     lines = ["# Diagnostics", "",
@@ -56,7 +86,7 @@ def render() -> str:
              "* KPI02xx types and units", "* KPI03xx tiers and tables",
              "* KPI04xx scores and payouts", "* KPI05xx overrides",
              "* KPI06xx evaluation errors (per payee)", "* KPI07xx data errors (rows)",
-             "* KPI08xx tests and invariants", "",
+             "* KPI08xx tests and invariants", "", *POSITIONS,
              "## Index of codes", "", "| code | title |", "| --- | --- |"]
     syntax, syntax_codes = fragment("syntax")
     evaluation, eval_codes = fragment("eval")

@@ -48,10 +48,26 @@ def _read(path: Path, name: str) -> tuple[str | None, Diagnostic | None]:
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
+        # the codec decoded the bytes after a BOM: its offsets count from there
+        at = exc.start + len(data) - len(exc.object)
+        line, col = _byte_position(data, at)
         return None, error(
-            "KPI0002", f"`{name}` is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            span, "not UTF-8", help="save the file as UTF-8",
+            "KPI0002", f"`{name}` is not valid UTF-8 (byte 0x{data[at]:02x} at offset {at}, line {line})",
+            Span(name, line, col, line, col + 1), "not UTF-8", help="save the file as UTF-8",
         )
+
+
+def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based (line, col) of the first byte that is not UTF-8, as :class:`SourceFile`
+    counts them: lines end at ``\\r\\n``, a lone ``\\r`` or ``\\n``, and the column counts the
+    characters before it on its line (all UTF-8, since this byte is the first that is not;
+    a BOM is not one)."""
+    before = data[:offset]
+    line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
+    start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
+    if start == 0 and before.startswith(codecs.BOM_UTF8):
+        start = len(codecs.BOM_UTF8)
+    return line, len(before[start:].decode("utf-8")) + 1
 
 
 @attrs.define
