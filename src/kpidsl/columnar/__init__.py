@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kpidsl.data.batch import FactsRejected
 
-    from .run import ColumnarRun, Loaded, load_folder, wants_columnar
+    from .run import ChangedSince, ColumnarRun, Loaded, load_folder, wants_columnar
     from .sources import SourceChanged
 
-__all__ = ["ColumnarRun", "FactsRejected", "Loaded", "SourceChanged", "load_folder", "wants_columnar"]
+__all__ = ["ChangedSince", "ColumnarRun", "FactsRejected", "Loaded", "SourceChanged", "load_folder",
+           "wants_columnar"]
 
 _HOMES = {"FactsRejected": "kpidsl.data.batch", "SourceChanged": "kpidsl.columnar.sources"}
 

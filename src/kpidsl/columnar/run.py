@@ -50,9 +50,10 @@ from .sources import (
     out_of_memory,
     quote,
     raw_table,
+    session,
     unread,
 )
-from .stage import ColumnarStage
+from .stage import ColumnarStage, Shared
 
 LARGE_BYTES = 1_000_000  # fact files at least this big use the columnar stage under engine="auto"
 
@@ -77,6 +78,11 @@ class Loaded:
     # the period's grouped aggregates computed while loading (``load_folder``'s ``period``):
     # taken by the first stage made on this data (:meth:`ColumnarRun._stage`), once
     prefetched: list[Prefetch] = attrs.field(factory=list, eq=False, repr=False)
+    # per fact kind, the files there that could not be read (``BindResult.unread``): a batch's
+    # reference to them cannot be checked (KPI0722)
+    unread: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    # the fact tables' copies and indexes every run on this loading shares, across threads
+    shared: Shared = attrs.field(factory=Shared, eq=False, repr=False)
 
 
 @attrs.frozen(eq=False)
@@ -176,7 +182,7 @@ def _load(model: PlanModel, folder: Path, sources: dict[str, SourceFile], con: A
     # Meanwhile each CSV fact file's lines are counted: DuckDB's row n must be on line n + 2
     guess = column_cells([t for n, t in tables.items() if route(model, n) == "payees"], "id")
     # With a cache, the fact files are hashed first: what is known of their content is reused
-    cursor = con.cursor()
+    cursor = session(con)
     from .cache import file_memo, open_cache
 
     prefetched: list[Prefetch] = []
@@ -233,7 +239,7 @@ def _load(model: PlanModel, folder: Path, sources: dict[str, SourceFile], con: A
                                          "to word their problems")
     return Loaded(dataset, tuple(diags), "columnar", reasons, con, loaded, worded=kept, rejected=small.rejected,
                   summaries=_summaries(model, tables, small, read_diags, loaded), read=tuple(read_diags),
-                  prefetched=[p for p in prefetched if p.tables is loaded])
+                  prefetched=[p for p in prefetched if p.tables is loaded], unread=small.unread)
 
 
 def _prefetch(con: Any, model: PlanModel, tables: dict[str, FactTable], label: str,
@@ -332,7 +338,8 @@ def _reference(model: PlanModel, folder: Path, sources: dict[str, SourceFile],
     result = bind_result(model, tables)
     all_diags = tuple(sorted([*diags, *result.diagnostics], key=Diagnostic.sort_key))
     return Loaded(result.dataset, all_diags, "reference", reasons, rejected=result.rejected,
-                  summaries=tuple(summarize(model, tables, result, diags)), read=tuple(diags))
+                  summaries=tuple(summarize(model, tables, result, diags)), read=tuple(diags),
+                  unread=result.unread)
 
 
 @attrs.define
@@ -355,7 +362,9 @@ class ColumnarRun:
     def _stage(self) -> ColumnarStage | None:
         if self.loaded.engine == "columnar" and self.stage is None:
             ctx = plan_context(self.model.header.precision)
-            self.stage = ColumnarStage(self.loaded.con, self.loaded.tables, self.model, ctx, self.as_of)
+            # a cursor of its own: runs on one loading, each in its thread, never share a statement
+            self.stage = ColumnarStage(session(self.loaded.con), self.loaded.tables, self.model, ctx, self.as_of,
+                                       shared=self.loaded.shared)
             pre = self.loaded.prefetched
             if pre:  # computed while loading; only the first stage on these tables may take them
                 got = pre.pop()
@@ -384,6 +393,8 @@ class ColumnarRun:
 
         Payees' explanation trees are computed when first asked for (with the facts behind
         each aggregate), or for everyone now with ``explain=True``."""
+        if isinstance(payees, str):  # its letters would be taken for payee ids
+            raise TypeError(f"payees must be a list of payee ids, not a str: evaluate([{payees!r}])")
         if has_errors(self.loaded.diagnostics):
             return None
         engine = self._engine("explain" if explain else "values")
@@ -458,30 +469,37 @@ class ColumnarRun:
         (a fact left referring to a removed one the plan does not read through)."""
         from .changes import BatchContext, remove_facts
 
+        listed = _listed("keys", keys)  # a generator was read twice: the removal saw no key
         stage = self._stage()
         if self._batches is None:
-            self._batches = BatchContext.of(self.model, self.loaded.dataset)
-        dataset, warnings = remove_facts(self.model, self.loaded, stage, table, keys,
+            self._batches = BatchContext.of(self.model, self.loaded.dataset, self.loaded.unread)
+        dataset, warnings = remove_facts(self.model, self.loaded, stage, table, listed,
                                          source=source, context=self._batches)
         self.loaded = attrs.evolve(self.loaded, dataset=dataset)
+        self._forget()
         if stage is None:  # the reference engine indexes the facts in memory: index again
             self._engines.clear()
-        self._forget()
         return warnings
 
     def _change(self, table: str, records: Sequence[Mapping[str, object]], replace: bool,
                 source: str | None) -> tuple[Diagnostic, ...]:
         from .changes import BatchContext, change_facts
 
+        # a generator was read once for the header, leaving no record: nothing was added
+        listed = _listed("records", records)
+        for n, record in enumerate(listed, start=1):
+            if not isinstance(record, Mapping):
+                raise TypeError(f"record {n} is a {type(record).__name__}, not a mapping of field "
+                                "to value (a dict); nothing was changed")
         stage = self._stage()
         if self._batches is None:
-            self._batches = BatchContext.of(self.model, self.loaded.dataset)
-        dataset, warnings = change_facts(self.model, self.loaded, stage, table, records,
+            self._batches = BatchContext.of(self.model, self.loaded.dataset, self.loaded.unread)
+        dataset, warnings = change_facts(self.model, self.loaded, stage, table, listed,
                                          replace=replace, source=source, context=self._batches)
         self.loaded = attrs.evolve(self.loaded, dataset=dataset)
+        self._forget()
         if stage is None:  # the reference engine indexes the facts in memory: index again
             self._engines.clear()
-        self._forget()
         return warnings
 
     def swap_trial_facts(self, old: Sequence[Fact], new: Sequence[Fact], payee: str) -> None:
@@ -493,7 +511,8 @@ class ColumnarRun:
         for f in old:
             stage.overlay.discard(f.kind, f.key)
         stage.overlay.accept(list(new), {payee}, digested=False)
-        self._forget()
+        # what-it-takes reads a trial's trees after putting its facts back (kpidsl.whatif)
+        self._forget(stale=False)
 
     def keys_starting(self, kind: str, prefix: str) -> set[str]:
         """The loaded facts' keys of ``kind`` that start with ``prefix``."""
@@ -505,16 +524,58 @@ class ColumnarRun:
         rows = stage.con.execute(f"SELECT {key} FROM {quote(ft.table)} WHERE starts_with({key}, ?)", [prefix])
         return {str(r[0]) for r in rows.fetchall()}
 
-    def _forget(self) -> None:
-        """The data changed: no cached result is current any more."""
+    def _forget(self, stale: bool = True) -> None:
+        """The data changed: no cached result is current any more. ``stale``: a result handed
+        out before whose trees were left for later can no longer build them (they would
+        count the changed facts, not those of its figures): reading them raises
+        :class:`ChangedSince`."""
         self.evaluation = None
         for engine in self._engines.values():
+            if stale:
+                _unexplained(engine)
             engine.forget()
 
     @property
     def unsupported(self) -> dict[str, str]:
         """Aggregates the columnar stage left to the reference fact stage, with the reason."""
         return dict(self.stage.unsupported) if self.stage is not None else {}
+
+
+class ChangedSince(RuntimeError):
+    """A payee's explanation trees, left to be built when first read, were read after the
+    run's facts changed (``add_facts``, ``replace_facts``, ``remove_facts``): built now they
+    would count the changed facts, not those of the result's figures. Evaluate again, or
+    read the trees (or evaluate with ``explain=True``) before changing the facts."""
+
+
+def _unexplained(engine: Engine) -> None:
+    """Every result ``engine`` handed out whose trees are not built yet: reading them raises
+    :class:`ChangedSince` (the engine keeps every result it computed until it forgets)."""
+    for result in engine._cache.values():
+        if result._explanations is None and result._explain is not None:
+            object.__setattr__(result, "_explain", _ChangedSince(result.id))
+
+
+class _ChangedSince:
+    """A stale result's trees: raise :class:`ChangedSince` when read."""
+
+    def __init__(self, payee: str) -> None:
+        self.payee = payee
+
+    def __call__(self) -> dict[str, Explanation]:
+        raise ChangedSince(f"the explanations of {self.payee} were to be built when first read, and "
+                           "the run's facts changed since this result was computed: evaluate again "
+                           "(or read the explanations, or evaluate with explain=True, before "
+                           "changing the facts)")
+
+
+def _listed(what: str, items: object) -> list[Any]:
+    """``records`` or ``keys`` as a list (a generator is read once); a text, a mapping or
+    anything else not a collection of them is refused."""
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        raise TypeError(f"{what} must be a list of {what} (a sequence), not {type(items).__name__}; "
+                        "nothing was changed")
+    return list(items)
 
 
 def _run(engine: Engine, period: str, ids: list[str]) -> EvalResult:

@@ -193,12 +193,7 @@ def connect(threads: int | None = None, memory: int | None = None) -> Any:
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute(f"SET temp_directory = {literal(spill_dir())}")
-    # a TIMESTAMPTZ cell reads as text in the session's time zone, by default the process's
-    # (TZ): fixed, so that the same file reads the same on every machine
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-    except duckdb.Error:  # a DuckDB without time zones (no ICU): it shows them in UTC anyway
-        pass
+    _in_utc(con)
     if limit:
         con.execute(f"SET memory_limit = '{limit}MB'")
     con.execute("SET preserve_insertion_order = true")  # rowid is a CSV row's line minus 2
@@ -210,6 +205,27 @@ def connect(threads: int | None = None, memory: int | None = None) -> Any:
     except duckdb.Error:  # an allocator without them
         pass
     return Limited(con) if limit else con
+
+
+def _in_utc(con: Any) -> None:
+    """A TIMESTAMPTZ cell reads as text in the session's time zone, by default the process's
+    (TZ): fixed, so that the same file reads the same on every machine. A session setting:
+    each cursor (:func:`session`) is set too."""
+    import duckdb
+
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+    except duckdb.Error:  # a DuckDB without time zones (no ICU): it shows them in UTC anyway
+        pass
+
+
+def session(con: Any) -> Any:
+    """A cursor of ``con``: its own connection to the same database, for another thread (a
+    DuckDB connection serves one statement at a time), in UTC as ``con`` is. A cursor does
+    not inherit the session's time zone: it would show a TIMESTAMPTZ in the machine's."""
+    cur = con.cursor()
+    _in_utc(cur)
+    return cur
 
 
 class Limited:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import functools
+import threading
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -59,13 +60,27 @@ def plan_aggregates(model: PlanModel) -> list[ast.Aggregate]:
     return list(seen.values())
 
 
+class Shared:
+    """What the stages on one loading share, whatever thread each runs in: the fact tables'
+    copies sorted by payee and the indexes made on demand (:class:`LazyIndex`). They are the
+    tables as loaded (changes live in each run's overlay), so one copy serves every run; the
+    lock keeps two runs from making (or replacing) one while another reads it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.copies: dict[str, str] = {}  # fact table -> its copy sorted by payee
+        self.indexed: set[tuple[str, str]] = set()  # (table, field) indexed
+
+
 class ColumnarStage:
     """Per-payee aggregates computed in DuckDB for the aggregates it supports."""
 
     def __init__(self, con: Any, tables: dict[str, FactTable], model: PlanModel,
-                 ctx: decimal.Context, as_of: dt.date | None = None, credits: bool = False) -> None:
+                 ctx: decimal.Context, as_of: dt.date | None = None, credits: bool = False,
+                 shared: Shared | None = None) -> None:
         self.con, self.tables, self.model, self.ctx = con, tables, model, ctx
         self.as_of, self.credits = as_of, credits
+        self.shared = shared if shared is not None else Shared()
         self.aggs = plan_aggregates(model)
         self.overlay = Overlay()  # facts added or replaced after loading (kpidsl.columnar.changes)
         self.index = LazyIndex(self)
@@ -395,7 +410,6 @@ class LazyIndex(FactIndex):
         self.model = stage.model
         self.stage = stage
         self.by_key = _ByKey(self)
-        self._indexed: set[tuple[str, str]] = set()
         self._copies: dict[str, str] = {}
         self._direct: dict[str, int] = {}  # fetches that read a table as loaded, by table
         self._ready: set[str] = set()  # tables copied (views) or indexed on demand (see _rows_table)
@@ -475,18 +489,26 @@ class LazyIndex(FactIndex):
             self._make_ready(ft)
         table = self._copies.get(ft.table, ft.table)
         sorted_by = (payee_field(ft.kind) or "payee") if ft.view else ""
-        if (table, field) not in self._indexed and field != sorted_by:
-            self.stage.con.execute(f"CREATE INDEX IF NOT EXISTS {quote('ix_' + table + '_' + field)} "
-                                   f"ON {quote(table)} ({quote(field)})")
-            self._indexed.add((table, field))
+        shared = self.stage.shared
+        if (table, field) not in shared.indexed and field != sorted_by:
+            with shared.lock:
+                if (table, field) not in shared.indexed:
+                    self.stage.con.execute(f"CREATE INDEX IF NOT EXISTS {quote('ix_' + table + '_' + field)} "
+                                           f"ON {quote(table)} ({quote(field)})")
+                    shared.indexed.add((table, field))
         return table
 
     def _make_ready(self, ft: FactTable) -> None:
-        if ft.view:
-            copy = ft.table + "__rows"
-            payee = payee_field(ft.kind) or "payee"
-            self.stage.con.execute(f"CREATE OR REPLACE TABLE {quote(copy)} AS SELECT * FROM {quote(ft.table)} "
-                                   f"ORDER BY {quote(payee)}")
+        if ft.view:  # copied once for every run on this loading (Shared), never replaced
+            shared = self.stage.shared
+            with shared.lock:
+                copy = shared.copies.get(ft.table)
+                if copy is None:
+                    copy = ft.table + "__rows"
+                    payee = payee_field(ft.kind) or "payee"
+                    self.stage.con.execute(f"CREATE OR REPLACE TABLE {quote(copy)} AS SELECT * FROM "
+                                           f"{quote(ft.table)} ORDER BY {quote(payee)}")
+                    shared.copies[ft.table] = copy
             self._copies[ft.table] = copy
         self._ready.add(ft.table)
 
