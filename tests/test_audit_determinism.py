@@ -231,3 +231,13 @@ def test_to_dict_is_what_to_json_writes(tmp_path: Path) -> None:
     canonical = json.loads(result_to_json(r.evaluation, r.plan.info(), r.data_digest))
     assert {k: v for k, v in as_dict.items() if k != "data_warnings"} == canonical
     assert r.to_json(indent=None) == json.dumps(as_dict, ensure_ascii=False)
+
+
+def test_loads_reads_a_plan_with_a_byte_order_mark_as_load_does(tmp_path: Path) -> None:
+    """A plan read with ``encoding="utf-8"`` keeps a Windows editor's BOM: ``loads`` said
+    KPI0002 "unexpected character" where ``load`` of the same file reads it."""
+    (tmp_path / "plan.kpi").write_text("\ufeff" + PLAN, encoding="utf-8")
+    from_file = kpidsl.load(tmp_path / "plan.kpi")
+    from_text = kpidsl.loads((tmp_path / "plan.kpi").read_text(encoding="utf-8"))
+    assert from_text.digest == kpidsl.loads(PLAN).digest
+    assert from_text.model.payouts == from_file.model.payouts == ("commission",)

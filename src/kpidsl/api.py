@@ -299,6 +299,8 @@ def loads(text: str, name: str = "<string>") -> Plan:
     if not isinstance(text, str):
         raise TypeError(f"loads() takes the plan text as str, not {type(text).__name__}; "
                         "decode bytes first (UTF-8)")
+    # a byte order mark, kept by a file read as "utf-8" (Windows editors write one): as load() reads it
+    text = text.removeprefix("\ufeff")
     module, diags = parse_source(text, name)
     sources = {name: SourceFile(name, text)}
     return _from_modules([module] if module is not None else [], sources, list(diags))
