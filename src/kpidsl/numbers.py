@@ -186,9 +186,15 @@ def exact_sum(values: list[Decimal]) -> Decimal:
 
 def fmt(value: Decimal) -> str:
     """A decimal as a plain string, never in exponent notation; the scale is kept."""
+    return _fixed(value, "f")
+
+
+def _fixed(value: Decimal, spec: str) -> str:
+    """``format(value, spec)`` of a fixed-point ``spec``, refusing NaN and infinities, and
+    never ``-0`` (a negative zero is zero)."""
     if not value.is_finite():
         raise ValueError(f"not a finite decimal: {value!r}")
-    text = format(value, "f")
+    text = format(value, spec)
     if text.startswith("-") and value.is_zero():
         return text[1:]
     return text
@@ -205,12 +211,7 @@ def plain(value: Decimal) -> str:
 def grouped(value: Decimal) -> str:
     """``118500.00`` as ``118,500.00``: the integer part's thousands grouped, every digit kept
     (:func:`fmt` with a thousands separator: no exponent, the scale kept, no ``-0``)."""
-    if not value.is_finite():
-        raise ValueError(f"not a finite decimal: {value!r}")
-    text = format(value, ",f")
-    if text.startswith("-") and value.is_zero():
-        return text[1:]
-    return text
+    return _fixed(value, ",f")
 
 
 def percent_text(ratio: Decimal) -> str:

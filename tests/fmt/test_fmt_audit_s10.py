@@ -13,22 +13,13 @@ import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_fmt_files import CLEAN, MESSY, _write  # tests/fmt is on the path: no package
 
 from kpidsl import ast
 from kpidsl.cli import main
 from kpidsl.fmt import fmt_paths, format_module, format_source
 from kpidsl.numbers import quantize
 from kpidsl.syntax.parser import parse
-
-MESSY = "target   bookings=1_000\n\n\n\ntarget new_logos =6\n"
-CLEAN = "target bookings = 1_000\n\ntarget new_logos = 6\n"
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
 
 # ---------------------------------------------------------------- the rounding quantum
 
