@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -89,6 +88,8 @@ class EvalResult:
 
 def value_text(v: ResultValue) -> str:
     """A named value as text: decimals plain (no exponent), booleans lower-case, dates ISO."""
+    if type(v) is Decimal:  # most values: asked first
+        return fmt(v)
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, Decimal):
@@ -128,4 +129,6 @@ def result_to_json(result: EvalResult, plan_info: dict[str, Any], data_digest: s
     Components keep plan order (it is meaningful on a statement); every other
     mapping is sorted by key.
     """
-    return json.dumps(result_to_dict(result, plan_info, data_digest), ensure_ascii=False, indent=2)
+    from kpidsl.jsonout import dumps
+
+    return dumps(result_to_dict(result, plan_info, data_digest), indent=2)  # json.dumps' text, faster
