@@ -14,7 +14,10 @@ kpidsl is measured three times (docs/performance.md, "Re-runs: the cache"):
 files are typed in memory and checked; the checks' results are kept);
 ``2nd-run`` the run after it (a CSV file's typed copy is written to the cache,
 the checks are reused); ``re-run`` any later run (the copies are read in
-place).
+place). These three call the Python API, as a service would. ``eval-cli`` is a
+re-run as typed at a prompt, ``kpidsl eval plan.kpi --data ... --period 2026-Q3``,
+its table of 10,000 payees written to a file: the API's time plus the command's
+own (the table's layout).
 """
 
 from __future__ import annotations
@@ -67,10 +70,31 @@ def run_kpidsl(folder: Path, fmt: str) -> Payouts:
     return {pid: (pr.components["commission"], pr.components["spiff"]) for pid, pr in result.payees.items()}
 
 
+def run_cli(folder: Path, fmt: str, out: Path) -> Payouts:
+    """``kpidsl eval`` as typed, its table written to a file; the payouts read back from it."""
+    import contextlib
+    import re
+
+    from kpidsl.cli import main
+
+    PHASES["import"] = time.perf_counter() - START
+    table = out.with_suffix(".table")
+    with table.open("w", encoding="utf-8") as f, contextlib.redirect_stdout(f):
+        code = main(["eval", str(HERE / "workload" / "plan.kpi"), "--data", str(folder), "--period", "2026-Q3"])
+    assert code == 0, f"kpidsl eval exited {code}"
+    payouts: Payouts = {}
+    for line in table.read_text(encoding="utf-8").splitlines()[2:-2]:  # header, rule ... rule, sums
+        pid, _name, commission, spiff, _total = re.split(r"\s{2,}", line.strip())
+        payouts[pid] = (Decimal(commission.replace(",", "")), Decimal(spiff.replace(",", "")))
+    return payouts
+
+
 def child(who: str, folder: Path, fmt: str, out: Path) -> None:
     """One measured run in this (fresh) process; writes the payouts and the measurements."""
     if who == "kpidsl":
         payouts = run_kpidsl(folder, fmt)
+    elif who == "kpidsl-cli":
+        payouts = run_cli(folder, fmt, out)
     else:
         import baselines
 
@@ -104,19 +128,26 @@ def measure(who: str, folder: Path, fmt: str, repeat: int, tmp: Path) -> tuple[f
 
     walls, rss, payouts = [], 0.0, {}
     phases: dict[str, float] = {}
-    child_who = "kpidsl" if who in ("2nd-run", "re-run") else who
+    child_who = {"2nd-run": "kpidsl", "re-run": "kpidsl", "eval-cli": "kpidsl-cli"}.get(who, who)
     warm = tmp / f"cache-{folder.name}-{fmt}"
     plan = [(i, False) for i in range(repeat)]  # (run, measured)
     if who == "2nd-run":
         plan = [(i, m) for i in range(repeat) for m in (False, True)]
-    elif who == "re-run":
+    elif who in ("re-run", "eval-cli"):
         plan = [(-2, False), (-1, False), *plan]
+    if who == "eval-cli":  # the command reads the folder's one format: a folder of links to it
+        view = tmp / f"view-{folder.name}-{fmt}"
+        if not view.exists():
+            view.mkdir()
+            for f in folder.glob(f"*.{fmt}"):
+                (view / f.name).symlink_to(f)
+        folder = view
     for i, skipped in ((i, not m if who == "2nd-run" else i < 0) for i, m in plan):
         out = tmp / f"{who}-{fmt}-{i}.json"
         env = dict(os.environ)
-        if child_who == "kpidsl":
+        if child_who.startswith("kpidsl"):
             env.pop("KPIDSL_CACHE", None)
-            env["KPIDSL_CACHE_DIR"] = str(warm if who == "re-run" else tmp / f"cold-{i}")
+            env["KPIDSL_CACHE_DIR"] = str(warm if who in ("re-run", "eval-cli") else tmp / f"cold-{i}")
         subprocess.run([sys.executable, __file__, "--child", child_who, "--folder", str(folder), "--fmt", fmt,
                         "--out", str(out)], check=True, env=env)
         if who != "2nd-run" or not skipped:
@@ -207,7 +238,7 @@ def main() -> None:
     ap.add_argument("--formats", nargs="+", default=["parquet", "csv"], choices=["parquet", "csv"])
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--skip-pandas", action="store_true")
-    ap.add_argument("--child", choices=["kpidsl", "duckdb", "pandas"])
+    ap.add_argument("--child", choices=["kpidsl", "kpidsl-cli", "duckdb", "pandas"])
     ap.add_argument("--folder", type=Path)
     ap.add_argument("--fmt", default="parquet")
     ap.add_argument("--out", type=Path)
@@ -218,7 +249,7 @@ def main() -> None:
     import generate
 
     compile_bytecode()
-    who = ["kpidsl", "2nd-run", "re-run", "duckdb"] + ([] if args.skip_pandas else ["pandas"])
+    who = ["kpidsl", "2nd-run", "re-run", "eval-cli", "duckdb"] + ([] if args.skip_pandas else ["pandas"])
     print(f"{'deals':>10} {'format':>8} {'engine':>8} {'wall s':>8} {'peak MB':>8} {'× duckdb':>9}  agree")
     with tempfile.TemporaryDirectory() as tmp:
         for deals in args.deals:
