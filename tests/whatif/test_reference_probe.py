@@ -115,17 +115,19 @@ def _probe(plan: kpidsl.Plan, data: Dataset, payee: str, metric: str, period: st
     person = next(p for p in data.payees if p.id == payee)
     defs = {k: a.definition for k, a in
             resolve(model, payee, attrs_on(person, data.history, per.end), per.end).items()}
-    recipe = build_recipe(model, metric_aggregate(defs[metric], metric), metric, payee, per)
+    recipe = build_recipe(model, metric_aggregate(defs[metric], metric), metric, payee, per, defs.values())
     return Probe(plan, data, per.label, payee, recipe)
 
 
 def _oracle(probe: Probe, amount: Decimal) -> PayeeResult:
-    """The old way: the trial facts appended to a copy of the data set, evaluated afresh."""
+    """The old way: the trial facts appended to a copy of the data set, evaluated afresh. Each
+    goes to its own kind: a collection, and the deal it refers to when the plan reads through
+    `collection.deal` (not only collections: the deal was appended to the collections)."""
     data = probe.dataset
     if amount > 0:
         facts = dict(data.facts)
-        kind = probe.recipe.kind.name
-        facts[kind] = (*facts.get(kind, ()), *probe.recipe.facts(amount, probe.taken))
+        for fact in probe.recipe.facts(amount, probe.taken):
+            facts[fact.kind] = (*facts.get(fact.kind, ()), fact)
         data = attrs.evolve(data, facts=facts)
     return evaluate(probe.plan.model, data, probe.period, payees=[probe.payee]).payees[probe.payee]
 
@@ -186,7 +188,8 @@ EXAMPLES: list[tuple[Path, str, str, str]] = [
     (EAST, "2026-Q3", "lina", "bookings"),
     (SAAS, "2026-Q3", "bwilson", "bookings"),
     (SAAS, "2026-Q3", "dkim", "bookings"),  # a manager: `over team` commission
-    (DISTRIBUTOR, "2026-03", "p-nb01", "collected"),
+    (DISTRIBUTOR, "2026-03", "p-nb01", "collected"),  # a payout reads collection.deal.product:
+    (DISTRIBUTOR, "2026-05", "p-nb01", "collected"),  # the trials add a deal too
 ]
 
 
@@ -197,6 +200,9 @@ def test_examples_trials_equal_fresh_evaluations(folder: Path, period: str, paye
     probe = _probe(plan, _dataset(plan, folder / "data")[0], payee, metric, period)
     amounts = [Decimal(0), Decimal(1), Decimal(3), Decimal(50_000), Decimal("108700.00")]
     _check(probe, [a for a in amounts if probe.recipe.func != "count" or a < 10])
+    if folder == DISTRIBUTOR:  # not vacuous: the deal is there, and the trials evaluate without error
+        assert [f.kind for f in probe.recipe.facts(Decimal(1), probe.taken)] == ["deal", "collection"]
+        assert not probe.at(Decimal(50_000)).errors
 
 
 def _index_view(index: FactIndex, payees: list[str], kinds: list[str]) -> dict[str, Any]:

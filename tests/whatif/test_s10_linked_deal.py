@@ -151,7 +151,7 @@ def test_the_cli_shows_the_new_deal_to_add(tmp_path: Path, capsys: pytest.Captur
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "9,000.00 more x_cash" in out
-    assert "and the new deal it refers to (add it too; it passes the filter):" in out
+    assert "and the new deal it refers to (add it too; built for what the plan reads of it):" in out
     assert "    product: X" in out
     assert main([*argv, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["referenced"]["deal"]["product"] == "X"

@@ -515,14 +515,19 @@ class ColumnarRun:
         self._forget(stale=False)
 
     def keys_starting(self, kind: str, prefix: str) -> set[str]:
-        """The loaded facts' keys of ``kind`` that start with ``prefix``."""
+        """The keys of ``kind`` in the data now that start with ``prefix``: those loaded, less the
+        ones removed since, and those added since (``add_facts``; what-it-takes keys its trial
+        facts apart from them: a trial fact taking an added fact's key replaced it, and taking
+        the trial back removed the service's fact)."""
         stage = self._stage()
         ft = stage.tables.get(kind) if stage is not None else None
         if stage is None or ft is None:
             return {f.key for f in self.loaded.dataset.facts.get(kind, ()) if f.key.startswith(prefix)}
         key = quote(ft.kind.key)
         rows = stage.con.execute(f"SELECT {key} FROM {quote(ft.table)} WHERE starts_with({key}, ?)", [prefix])
-        return {str(r[0]) for r in rows.fetchall()}
+        overlay = stage.overlay
+        loaded = {k for r in rows.fetchall() if not overlay.is_removed(kind, k := str(r[0]))}
+        return loaded | {k for k in overlay.facts.get(kind, {}) if k.startswith(prefix)}
 
     def _forget(self, stale: bool = True) -> None:
         """The data changed: no cached result is current any more. ``stale``: a result handed

@@ -131,7 +131,7 @@ def render_answer(a: Answer, payee: str, period: str) -> str:
         lines += ["", f"  the extra fact{count}:"]
         lines += [f"    {k}: {v}" for k, v in a.deal.items()]
         for field, row in a.referenced.items():
-            lines += ["", f"  and the new {field} it refers to (add it too; it passes the filter):"]
+            lines += ["", f"  and the new {field} it refers to (add it too; built for what the plan reads of it):"]
             lines += [f"    {k}: {v}" for k, v in row.items()]
     if a.before:
         if a.segment is not None:

@@ -84,8 +84,10 @@ def _bisect(probe: Probe, goal: Goal, lo: Decimal, hi: Decimal) -> Decimal:
     return hi
 
 
-def solve_threshold(probe: Probe, goal: Goal, guess: Decimal | None) -> Solved:
-    """The smallest amount reaching a threshold of a rising figure (a tier's input)."""
+def solve_threshold(probe: Probe, goal: Goal, guess: Decimal | None,
+                    how: str = "edge × target − current") -> Solved:
+    """The smallest amount reaching a threshold of a rising figure (a tier's input); ``how``
+    the guess was made, for the method."""
     q = probe.recipe.quantum
     if _reached(probe, goal, Decimal(0)):
         v = goal.value(probe.at(Decimal(0)))
@@ -94,7 +96,7 @@ def solve_threshold(probe: Probe, goal: Goal, guess: Decimal | None) -> Solved:
         x = max(ceil_to(guess, q), q)
         if _verified(probe, goal, x):
             return ("reachable", x, f"{goal.label} is reached with {fmt(x)} more", True,
-                    "exact: edge × target − current, verified by evaluation")
+                    f"exact: {how}, verified by evaluation")
     start = max(ceil_to(guess, q) if guess is not None else q, q)
     counting = probe.recipe.func == "count"
     hi, stop = _grow(probe, goal, start, floor=COUNT_FLOOR if counting else None)

@@ -9,6 +9,7 @@ otherwise it is found by bisection on cents, and the answer says so.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -20,26 +21,36 @@ import attrs
 from kpidsl import ast
 from kpidsl.api import Plan, RawData, load_data
 from kpidsl.data.bind import bind
-from kpidsl.data.model import Dataset
+from kpidsl.data.model import Dataset, Fact
 from kpidsl.diagnostics import Diagnostic, KpiError, has_errors
 from kpidsl.eval.engine import Engine
+from kpidsl.eval.facts import payee_field
 from kpidsl.eval.resolve import attrs_on, resolve, segments
 from kpidsl.eval.result import PayeeResult
 from kpidsl.eval.unparse import unparse
 from kpidsl.explain.tree import Explanation
-from kpidsl.model import PlanModel
+from kpidsl.model import KindSchema, PlanModel
 from kpidsl.numbers import fmt
 from kpidsl.periods import Period, parse_period
 from kpidsl.whatif.search import (
     SEARCH_CONTEXT,
     Goal,
     Solved,
+    _crossing,
+    _step,
     breakpoints,
     depends,
     solve_payout,
     solve_threshold,
 )
-from kpidsl.whatif.synth import Recipe, Unsatisfiable, build_recipe, metric_aggregate
+from kpidsl.whatif.synth import (
+    Recipe,
+    Unsatisfiable,
+    alternatives,
+    build_recipe,
+    metric_aggregate,
+    reads_through,
+)
 
 _CTX = decimal.Context(prec=60, traps=[decimal.InvalidOperation, decimal.DivisionByZero])
 
@@ -91,11 +102,18 @@ class Probe:
     trial layers its facts over that index (:meth:`Engine.extra_facts`) and evaluates the
     payee, as :func:`kpidsl.eval.evaluate` would on the data with the facts appended."""
 
-    def __init__(self, plan: Plan, dataset: Dataset, period: str, payee: str, recipe: Recipe):
+    def __init__(self, plan: Plan, dataset: Dataset, period: str, payee: str, recipe: Recipe,
+                 engine: tuple[Engine, Period] | None = None):
         self.plan, self.dataset, self.period, self.payee, self.recipe = plan, dataset, period, payee, recipe
         self.taken = {f.key for k in recipe.kinds for f in dataset.facts.get(k, ())}
         self._cache: dict[Decimal, PayeeResult] = {}
-        self._engine: tuple[Engine, Period] | None = None
+        # the engine (and its fact index) of an earlier probe on the same data: another recipe
+        self._engine: tuple[Engine, Period] | None = engine
+
+    @property
+    def engine(self) -> tuple[Engine, Period] | None:
+        """The engine built for the trials, for the next probe on the same data."""
+        return self._engine
 
     def at(self, amount: Decimal) -> PayeeResult:
         if amount not in self._cache:
@@ -145,6 +163,10 @@ class ColumnarProbe(Probe):
     def _trees(self, amount: Decimal, result: PayeeResult) -> dict[str, Explanation]:
         self._swap(amount)
         return result.explanations
+
+    def take_back(self) -> None:
+        """Take this probe's trial facts out of the run (the next probe adds its own)."""
+        self._swap(Decimal(0))
 
 
 def _columnar_run(plan: Plan, data: Any, period: str, engine: str) -> Any:
@@ -245,27 +267,95 @@ def _answer(plan: Plan, dataset: Dataset, run: Any, per: Period, payee: str, met
         raise ValueError(f"no metric {metric!r}; known: {known}")
     goal_label = _goal_label(next_tier, payout, component)
     try:
-        recipe = build_recipe(model, metric_aggregate(defs[metric], metric), metric, payee, per)
+        recipe = build_recipe(model, metric_aggregate(defs[metric], metric), metric, payee, per, defs.values())
     except Unsatisfiable as e:
         return _unreachable(metric, goal_label, str(e), None)
-    probe = Probe(plan, dataset, per.label, payee, recipe) if run is None else \
-        ColumnarProbe(plan, run, per.label, payee, recipe)
+    recipes = [*alternatives(recipe, defs.values(), per), *_real_links(recipe, dataset, run, payee, defs)]
+    first: Answer | None = None
+    best: Answer | None = None
+    engine: tuple[Engine, Period] | None = None
+    for r in recipes:
+        probe = Probe(plan, dataset, per.label, payee, r, engine) if run is None else \
+            ColumnarProbe(plan, run, per.label, payee, r)
+        answer, final = _solve(probe, defs, per, metric, goal_label, next_tier, payout, component, tiers)
+        engine = probe.engine
+        if isinstance(probe, ColumnarProbe):
+            probe.take_back()
+        if final or answer.status == "already":  # the same whatever the facts referred to
+            return answer
+        first = first or answer
+        # a strictly smaller amount: on a tie the earlier (the synthetic deal before a real one)
+        if answer.amount is not None and (best is None or best.amount is None or answer.amount < best.amount):
+            best = answer
+    assert first is not None
+    return best or first
+
+
+def _real_links(recipe: Recipe, dataset: Dataset, run: Any, payee: str,
+                defs: Mapping[str, ast.Definition]) -> list[Recipe]:
+    """``recipe`` referring to one of the payee's own facts of the kind referred to (a collection
+    on one of their deals, signed by the collection's date) instead of a new one: one fact
+    for each different set of the values the plan reads through the reference (and credit
+    rows), the first by key; at most :data:`_MAX_REAL` per reference."""
+    out: list[Recipe] = []
+    reads = reads_through(defs.values(), recipe.kind)
+    own_date = recipe.values.get(recipe.kind.date)
+    for link in recipe.linked:
+        field = payee_field(link.kind)
+        subs = sorted(reads.get(link.field, set()) - {link.kind.key})
+        facts = _payee_facts(dataset, run, link.kind, payee)
+        rows: dict[str, list[tuple[str, str, str]]] = {}
+        for c in dataset.credits:
+            if c.kind == link.kind.name:
+                rows.setdefault(c.fact, []).append((c.payee, str(c.share), c.type))
+        seen: set[object] = set()
+        for fact in sorted(facts, key=lambda f: f.key):
+            date = fact.values.get(link.kind.date)
+            if field is None or fact.values.get(field) != payee or (
+                    isinstance(date, dt.date) and isinstance(own_date, dt.date) and date > own_date):
+                continue
+            group = (tuple(repr(fact.values.get(sub)) for sub in subs), tuple(sorted(rows.get(fact.key, ()))))
+            if group in seen:
+                continue
+            seen.add(group)
+            others = tuple(x for x in recipe.linked if x.field != link.field)
+            out.append(attrs.evolve(recipe, values={**recipe.values, link.field: fact.key}, linked=others))
+            if len(seen) >= _MAX_REAL:
+                break
+    return out
+
+
+_MAX_REAL = 24  # the payee's own facts referred to, tried per reference
+
+
+def _payee_facts(dataset: Dataset, run: Any, kind: KindSchema, payee: str) -> list[Fact]:
+    """The facts of ``kind`` whose payee is ``payee`` (on the columnar stage, fetched for them)."""
+    if run is None or run.fact_index is None:
+        return list(dataset.facts.get(kind.name, ()))
+    return [f for f, _ in run.fact_index.credited(kind.name, [payee], ("any",))]
+
+
+def _solve(probe: Probe, defs: Mapping[str, ast.Definition], per: Period, metric: str, goal_label: str,
+           next_tier: bool, payout: Decimal | None, component: str | None,
+           tiers: str | None) -> tuple[Answer, bool]:
+    """The answer with ``probe``'s facts; ``True`` with it when it does not depend on them."""
+    payee, recipe = probe.payee, probe.recipe
     problem = _check_counts(probe, metric)
     if problem:
-        return _unreachable(metric, goal_label, problem, recipe)
+        return _unreachable(metric, goal_label, problem, recipe), False
     if next_tier:
-        return _next_tier(probe, defs, metric, tiers)
+        return _next_tier(probe, defs, metric, tiers), False
     assert payout is not None
     r0 = probe.at(Decimal(0))
     if component is not None and component not in r0.components and component not in r0.failures:
         return _unreachable(metric, goal_label, f"{component} is not part of {payee}'s pay in {per.label}: "
                             "no definition of it applies to them (it is defined in an override "
-                            "for other payees or dates)", recipe)
+                            "for other payees or dates)", recipe), True
     goal = Goal(goal_label, lambda r: r.total if component is None else r.components.get(component),
                 Decimal(payout), component or "total")
     bps = breakpoints(probe, defs, metric)
     why = _why_unreachable(probe, defs, goal, component)
-    return _finish(probe, metric, goal, solve_payout(probe, goal, bps, why))
+    return _finish(probe, metric, goal, solve_payout(probe, goal, bps, why)), False
 
 
 def _why_unreachable(probe: Probe, defs: Mapping[str, ast.Definition], goal: Goal,
@@ -358,10 +448,14 @@ def _next_tier(probe: Probe, defs: Mapping[str, ast.Definition], metric: str, na
                     and depends(d.on, metric, defs)), key=lambda d: d.name)
     if name is not None:
         found = [d for d in found if d.name == name]
+    moved = not found
+    if moved:  # tiers on another sum the same fact feeds (a kicker on gross receipts, asked in net cash)
+        found = [d for d in _moved_tiers(probe, defs) if name is None or d.name == name]
     if not found:
         which = f"tiers {name!r}" if name else "tiers"
         return _unreachable(metric, "next tier", f"no {which} in force for {probe.payee} "
-                            f"has an input that depends on {metric}", probe.recipe)
+                            f"has an input that depends on {metric} or that one more "
+                            f"{probe.recipe.kind.name} moves", probe.recipe)
     t = found[0]
     key = unparse(t.on)
     h0 = _num(probe.at(Decimal(0)).values.get(key))
@@ -374,8 +468,25 @@ def _next_tier(probe: Probe, defs: Mapping[str, ast.Definition], metric: str, na
                        ("already", None, f"{key} = {fmt(h0)} is already in the top band of {t.name}",
                         False, "none"))
     goal = Goal(f"{label}: {key} >= {fmt(edge)}", lambda r: _num(r.values.get(key)), edge, key)
+    if moved:
+        how = f"linear in {key}, from its value with none and with {fmt(_step(probe))} more"
+        return _finish(probe, metric, goal, solve_threshold(probe, goal, _crossing(probe, key, edge), how))
     guess = _linear_guess(probe, t.on, metric, edge)
     return _finish(probe, metric, goal, solve_threshold(probe, goal, guess))
+
+
+def _moved_tiers(probe: Probe, defs: Mapping[str, ast.Definition]) -> list[ast.Tiers]:
+    """The tiers (by name) whose input the synthetic fact moves, though it does not read the
+    metric: ``gross_receipts`` rises with one more collection asked in ``collected``."""
+    r0, r1 = probe.at(Decimal(0)), probe.at(_step(probe))
+    out: list[ast.Tiers] = []
+    for d in sorted((d for d in defs.values() if isinstance(d, ast.Tiers) and d.per is None),
+                    key=lambda d: d.name):
+        key = unparse(d.on)
+        v0, v1 = _num(r0.values.get(key)), _num(r1.values.get(key))
+        if v0 is not None and v1 is not None and v1 > v0:
+            out.append(d)
+    return out
 
 
 def _band_starts(t: ast.Tiers) -> list[Decimal]:

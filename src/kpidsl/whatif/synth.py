@@ -7,13 +7,19 @@ intersected with the period. Other fields get neutral values (text ``what-if``,
 
 A condition through a reference (``collection.deal.product == "X"``) is met by a
 synthetic fact of the referenced kind (a deal with product ``X``, amount 0,
-otherwise neutral) that the synthetic fact refers to: both are added.
+otherwise neutral) that the synthetic fact refers to: both are added. So is a read
+through the reference anywhere else in the plan (``product_rate(collection.deal.product)``
+in a payout): the plan could not evaluate a fact referring to a deal not in the data.
+:func:`alternatives` gives the other deals worth trying, built from the values the
+plan compares those fields with (the table's keys, ``==``, ``in``, bounds): the
+solver keeps the one giving the smallest answer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 import attrs
@@ -21,8 +27,9 @@ import attrs
 from kpidsl import ast
 from kpidsl.data.model import Fact, RowRef, Value
 from kpidsl.eval.unparse import unparse
-from kpidsl.model import NUMERIC_TYPES, PAYEE_TYPE, KindSchema, PlanModel
+from kpidsl.model import NUMERIC_TYPES, PAYEE_TYPE, VALUE_TYPES, KindSchema, PlanModel
 from kpidsl.periods import Period
+from kpidsl.whatif.search import walk
 
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _LITERALS = (ast.String, ast.Number, ast.Bool, ast.DateLit)
@@ -40,6 +47,8 @@ class Linked:
     field: str  # the reference field of the recipe's kind (``deal``)
     kind: KindSchema  # the kind it refers to
     values: dict[str, Value]  # its key aside
+    fixed: frozenset[str] = frozenset()  # its fields the filter sets, and its key: never varied
+    avoid: dict[str, set[str]] = attrs.field(factory=dict)  # values the filter rules out (``!=``)
 
 
 @attrs.frozen
@@ -271,9 +280,23 @@ class _Builder:
         self.ranges[name] = (lo, hi)
 
 
+def reads_through(defs: Iterable[ast.Definition], kind: KindSchema) -> dict[str, set[str]]:
+    """The fields each reference of ``kind`` is read through anywhere in ``defs`` (metrics,
+    payouts, tables keyed by ``collection.deal.product``, gates): ``{"deal": {"product"}}``."""
+    refs = kind.references()
+    out: dict[str, set[str]] = {}
+    for d in defs:
+        for node in walk(d):
+            if (isinstance(node, ast.Field) and node.kind == kind.name and len(node.path) == 2
+                    and node.path[0] in refs):
+                out.setdefault(node.path[0], set()).add(node.path[1])
+    return out
+
+
 def build_recipe(model: PlanModel, agg: ast.Aggregate, metric: str, payee: str,
-                 period: Period) -> Recipe:
-    """The recipe of one more fact counted by ``agg`` for ``payee`` (see the module doc)."""
+                 period: Period, defs: Iterable[ast.Definition] = ()) -> Recipe:
+    """The recipe of one more fact counted by ``agg`` for ``payee`` (see the module doc);
+    ``defs``: the definitions in force, whose reads through a reference need a linked fact."""
     if agg.func not in ("sum", "count"):
         raise Unsatisfiable(f"{metric} is a `{agg.func}` aggregate: one more fact does not add "
                             "its amount to it (the metric is not additive)")
@@ -287,7 +310,11 @@ def build_recipe(model: PlanModel, agg: ast.Aggregate, metric: str, payee: str,
     b = _Builder(kind, summed, period, model.kinds)
     if agg.where is not None:
         b.conj(agg.where)
-    linked = _linked(b, kind, payee, period)  # first: it may name the fact referred to
+    if summed is not None and b.upper is not None and b.upper <= 0:  # refunds: `amount < 0`
+        raise Unsatisfiable(f"{metric} counts only {kind.name}s whose {summed} is at most "
+                            f"{_text(b.upper)}: more of it is a negative amount, which lowers "
+                            f"{metric} (what-it-takes adds a positive {kind.name} {summed})")
+    linked = _linked(b, kind, payee, period, reads_through(defs, kind))  # first: it may name the fact
     values = _fill(b, kind, payee, period)
     date = values.get(kind.date)
     if not isinstance(date, dt.date) or not period.contains(date):
@@ -295,13 +322,15 @@ def build_recipe(model: PlanModel, agg: ast.Aggregate, metric: str, payee: str,
     return Recipe(kind, agg.func, summed, values, b.lower, b.upper, linked)
 
 
-def _linked(b: _Builder, kind: KindSchema, payee: str, period: Period) -> tuple[Linked, ...]:
-    """A fact for each reference the filter reads through (``collection.deal.product``),
+def _linked(b: _Builder, kind: KindSchema, payee: str, period: Period,
+            reads: Mapping[str, set[str]]) -> tuple[Linked, ...]:
+    """A fact for each reference the filter or the plan reads through (``collection.deal.product``),
     unless the filter names the fact referred to (``collection.deal == "D1"``)."""
     out: list[Linked] = []
     for field, target in sorted(kind.references().items()):
         prefix = f"{field}."
-        if field in b.values or not any(n.startswith(prefix) for n in (*b.values, *b.ranges, *b.avoid)):
+        in_filter = any(n.startswith(prefix) for n in (*b.values, *b.ranges, *b.avoid))
+        if field in b.values or not (in_filter or field in reads):
             continue
         sub = _Builder(b.kinds[target], None, period, b.kinds)
         sub.values = {n[len(prefix):]: v for n, v in b.values.items() if n.startswith(prefix)}
@@ -313,8 +342,111 @@ def _linked(b: _Builder, kind: KindSchema, payee: str, period: Period) -> tuple[
             continue
         values = _fill(sub, sub.kind, payee, period)
         values.pop(sub.kind.key, None)
-        out.append(Linked(field, sub.kind, values))
+        fixed = frozenset({*sub.values, *sub.ranges, sub.kind.key})
+        out.append(Linked(field, sub.kind, values, fixed, sub.avoid))
     return tuple(out)
+
+
+_MAX_VALUES = 12  # values tried per field read through a reference
+_MAX_ALTERNATIVES = 48  # synthetic facts referred to, tried in all (the first ones, in order)
+
+
+def alternatives(recipe: Recipe, defs: Iterable[ast.Definition], period: Period) -> list[Recipe]:
+    """``recipe`` and the same with other facts referred to: each field the plan reads through
+    the reference (and the filter leaves free) takes the values the plan compares it with
+    (``table ... by collection.deal.product`` keys, ``==``, ``in``, a bound, a window's
+    last day, true and false) or its neutral value; every combination, the recipe's own
+    (all neutral) first, at most :data:`_MAX_ALTERNATIVES`."""
+    defs = list(defs)
+    reads = reads_through(defs, recipe.kind)
+    per_link: list[list[Linked]] = []
+    for link in recipe.linked:
+        free = sorted(f for f in reads.get(link.field, set()) - link.fixed if f in link.kind.fields)
+        choices: list[list[tuple[str, Value]]] = []
+        for sub in free:
+            found = _compared_values(defs, recipe.kind.name, link, sub, period)
+            avoid = link.avoid.get(sub, set())
+            found = [v for v in found if _text(v) not in avoid and v != link.values.get(sub)]
+            choices.append([(sub, link.values.get(sub)), *((sub, v) for v in found[:_MAX_VALUES])])
+        options = [attrs.evolve(link, values={**link.values, **dict(combo)})
+                   for combo in itertools.islice(itertools.product(*choices), _MAX_ALTERNATIVES)]
+        per_link.append(options)
+    combos = itertools.islice(itertools.product(*per_link), _MAX_ALTERNATIVES)
+    return [attrs.evolve(recipe, linked=tuple(links)) for links in combos] or [recipe]
+
+
+def _compared_values(defs: list[ast.Definition], kind: str, link: Linked, sub: str,
+                     period: Period) -> list[Value]:
+    """The values of ``kind.link.sub`` that the plan tells apart, in the order found."""
+    target = (link.field, sub)
+    type_ = link.kind.fields.get(sub, "")
+    tables = {d.name: d for d in defs if isinstance(d, ast.Table)}
+    out: list[Value] = []
+
+    def reads(e: ast.Expr | None) -> bool:
+        return isinstance(e, ast.Field) and e.kind == kind and e.path == target
+
+    def add(v: Value) -> None:
+        if _fits(v, type_) and v not in out:
+            out.append(v)
+
+    for d in defs:
+        for node in walk(d):
+            if isinstance(node, ast.Table) and reads(node.key):
+                for entry in node.entries:
+                    add(entry.key)
+            elif (isinstance(node, ast.Call) and node.func in tables and node.args
+                  and reads(node.args[0])):
+                for entry in tables[node.func].entries:
+                    add(entry.key)
+            elif isinstance(node, ast.InList) and reads(node.expr):
+                for item in node.items:
+                    if isinstance(item, _LITERALS):
+                        add(item.value)
+            elif isinstance(node, ast.InWindow) and reads(node.expr):
+                add(_window_end(node.window, period))
+            elif isinstance(node, ast.Binary) and node.op in _FLIP:
+                side, other, op = node.left, node.right, node.op
+                if not reads(side):
+                    side, other, op = other, side, _FLIP[op]
+                if reads(side) and isinstance(other, _LITERALS):
+                    add(_passing(other.value, op, type_))
+            elif reads(node) and type_ == "bool":
+                add(True)
+    if type_ == "bool":
+        add(True)
+        add(False)
+    return out
+
+
+def _passing(value: Value, op: str, type_: str) -> Value:
+    """A value that passes ``field op value`` (``> 500``: 501)."""
+    if op in ("==", "<=", ">=", "!=") or isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, dt.date):
+        day = dt.timedelta(days=1)
+        return value + day if op == ">" else value - day
+    step = Decimal("0.01") if type_ == "percent" else Decimal(1)
+    return value + step if op == ">" else value - step
+
+
+def _window_end(w: ast.Window, p: Period) -> dt.date:
+    if isinstance(w, (ast.PeriodWindow, ast.YtdWindow)):
+        return p.end
+    if isinstance(w, ast.PreviousPeriodWindow):
+        return p.previous().end
+    return w.end
+
+
+def _fits(v: Value, type_: str) -> bool:
+    """Whether ``v`` is a value of a field of ``type_``."""
+    if type_ == "bool":
+        return isinstance(v, bool)
+    if type_ in NUMERIC_TYPES:
+        return isinstance(v, Decimal)
+    if type_ == "date":
+        return isinstance(v, dt.date)
+    return isinstance(v, str) and (type_ == "text" or type_ not in VALUE_TYPES)
 
 
 def _summed_field(agg: ast.Aggregate, kind: KindSchema, metric: str) -> str | None:
