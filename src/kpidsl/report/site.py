@@ -66,6 +66,7 @@ def write_tree(out: Path, files: Mapping[str, str | bytes] | Iterable[tuple[str,
         raise OutputExists(str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would make a site to share readable by its owner only
     written: list[str] = []
     made: set[Path] = {tmp}
     try:
@@ -92,6 +93,7 @@ def write_file(out: Path, data: bytes, *, force: bool) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # as open() makes a file, not mkstemp's 0600
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(name, out)
@@ -99,6 +101,14 @@ def write_file(out: Path, data: bytes, *, force: bool) -> Path:
         Path(name).unlink(missing_ok=True)
         raise
     return out
+
+
+def _umask() -> int:
+    """The process's umask: the permissions a new file or folder does not get (``umask 077``
+    for a report only its owner may read). Read by setting it, then set back at once."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _swap(tmp: Path, out: Path) -> None:
