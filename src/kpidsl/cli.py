@@ -13,7 +13,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -74,8 +74,6 @@ def _check_files(files: Sequence[Path]) -> tuple[list[Diagnostic], dict[str, Sou
     files are checked a folder at a time and renamed from where the command was given
     (``plans/east/plan.kpi``), so that two ``plan.kpi`` are told apart, each quoted from its
     own text, and a library imported from a sub-folder is reported once."""
-    import attrs
-
     from kpidsl.checking import check_files
 
     folders: dict[Path, list[Path]] = {}
@@ -85,13 +83,35 @@ def _check_files(files: Sequence[Path]) -> tuple[list[Diagnostic], dict[str, Sou
     sources: dict[str, SourceFile] = {}
     for folder, group in folders.items():
         found, srcs = check_files(group)
-        for name, src in srcs.items():
-            sources.setdefault(_shown(folder, name), attrs.evolve(src, name=_shown(folder, name)))
-        for d in found:
-            d = attrs.evolve(d, primary=_moved(folder, d.primary),
-                             secondary=tuple(_moved(folder, x) for x in d.secondary))
+        moved, shown_srcs = named_from_here(folder, found, srcs)
+        for name, src in shown_srcs.items():
+            sources.setdefault(name, src)
+        for d in moved:
             diags.setdefault((d.code, d.span.file, d.span.line, d.span.col, d.message), d)
     return sorted(diags.values(), key=lambda d: d.sort_key()), sources
+
+
+def named_from_here(
+    folder: Path, diags: Sequence[Diagnostic], sources: Mapping[str, SourceFile]
+) -> tuple[list[Diagnostic], dict[str, SourceFile]]:
+    """Diagnostics and sources of a plan loaded from ``folder`` (which names its files from
+    there: ``plan.kpi``, ``lib/common.kpi``), named from the current folder as ``check``
+    names them (``plans/east/plan.kpi``): every command names a file the same way."""
+    import attrs
+
+    moved = [attrs.evolve(d, primary=_moved(folder, d.primary),
+                          secondary=tuple(_moved(folder, x) for x in d.secondary)) for d in diags]
+    shown = {_shown(folder, name): attrs.evolve(src, name=_shown(folder, name)) for name, src in sources.items()}
+    return moved, shown
+
+
+def plan_error_text(path: str | Path, e: api.PlanError, color: bool = False) -> str:
+    """A plan's load errors (``api.load(path)``) rendered with its files named from the current
+    folder, as ``kpidsl check path`` names them."""
+    from kpidsl.render import render_text
+
+    diags, sources = named_from_here(Path(path).parent, e.diagnostics, e.sources)
+    return render_text(diags, sources, color=color)
 
 
 def _shown(folder: Path, name: str) -> str:
@@ -154,7 +174,7 @@ def _load_plan(path: str) -> api.Plan | None:
     try:
         return api.load(path)
     except api.PlanError as e:
-        sys.stderr.write(e.render(color=_use_color(sys.stderr)))
+        sys.stderr.write(plan_error_text(path, e, color=_use_color(sys.stderr)))
         return None
 
 
@@ -229,7 +249,10 @@ def canonical_period(plan: api.Plan, text: str) -> str | None:
     return canonical
 
 
-def _errors_text(result: api.Result) -> str:
+def _errors_text(result: api.Result, plan_folder: Path | None = None) -> str:
+    """The data's diagnostics and the evaluation errors; ``plan_folder``: where the plan was
+    loaded from, so that an error's place in it is named from the current folder (as
+    ``check`` names it: ``plans/plan.kpi:12:5``, not ``plan.kpi:12:5``)."""
     from kpidsl.render import render_text
 
     out = io.StringIO()
@@ -237,7 +260,12 @@ def _errors_text(result: api.Result) -> str:
         out.write(render_text(result.data_diagnostics, {}, color=_use_color(sys.stderr)))
     if result.evaluation is not None:
         for e in result.evaluation.errors:
-            where = f" ({e.span})" if e.span is not None else ""
+            span = e.span
+            if span is not None and plan_folder is not None:
+                import attrs
+
+                span = attrs.evolve(span, file=_shown(plan_folder, span.file))
+            where = f" ({span})" if span is not None else ""
             out.write(visible(f"error[{e.code}]: {e.payee}: {e.message}{where}") + "\n")
     return out.getvalue()
 
@@ -322,7 +350,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         if result.evaluation is not None:
             sys.stdout.write(_table(result))
-    errors = _errors_text(result)
+    errors = _errors_text(result, Path(args.plan).parent)
     if errors:  # on stderr in every format, as the other commands do; json has them too
         sys.stderr.write(errors)
     return EXIT_OK if result.ok else EXIT_ERRORS
@@ -336,7 +364,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return got
     plan, result = got
     if result.evaluation is None:
-        sys.stderr.write(_errors_text(result))
+        sys.stderr.write(_errors_text(result, Path(args.plan).parent))
         return EXIT_ERRORS
     try:
         expl = result.explain(args.payee, args.name)
@@ -352,7 +380,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         sys.stdout.write(render_text(expl, color=_use_color(sys.stdout)))
     pr = result.payees[args.payee]
     if pr.errors or result.data_diagnostics:  # the data's warnings too, as eval shows them
-        sys.stderr.write(_errors_text(result))
+        sys.stderr.write(_errors_text(result, Path(args.plan).parent))
     return EXIT_OK if result.ok else EXIT_ERRORS
 
 

@@ -325,3 +325,27 @@ headers = st.builds(
 )
 
 modules = st.builds(ast.Module, st.none() | headers, st.lists(items, max_size=4).map(tuple))
+
+
+# --------------------------------------------------------------------------
+# Comparing modules
+# --------------------------------------------------------------------------
+
+
+def scale_aware(obj: Any) -> Any:
+    """``obj`` (a module, an item, an expression) as nested tuples that compare as the
+    modules do (the fields that take part in equality, spans and comments left out), but
+    with every Decimal compared by its digits *and* scale (``Decimal.as_tuple()``):
+    ``0.010 == 0.01`` as numbers, yet a quantum of ``0.010`` shows three decimals, so a
+    formatter that rewrote one into the other would change the plan's results."""
+    if isinstance(obj, Decimal):
+        return ("Decimal", obj.as_tuple())
+    if attrs.has(type(obj)):
+        return (type(obj).__name__, *(
+            (f.name, scale_aware(getattr(obj, f.name))) for f in attrs.fields(type(obj)) if f.eq
+        ))
+    if isinstance(obj, (tuple, list)):
+        return tuple(scale_aware(x) for x in obj)
+    if isinstance(obj, dict):
+        return tuple(sorted((k, scale_aware(v)) for k, v in obj.items()))
+    return obj

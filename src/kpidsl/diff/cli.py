@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kpidsl diff``."""
     from kpidsl import api
-    from kpidsl.cli import _use_color
+    from kpidsl.cli import _use_color, plan_error_text
     from kpidsl.diff.compare import compare
     from kpidsl.paths import DATA_FOLDER, PLAN_FILE, bad_paths
 
@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             plans.append(api.load(path))
         except api.PlanError as e:
             sys.stderr.write(f"{path}: the plan does not load\n")
-            sys.stderr.write(e.render(color=_use_color(sys.stderr)))
+            sys.stderr.write(plan_error_text(path, e, color=_use_color(sys.stderr)))
     if len(plans) != 2:
         return EXIT_ERRORS
     from kpidsl.cli import canonical_period

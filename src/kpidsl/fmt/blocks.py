@@ -19,7 +19,7 @@ from kpidsl.fmt.expr import (
     format_string,
     quote_word,
 )
-from kpidsl.fmt.layout import COMMENT_LINES, SOURCE_TEXT, Line, masked, span_lines
+from kpidsl.fmt.layout import SOURCE_TEXT, Line, holds_comments, masked, span_lines
 from kpidsl.render import display_width
 from kpidsl.source import Span
 
@@ -54,9 +54,9 @@ def aligned(rows: Sequence[Sequence[str]], sep: str = "  ") -> list[str]:
 
 
 def block(opening: str, span: Span, body: list[Line], indent: int, empty: str = "{}") -> list[Line]:
-    """``opening {`` + body + ``}``; an empty body prints as ``opening {}``."""
-    inner = range(span.line + 1, span.end_line)
-    if not body and not any(n in COMMENT_LINES.get() for n in inner):
+    """``opening {`` + body + ``}``; an empty body prints as ``opening {}``, unless the block
+    holds a comment (:func:`holds_comments`), which stays inside its braces."""
+    if not body and not holds_comments(span):
         return [Line(indent, f"{opening} {empty}", *span_lines(span))]
     first = span_lines(span, single=True)
     close = (span.end_line, span.end_line) if span.line > 0 else (0, 0)
@@ -283,7 +283,7 @@ def _cell(cell: ast.Cell) -> str:
 
 
 def _test_table(table: ast.TestTable, indent: int) -> list[Line]:
-    if not table.header and len(table.rows) <= 1:
+    if not table.header and len(table.rows) <= 1 and not holds_comments(table.span):
         cells = " ".join(_cell(c) for row in table.rows for c in row)
         text = f"{table.section} {{ {cells} }}" if cells else f"{table.section} {{}}"
         return [Line(indent, text, *span_lines(table.span))]

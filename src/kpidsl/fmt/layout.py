@@ -3,8 +3,10 @@
 Every printed line carries the range of source lines it came from. A comment
 on a line that some printed line covers stays at the end of that printed line
 (the last one covering it); any other comment leads the next printed line that
-starts after it, at that line's indentation (or at the end of the file). One
-blank line the author left between a comment and the code after it is kept.
+starts after it, at that line's indentation (or at the end of the file); the
+comments before any code stay at the top of the file, even when a ``plan`` header
+written later is printed first. One blank line the author left between a comment
+and the code after it is kept.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import attrs
 
 from kpidsl import ast
 from kpidsl.source import Span
+from kpidsl.syntax.literals import ASCII_SPACE
 
 __all__ = [
     "COMMENT_LINES",
@@ -26,6 +29,7 @@ __all__ = [
     "Line",
     "blank",
     "comment_text",
+    "holds_comments",
     "masked",
     "render_lines",
     "span_lines",
@@ -80,8 +84,20 @@ def span_lines(span: Span, *, single: bool = False) -> tuple[int, int]:
 
 
 def comment_text(comment: ast.Comment) -> str:
-    """``//`` and the comment's text (which keeps the author's leading space), right-trimmed."""
-    return ("//" + comment.text).rstrip()
+    """``//`` and the comment's text (which keeps the author's leading space), right-trimmed
+    of ASCII whitespace only: a U+3000 ideographic space (or any other Unicode space) the
+    author ended the comment with is part of its text, as it is of a string's."""
+    return ("//" + comment.text).rstrip(ASCII_SPACE)
+
+
+def holds_comments(span: Span) -> bool:
+    """True when a block over ``span`` holds a comment: on a line after its opening line and
+    before its closing one, or at the end of its opening line (``deals { // note``) when the
+    block closes on a later line. Such a block keeps its braces on separate lines."""
+    if span.line <= 0 or span.end_line <= span.line:
+        return False
+    lines = COMMENT_LINES.get()
+    return any(n in lines for n in range(span.line, span.end_line))
 
 
 @attrs.define
@@ -106,9 +122,15 @@ def _place(lines: Sequence[Line], comments: Sequence[ast.Comment]) -> _Placement
     # an item after it must stay with that item.
     starts = sorted((ln.first, i) for i, ln in enumerate(lines) if ln.anchored)
     firsts = [first for first, _ in starts]
+    # The comments that open the file, before any code (a title, a licence), stay at its
+    # top: before the first printed line even when that is a `plan` header written later.
+    opening = next((i for i, ln in enumerate(lines) if ln.anchored), None)
     for comment in sorted(comments, key=lambda c: c.line):
         if comment.line in covering:
             placement.trailing.setdefault(covering[comment.line], []).append(comment)
+            continue
+        if opening is not None and comment.line < firsts[0]:
+            placement.leading.setdefault(opening, []).append(comment)
             continue
         k = bisect.bisect_right(firsts, comment.line)
         if k < len(starts):

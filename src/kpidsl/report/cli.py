@@ -67,12 +67,12 @@ def _evaluate(args: argparse.Namespace) -> tuple[Any, Any, Any, Any] | int:
     """The plan, its raw data (None on the columnar engine), the result, and the columnar
     run that computed it (None on the reference engine)."""
     from kpidsl import api
-    from kpidsl.cli import _errors_text, _use_color, engine_or_error
+    from kpidsl.cli import _errors_text, _use_color, engine_or_error, plan_error_text
 
     try:
         plan = api.load(args.plan)
     except api.PlanError as e:
-        sys.stderr.write(e.render(color=_use_color(sys.stderr)))
+        sys.stderr.write(plan_error_text(args.plan, e, color=_use_color(sys.stderr)))
         return EXIT_ERRORS
     engine = engine_or_error(args.engine, Path(args.data))
     if engine is None:
@@ -90,11 +90,11 @@ def _evaluate(args: argparse.Namespace) -> tuple[Any, Any, Any, Any] | int:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_USAGE
     if result.evaluation is None:
-        sys.stderr.write(_errors_text(result))
+        sys.stderr.write(_errors_text(result, Path(args.plan).parent))
         print("error: the data was rejected; no report was written", file=sys.stderr)
         return EXIT_ERRORS
     if not result.ok or result.data_diagnostics:  # the data's warnings too, as eval shows them
-        sys.stderr.write(_errors_text(result))
+        sys.stderr.write(_errors_text(result, Path(args.plan).parent))
     return plan, raw, result, run
 
 

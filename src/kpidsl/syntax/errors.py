@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Collection, Mapping
 
 from lark import Token
@@ -16,7 +17,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from kpidsl.diagnostics import Diagnostic, error
 from kpidsl.source import SourceFile, Span
-from kpidsl.syntax.literals import full_width_help
+from kpidsl.syntax.literals import full_width_help, invisible_help, shown_char
 
 _WORDS = {
     "NAME": "a name",
@@ -79,8 +80,30 @@ def _keyword_guess(tok: Token, expected: Collection[str], literals: Mapping[str,
 _FIELD_KEYWORD_BEFORE = re.compile(r"(?:^|\n)[ \t]*(key|date)[ \t]*\Z")
 
 
+# the spaces between a word and this token, on the same line
+_SPACES_BEFORE = re.compile(r"(?<=\w)[^\S\n]+\Z")
+
+
+def _odd_space_before(tok: Token, before: str) -> str | None:
+    """A hint when a word follows a word across a space that is not the ASCII one (U+00A0,
+    U+3000): the lexer reads it as a space, which splits a name (`销售　额`) or a number."""
+    if not str(tok)[:1].isalnum():
+        return None
+    found = _SPACES_BEFORE.search(before)
+    odd = next((c for c in found.group() if not c.isascii()), None) if found else None
+    if odd is None:
+        return None
+    name = unicodedata.name(odd, "")
+    return (f"the space before this is U+{ord(odd):04X}{' ' + name if name else ''}, which reads "
+            "as a space and splits the text in two: if this and the word before it are one name "
+            "or number, delete it (write a thousand as 1_000)")
+
+
 def _help(tok: Token, expected: Collection[str], literals: Mapping[str, str], before: str = "") -> str | None:
     """A hint for the common mistakes, or None (``before``: the source text before the token)."""
+    odd_space = _odd_space_before(tok, before)
+    if odd_space is not None:
+        return odd_space
     kind = tok.type
     field_word = _FIELD_KEYWORD_BEFORE.search(before)
     if field_word is not None and kind == "_COLON":
@@ -179,11 +202,10 @@ def _bad_character(source: SourceFile, pos: int) -> Diagnostic:
             "this string has no closing `\"`",
             help='close the string on the same line; write \\" for a quote inside it',
         )
-    shown = repr(char) if not char.isprintable() or char.isspace() else f"`{char}`"
     return error(
         "KPI0002",
-        f"unexpected character {shown}",
+        f"unexpected character {shown_char(char)}",
         source.span(pos, pos + 1),
         "not allowed here",
-        help=full_width_help(char),
+        help=full_width_help(char) or invisible_help(char),
     )

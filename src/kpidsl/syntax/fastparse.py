@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from kpidsl import ast
 from kpidsl.source import Span
+from kpidsl.syntax.literals import ASCII_SPACE
 from kpidsl.syntax.transform import ToAst
 
 # A value-stack entry: (value, line, column, start_pos, end_line, end_column, end_pos,
@@ -273,7 +274,7 @@ def _run(tables: Tables, builder: ToAst, text: str) -> FastResult:
                     line_start = start + value.rindex("\n") + 1
             if type_ in ignore:
                 if type_ == comment:
-                    comments.append(ast.Comment(value[2:].rstrip(), start_line))
+                    comments.append(ast.Comment(value[2:].rstrip(ASCII_SPACE), start_line))
                 continue
             words = keywords.get(type_)
             if words is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +36,10 @@ _MONTH_DAY = re.compile(r"(\d{2})-(\d{2})")
 _PERIOD_LABEL = re.compile(r"\d{4}(-(Q[1-4]|H[12]|0[1-9]|1[0-2]))?")
 
 
+# The whitespace a comment's text is right-trimmed of: ASCII only (not ``str.rstrip()``'s,
+# which would also remove a U+3000 ideographic space the author wrote in the comment).
+ASCII_SPACE = " \t\n\r\f\v"
+
 # full-width punctuation and smart quotes an input method types, and their ASCII
 _FULL_WIDTH = {"：": ":", "，": ",", "（": "(", "）": ")", "％": "%", "；": ";", "＝": "=",
                "＋": "+", "－": "-", "＊": "*", "／": "/", "＜": "<", "＞": ">", "｛": "{", "｝": "}",
@@ -51,6 +56,42 @@ def full_width_help(char: str) -> str | None:
     what = "a curly quote" if char in "\u201c\u201d\u2018\u2019" else "a full-width"
     return (f"this is {what} '{char}' (U+{ord(char):04X}), usually typed by a Chinese input method; "
             f"use the ASCII '{ascii_char}'")
+
+
+def shown_char(char: str) -> str:
+    """A character for a message: `` `@` ``, or ``U+0301`` for one that would not show as
+    itself between backticks (a combining mark would sit on the backtick; a format character,
+    a control or a space other than the ASCII one shows as nothing, or as a space)."""
+    if len(char) != 1:
+        return f"`{char}`"
+    if unicodedata.category(char)[0] in "MCZ" or not char.isprintable():
+        return f"U+{ord(char):04X}"
+    return f"`{char}`"
+
+
+def invisible_help(char: str) -> str | None:
+    """A help line for a character that does not show, or shows as a space, in an editor
+    (U+FEFF, U+200B, U+00A0, U+3000, controls...) or a lone combining mark; else None."""
+    if len(char) != 1 or char in " \t\n\r":
+        return None
+    category = unicodedata.category(char)
+    code = f"U+{ord(char):04X}"
+    what = f"{code} {unicodedata.name(char, '')}".rstrip()
+    if char == "\ufeff":
+        what += " (a byte order mark, left inside the file when two files are joined into one)"
+    if category == "Cc":
+        return f"this is {code}, an invisible control character; delete it (or replace it with a space)"
+    if category in ("Cf", "Zl", "Zp"):
+        return f"this is {what}, an invisible character; delete it (or replace it with a space)"
+    if category == "Zs":
+        return (f"this is {what}, which looks like a space but is not the ASCII one; "
+                "replace it with a space")
+    if category[0] == "M":
+        return (f"this is {what}, a combining mark (drawn on the character before it, which "
+                "makes it hard to see); delete it")
+    if category in ("Co", "Cn", "Cs"):
+        return f"this is {code}, a character with no meaning in Unicode (private use or unassigned); delete it"
+    return None
 
 
 def non_ascii_digit(text: str) -> int | None:

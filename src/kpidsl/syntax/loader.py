@@ -237,7 +237,10 @@ def load_modules(path: str | Path, root: Path | None = None) -> Loaded:
     except (OSError, ValueError, RuntimeError):  # NUL byte, name too long, symlink loop
         is_dir = is_file = False
         main = given
-    name = loader.name_of(main) if main.is_relative_to(top) else given.as_posix()
+    if main.is_relative_to(top):
+        name = loader.name_of(main)
+    else:  # a link to a file elsewhere: named, as any other, from the folder it was given in
+        name = given.name if root is None else given.as_posix()
     if is_dir:
         loader.diags.append(error("KPI0101", f"`{name}` is a directory, not a plan file", Span(name, 1, 1, 1, 1),
                                   help="name the plan's .kpi file inside it"))

@@ -31,6 +31,7 @@ from kpidsl.source import SourceFile, Span
 from kpidsl.syntax import generated
 from kpidsl.syntax.fastparse import Tables, decode_tables, fast_parse
 from kpidsl.syntax.limits import MAX_DEPTH, MAX_PLAN_BYTES, paren_overflow
+from kpidsl.syntax.literals import ASCII_SPACE
 from kpidsl.syntax.transform import ToAst
 
 if TYPE_CHECKING:
@@ -257,7 +258,8 @@ def _parse_tree(source: SourceFile, diags: list[Diagnostic]) -> Tree[Any] | None
 
 
 def _comment_nodes(tokens: list[Token]) -> tuple[ast.Comment, ...]:
-    return tuple(ast.Comment(str(t)[2:].rstrip(), t.line or 0) for t in tokens)
+    # only ASCII whitespace is trailing: a comment may end in U+3000 or another Unicode space
+    return tuple(ast.Comment(str(t)[2:].rstrip(ASCII_SPACE), t.line or 0) for t in tokens)
 
 
 def _module(tree: Tree[Any], source: SourceFile, diags: list[Diagnostic]) -> ast.Module:
