@@ -24,6 +24,14 @@ class Label:
 
 
 @attrs.frozen
+class Cell:
+    """The data cell a diagnostic is about: its column's name and its text as read."""
+
+    column: str
+    value: str
+
+
+@attrs.frozen
 class Diagnostic:
     """A problem found in a plan or its data, with a stable code like ``KPI0203``."""
 
@@ -34,6 +42,9 @@ class Diagnostic:
     secondary: tuple[Label, ...] = ()
     notes: tuple[str, ...] = ()
     help: str | None = None
+    # a data diagnostic about one cell: which column, and the cell's text (for reports
+    # such as ``kpidsl validate --format json``; the message words it too)
+    cell: Cell | None = None
 
     @property
     def span(self) -> Span:
@@ -53,9 +64,10 @@ def error(
     secondary: tuple[Label, ...] = (),
     notes: tuple[str, ...] = (),
     help: str | None = None,
+    cell: Cell | None = None,
 ) -> Diagnostic:
     """Shorthand for an error diagnostic."""
-    return Diagnostic(code, message, Label(span, label), "error", secondary, notes, help)
+    return Diagnostic(code, message, Label(span, label), "error", secondary, notes, help, cell)
 
 
 def warning(
@@ -67,9 +79,10 @@ def warning(
     secondary: tuple[Label, ...] = (),
     notes: tuple[str, ...] = (),
     help: str | None = None,
+    cell: Cell | None = None,
 ) -> Diagnostic:
     """Shorthand for a warning diagnostic."""
-    return Diagnostic(code, message, Label(span, label), "warning", secondary, notes, help)
+    return Diagnostic(code, message, Label(span, label), "warning", secondary, notes, help, cell)
 
 
 def has_errors(diags: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:

@@ -125,14 +125,14 @@ def _against_data(schema: KindSchema, view: View, row: RawRow, lookup: Lookup, r
     if there is not None and not replace:
         msg = (f"duplicate {kind} {key_field} '{key}' in {view.where(row, key_field)}: already "
                f"in the data at {there.ref.file} line {there.ref.line}; the batch was rejected")
-        sink.reject(row, error(codes.DUPLICATE_KEY, msg, view.span(row, key_field),
+        sink.reject(row, error(codes.DUPLICATE_KEY, msg, view.span(row, key_field), cell=view.cell(row, key_field),
                                secondary=(located(_span(there.ref), "already here"),),
                                help="to correct a fact already loaded, replace it "
                                     "(ColumnarRun.replace_facts)"))
     elif there is None and replace:
         msg = (f"no {kind} '{key}' to replace ({view.where(row, key_field)}): the data has no "
                f"{kind} with this {key_field}; the batch was rejected")
-        sink.reject(row, error(codes.NOTHING_TO_REPLACE, msg, view.span(row, key_field),
+        sink.reject(row, error(codes.NOTHING_TO_REPLACE, msg, view.span(row, key_field), cell=view.cell(row, key_field),
                                help="add it as a new fact (ColumnarRun.add_facts)"))
 
 
@@ -162,9 +162,9 @@ def _references(model: PlanModel, kind_name: str, out: FactsBound, lookup: Looku
             msg = (f"{kind_name} '{key}' in {view.where(row, field)} refers to {target} '{value}': "
                    f"no {target} has this key")
             if used_at is None:
-                sink.add(warning(codes.DANGLING_REFERENCE, msg, view.span(row, field)))
+                sink.add(warning(codes.DANGLING_REFERENCE, msg, view.span(row, field), cell=view.cell(row, field)))
                 continue
-            sink.reject(row, error(codes.DANGLING_REFERENCE, msg, view.span(row, field),
+            sink.reject(row, error(codes.DANGLING_REFERENCE, msg, view.span(row, field), cell=view.cell(row, field),
                                    notes=(f"the plan navigates through {kind_name}.{field} "
                                           f"(at {used_at})",),
                                    help=f"add {target} '{value}' first, or correct the key"))

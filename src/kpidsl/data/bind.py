@@ -187,8 +187,9 @@ def accepted_refs(dataset: Dataset) -> set[RowRef]:
     return refs
 
 
-# the codes of rows the reader rejects before binding (each at its row's line)
-_READ_REJECTIONS = frozenset({codes.RAGGED_ROW, codes.UNSUPPORTED_PYTHON_VALUE})
+# the codes of rows the reader rejects before binding (each at its row's line; a malformed
+# record, KPI0713, in a file whose header was read: the rows after it are not read at all)
+_READ_REJECTIONS = frozenset({codes.RAGGED_ROW, codes.UNSUPPORTED_PYTHON_VALUE, codes.MALFORMED_CSV})
 
 
 def summarize(
@@ -200,8 +201,9 @@ def summarize(
     """Per used source file: rows read, accepted and rejected.
 
     Rows rejected while reading (ragged rows, reported as KPI0705 by the CSV
-    reader; Python records holding a value with no exact text, KPI0709) count as
-    read and rejected. Tables not used by the plan are left out.
+    reader; Python records holding a value with no exact text, KPI0709; the
+    malformed record that stopped the read of a file, KPI0713, as ``kpidsl
+    import`` counts it) count as read and rejected. Tables not used by the plan are left out.
     """
     accepted = accepted_refs(result.dataset)
     out: list[SourceSummary] = []

@@ -13,7 +13,7 @@ from kpidsl.diagnostics import Diagnostic, error, warning
 from kpidsl.model import PlanModel
 
 from . import codes
-from .facts import FactsBound
+from .facts import FactsBound, rejected_why
 from .literals import fold
 from .model import CreditRow, Payee, RawRow, RawTable
 from .navigation import credit_types
@@ -83,7 +83,8 @@ def _check_type(view: View, row: RawRow, type_: str, named: dict[str, str], sink
         f"({view.where(row, column)})"
     )
     hint = f"write '{literal}' in the data if this credit should count as {literal}"
-    sink.add(warning(codes.CASE_MISMATCH, msg, view.span(row, column), help=hint))
+    sink.add(warning(codes.CASE_MISMATCH, msg, view.span(row, column), help=hint,
+                     cell=view.cell(row, column)))
 
 
 def _credit(
@@ -101,10 +102,7 @@ def _credit(
     if not fact:
         problems.append(empty_required(view, row, "fact"))
     elif schema is not None and fact not in facts.facts.get(schema.name, {}):
-        rejected = fact in facts.rejected_keys.get(schema.name, set())
-        reason = (
-            f"that {schema.name} was rejected" if rejected else f"no {schema.name} has this key"
-        )
+        reason = rejected_why(facts, schema.name, fact)
         problems.append(invalid(view, row, "fact", reason, codes.UNKNOWN_CREDIT_FACT))
     payee = view.text(row, "payee")
     if not payee:
@@ -167,4 +165,5 @@ def _split_error(
         view.span(row, "share"),
         secondary=others,
         notes=(note,) if only_overlays else (),
+        cell=view.cell(row, "share"),
     )

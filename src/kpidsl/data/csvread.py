@@ -352,7 +352,8 @@ def parse_text(text: str, name: str, display: str) -> tuple[RawTable | None, lis
     if header_diags:
         return None, [*diags, *header_diags]
     rows = _raw_rows(records.lines[1:], data, header, display, diags)
-    return RawTable(name, display, header, rows, header_line), diags
+    dropped = _dropped(records.lines[1:], data, header, display) if len(rows) < len(data) else ()
+    return RawTable(name, display, header, rows, header_line, dropped), diags
 
 
 def _raw_rows(
@@ -376,6 +377,13 @@ def _raw_rows(
             if len(cells) != width
         )
     return rows
+
+
+def _dropped(lines: list[int], data: list[Cells], header: Cells, display: str) -> tuple[RawRow, ...]:
+    """The rows :func:`_raw_rows` left out (KPI0705), their cells as read."""
+    width = len(header)
+    return tuple(RawRow(RowRef(display, line), cells, tuple(range(1, len(cells) + 1)))
+                 for line, cells in zip(lines, data, strict=True) if len(cells) != width)
 
 
 def _ragged(display: str, line: int, cells: Cells, header: Cells) -> Diagnostic:

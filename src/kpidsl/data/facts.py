@@ -13,7 +13,7 @@ from kpidsl.model import OPTIONAL_BUILTIN_FIELDS, PAYEE_TYPE, KindSchema
 from kpidsl.source import Span
 
 from . import codes
-from .model import Fact, Payee, RawRow, RawTable, Value
+from .model import Fact, Payee, RawRow, RawTable, RowRef, Value
 from .tableview import (
     KeyIndex,
     Sink,
@@ -44,6 +44,9 @@ class FactsBound:
     def __init__(self) -> None:
         self.facts: dict[str, dict[str, Fact]] = {}
         self.rejected_keys: dict[str, set[str]] = {}
+        # per kind, the first rejected row of each rejected key: "that deal was rejected
+        # (data/deals.csv line 3)"; rows the reader rejected (ragged) included
+        self.rejected_rows: dict[str, dict[str, RowRef]] = {}
         self.rows: dict[tuple[str, str], tuple[View, RawRow]] = {}
         # per kind, its files that were there but not read (undecodable, or no row usable:
         # a required column missing...): a key not found may be in them
@@ -123,6 +126,7 @@ def bind_table(
         return
     columns = _columns(kind, view)
     rows = check_shape(view, sink)
+    _dropped_keys(kind, table, out)
     if table.rows and not rows:  # a bad header, or no row as wide as it: nothing was read
         out.unread.setdefault(kind.name, []).append(table.file)
     fields = [c.field for c in columns]
@@ -164,6 +168,30 @@ def bind_table(
             _careful_row(kind, view, row, columns, fields, key_index, payees, keys, out, sink)
 
 
+def _dropped_keys(kind: KindSchema, table: RawTable, out: FactsBound) -> None:
+    """The keys of the rows the reader rejected (a row with more or fewer cells than the
+    header, KPI0705), where the key's cell can be read: a reference to one is to a
+    rejected fact, not to a key no row has."""
+    at = table.header.index(kind.key) if kind.key in table.header else None
+    if at is None or not table.dropped:
+        return
+    for row in table.dropped:
+        key = row.cells[at] if at < len(row.cells) else ""
+        if key:
+            out.rejected_keys.setdefault(kind.name, set()).add(key)
+            out.rejected_rows.setdefault(kind.name, {}).setdefault(key, row.ref)
+
+
+def rejected_why(out: FactsBound, target: str, value: str) -> str:
+    """Why no ``target`` has key ``value``: ``that deal was rejected (data/deals.csv line 3)``
+    when a row of that key was rejected, else ``no deal has this key``."""
+    if value not in out.rejected_keys.get(target, set()):
+        return f"no {target} has this key"
+    ref = out.rejected_rows.get(target, {}).get(value)
+    where = f" ({ref.file} line {ref.line})" if ref is not None else ""
+    return f"that {target} was rejected{where}"
+
+
 def _careful_row(
     kind: KindSchema,
     view: View,
@@ -189,6 +217,7 @@ def _careful_row(
         sink.reject_all(row, problems)
         if key:
             out.rejected_keys[kind.name].add(key)
+            out.rejected_rows.setdefault(kind.name, {}).setdefault(key, row.ref)
         return
     out.facts[kind.name][key] = Fact(
         kind.name, key, dict(zip(fields, values, strict=True)), row.ref
@@ -302,9 +331,11 @@ def not_checked(
         outcome = outcome or f"these rows are not evaluated, and nothing is paid, until {files} is read"
         notes.append(f"the plan navigates through {kind.name}.{field} (at {used_at}): {outcome}")
         return error(codes.DANGLING_REFERENCE, msg, view.span(row, field), notes=tuple(notes),
-                     help=f"mend {files} (its error says what is wrong) and run again")
+                     help=f"mend {files} (its error says what is wrong) and run again",
+                     cell=view.cell(row, field))
     notes.append(f"an error if the plan reads {kind.name}.{field}.<field>")
-    return warning(codes.DANGLING_REFERENCE, msg, view.span(row, field), notes=tuple(notes))
+    return warning(codes.DANGLING_REFERENCE, msg, view.span(row, field), notes=tuple(notes),
+                   cell=view.cell(row, field))
 
 
 def _line_ranges(facts: list[Fact]) -> str:
@@ -349,11 +380,13 @@ def _no_target_table(
         f"{len(referring)} {kind.name} row(s) refer to {target} facts through column {field} "
         f"(first: {view.where(row, field)}), but the data has no {target} table"
     )
+    cell = view.cell(row, field)
     if used_at is None:
-        sink.add(warning(codes.DANGLING_REFERENCE, msg, view.span(row, field)))
+        sink.add(warning(codes.DANGLING_REFERENCE, msg, view.span(row, field), cell=cell))
         return
     label = located(used_at, f"the plan reads through {kind.name}.{field} here")
-    sink.add(error(codes.DANGLING_REFERENCE, msg, view.span(row, field), secondary=(label,)))
+    sink.add(error(codes.DANGLING_REFERENCE, msg, view.span(row, field), secondary=(label,),
+                   cell=cell))
 
 
 def _dangling(
@@ -365,25 +398,29 @@ def _dangling(
     out: FactsBound,
     used_at: Span | None,
 ) -> Diagnostic:
-    rejected = value in out.rejected_keys.get(target, set())
-    why = f"that {target} was rejected" if rejected else f"no {target} has this key"
+    why = rejected_why(out, target, value)
     msg = (
         f"{kind.name} '{fact.key}' in {fact.ref.file} line {fact.ref.line}, column {field} "
         f"refers to {target} '{value}': {why}"
     )
     view, row = out.rows[kind.name, fact.key]
     span = view.span(row, field)
+    cell = view.cell(row, field)
     if used_at is not None:
         return error(
             codes.DANGLING_REFERENCE,
             msg,
             span,
             notes=(f"the plan navigates through {kind.name}.{field} (at {used_at})",),
-            help=f"add {target} '{value}' to the data, or correct the key",
+            help=(f"mend the rejected {target} row (its error says what is wrong), or correct "
+                  "the key" if why.startswith("that") else
+                  f"add {target} '{value}' to the data, or correct the key"),
+            cell=cell,
         )
     return warning(
         codes.DANGLING_REFERENCE,
         msg,
         span,
         notes=(f"an error if the plan reads {kind.name}.{field}.<field>",),
+        cell=cell,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kpidsl.diagnostics import warning
+from kpidsl.diagnostics import Cell, warning
 from kpidsl.model import PlanModel
 
 from . import codes
@@ -54,7 +54,8 @@ def case_mismatches(
                 f"({view.where(row, field)})"
             )
             hint = f"write '{literal}' in the data if this {kind} should count"
-            sink.add(warning(codes.CASE_MISMATCH, msg, view.span(row, field), help=hint))
+            sink.add(warning(codes.CASE_MISMATCH, msg, view.span(row, field), help=hint,
+                             cell=view.cell(row, field)))
 
 
 def _folded(names: set[str] | frozenset[str]) -> dict[str, str]:
@@ -89,7 +90,8 @@ def attribute_mismatches(
                 f"compared exactly ({view.where(row, 'attribute')})"
             )
             hint = f"write '{known}' if this row changes the payee's {known}"
-            sink.add(warning(codes.CASE_MISMATCH, msg, view.span(row, "attribute"), help=hint))
+            sink.add(warning(codes.CASE_MISMATCH, msg, view.span(row, "attribute"), help=hint,
+                             cell=view.cell(row, "attribute")))
     for attr, values in sorted(selectors.items()):
         by_fold = _folded(values)
         for pid in sorted(payee_rows):
@@ -119,7 +121,8 @@ def _column_names(view: View, names: set[str], sink: Sink) -> None:
         "read as custom attributes, not as the payee's own"
     )
     hint = "rename the column(s): " + ", ".join(f"{c} → {known}" for c, known in odd)
-    sink.add(warning(codes.EXTRA_COLUMNS, msg, view.header_span(odd[0][0]), help=hint))
+    sink.add(warning(codes.EXTRA_COLUMNS, msg, view.header_span(odd[0][0]), help=hint,
+                     cell=Cell(odd[0][0], odd[0][0])))
 
 
 def _selector_value(
@@ -141,4 +144,5 @@ def _selector_value(
         f"exactly ({view.where(row, column)})"
     )
     hint = f"write '{literal}' in the data if `for {attr} {literal}` should apply to {pid}"
-    sink.add(warning(codes.CASE_MISMATCH, msg, view.span(row, column), help=hint))
+    sink.add(warning(codes.CASE_MISMATCH, msg, view.span(row, column), help=hint,
+                     cell=view.cell(row, column)))

@@ -48,6 +48,9 @@ class RawTable:
     header: tuple[str, ...]
     rows: tuple[RawRow, ...]
     header_line: int = 1
+    # rows the reader rejected (more or fewer cells than the header, KPI0705), as read:
+    # not data, but a reference to one of their keys is to a rejected fact
+    dropped: tuple[RawRow, ...] = attrs.field(default=(), eq=False, repr=False)
 
 
 @attrs.frozen

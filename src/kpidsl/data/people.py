@@ -155,7 +155,8 @@ def _cycle(members: list[str], edges: _Edges, since: dt.date | None) -> Diagnost
         )
     others = tuple(_edge_label(m, edges) for m in members[1:])
     span = view.span(row, _manager_column(view))
-    return error(codes.MANAGER_CYCLE, msg, span, secondary=others)
+    cell = view.cell(row, _manager_column(view))
+    return error(codes.MANAGER_CYCLE, msg, span, secondary=others, cell=cell)
 
 
 def _manager_column(view: View) -> str:
@@ -258,7 +259,8 @@ def _history_row(
             f"{payee} is their own manager from {view.text(row, 'effective_from')} "
             f"({view.where(row, 'value')})"
         )
-        problems.append(error(codes.MANAGER_CYCLE, msg, view.span(row, "value")))
+        problems.append(error(codes.MANAGER_CYCLE, msg, view.span(row, "value"),
+                              cell=view.cell(row, "value")))
     if problems:
         return problems
     assert isinstance(day, dt.date)

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import attrs
 
-from kpidsl.diagnostics import Diagnostic, Label, error, warning
+from kpidsl.diagnostics import Cell, Diagnostic, Label, error, warning
 from kpidsl.source import Span
 
 from . import codes
@@ -63,6 +63,10 @@ class View:
         width = max(len(self.text(row, column)), 1)
         return Span(row.ref.file, row.ref.line, col, row.ref.line, col + width)
 
+    def cell(self, row: RawRow, column: str) -> Cell:
+        """The cell a diagnostic at ``span(row, column)`` is about: its column and text."""
+        return Cell(column, self.text(row, column))
+
     def header_span(self, column: str | None = None) -> Span:
         col = self.index.get(column, 0) + 1 if column is not None else 1
         line = self.table.header_line
@@ -85,12 +89,12 @@ def invalid(
     """``invalid amount '12,3O0.00' in deals.csv line 7, column amount: not a decimal number``."""
     text = view.text(row, column)
     msg = f"invalid {column} '{text}' in {view.where(row, column)}: {reason}"
-    return error(code, msg, view.span(row, column))
+    return error(code, msg, view.span(row, column), cell=view.cell(row, column))
 
 
 def empty_required(view: View, row: RawRow, column: str) -> Diagnostic:
     msg = f"empty {column} in {view.where(row, column)}: a value is required"
-    return error(codes.EMPTY_REQUIRED, msg, view.span(row, column))
+    return error(codes.EMPTY_REQUIRED, msg, view.span(row, column), cell=view.cell(row, column))
 
 
 def check_percent(
@@ -110,6 +114,7 @@ def check_percent(
             msg,
             view.span(row, column),
             notes=("a percent is written with % (65%) or as a ratio from -1 to 1 (0.65)",),
+            cell=view.cell(row, column),
         )
     )
 
@@ -149,7 +154,8 @@ def check_columns(
     if extra:
         names = ", ".join(extra)
         msg = f"{table.file}: column(s) {names} are not fields of {what} and were ignored"
-        sink.add(warning(codes.EXTRA_COLUMNS, msg, view.header_span(extra[0])))
+        sink.add(warning(codes.EXTRA_COLUMNS, msg, view.header_span(extra[0]),
+                         cell=Cell(extra[0], extra[0])))
     if not missing:
         return True
     names = ", ".join(missing)
@@ -163,6 +169,7 @@ def check_columns(
             msg,
             view.header_span(),
             notes=(f"columns found: {', '.join(table.header) or '(none)'}",),
+            cell=Cell(missing[0], ""),
         )
     )
     sink.rejected.update(r.ref for r in table.rows)
@@ -225,4 +232,5 @@ class KeyIndex:
             msg,
             view.span(row, column),
             secondary=(located(first_span, "first defined here"),),
+            cell=view.cell(row, column),
         )

@@ -10,9 +10,10 @@ binding (docs/data.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Context, Decimal
 
+from kpidsl.data.model import RowRef
 from kpidsl.data.values import ValueProblem, parse_percent, shift
 
 from . import codes
@@ -22,6 +23,7 @@ from .schema import FACT_KINDS, TABLES, schema_for
 from .transform import Row
 
 Tables = dict[str, list[Row]]
+Seen = Mapping[str, Mapping[str, RowRef]]  # per table, the first row of each id read (kept or not)
 _KEY_COLUMNS = ("payee",)
 
 
@@ -112,7 +114,7 @@ def _share(row: Row) -> Decimal:
         return Decimal(0)
 
 
-def _credits(rows: list[Row], tables: Tables) -> tuple[list[Row], list[Problem]]:
+def _credits(rows: list[Row], tables: Tables, seen: Seen) -> tuple[list[Row], list[Problem]]:
     splits: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
         splits.setdefault((row.values.get("kind", ""), row.values.get("fact", "")), []).append(row)
@@ -130,11 +132,28 @@ def _credits(rows: list[Row], tables: Tables) -> tuple[list[Row], list[Problem]]
             problems.append(_at(r, "share", codes.SPLIT_NOT_100,
                                 f"split shares of {kind} {fact} sum to {plain(shift(total, 2))}%, not 100%; "
                                 "the row was rejected", rejects=True))
-    problems += _unknown_facts(kept, tables)
+    problems += _unknown_facts(kept, tables, seen)
     return kept, problems
 
 
-def _unknown_facts(rows: list[Row], tables: Tables) -> list[Problem]:
+def _missing(what: str, key: str, table: str, seen: Seen) -> str:
+    """``deal 'D2' is not in deals``, and why when a row of that id was read but rejected."""
+    ref = seen.get(table, {}).get(key)
+    why = f": its row was rejected ({ref.file} line {ref.line})" if ref is not None else ""
+    return f"{what} '{key}' is not in {table}{why}"
+
+
+def _seen(tables: Tables) -> dict[str, dict[str, RowRef]]:
+    out: dict[str, dict[str, RowRef]] = {}
+    for name, rows in tables.items():
+        ids = out.setdefault(name, {})
+        for r in rows:
+            if (key := r.values.get("id", "")):
+                ids.setdefault(key, r.ref)
+    return out
+
+
+def _unknown_facts(rows: list[Row], tables: Tables, seen: Seen) -> list[Problem]:
     out = []
     stems = {v: k for k, v in FACT_KINDS.items()}
     ids: dict[str, set[str]] = {}  # each table's ids once (not once per credit row)
@@ -144,15 +163,25 @@ def _unknown_facts(rows: list[Row], tables: Tables) -> list[Problem]:
         if stem in tables and stem not in ids:
             ids[stem] = {r.values.get("id", "") for r in tables[stem]}
         if stem in tables and row.values.get("fact", "") not in ids[stem]:
+            fact = row.values.get("fact", "")
+            ref = seen.get(stem, {}).get(fact)
+            why = f": its row was rejected ({ref.file} line {ref.line})" if ref is not None else ""
             out.append(_at(row, "fact", codes.UNKNOWN_CREDIT_FACT,
-                           f"credit for unknown {kind} '{row.values.get('fact', '')}'",
-                           rejects=False))
+                           f"credit for unknown {kind} '{fact}'{why}", rejects=False))
     return out
 
 
-def validate(tables: Tables, keys: Callable[[str], tuple[str, ...]] | None = None
-             ) -> tuple[Tables, list[Problem]]:
-    """The rows that pass the generic checks, and a problem for every one that does not."""
+def validate(tables: Tables, keys: Callable[[str], tuple[str, ...]] | None = None,
+             rejected: Seen | None = None) -> tuple[Tables, list[Problem]]:
+    """The rows that pass the generic checks, and a problem for every one that does not.
+
+    ``rejected``: per table, the ids of rows the caller rejected before (a bad cell, a
+    ragged row) and where: a reference to one says that its row was rejected, as does a
+    reference to a row these checks reject, rather than that no such row exists."""
+    seen = _seen(tables)
+    for table, refs in (rejected or {}).items():
+        for read_id, ref in refs.items():
+            seen.setdefault(table, {}).setdefault(read_id, ref)
     problems: list[Problem] = []
     out: Tables = {}
     for name in sorted(tables):
@@ -173,12 +202,12 @@ def validate(tables: Tables, keys: Callable[[str], tuple[str, ...]] | None = Non
                 out[name], found = _payee_refs(name, out[name], ids)
                 problems += found
     if "credits" in out:
-        out["credits"], found = _credits(out["credits"], out)
+        out["credits"], found = _credits(out["credits"], out, seen)
         problems += found
     if "collections" in out and "deals" in out:
         deals = {r.values.get("id", "") for r in out["deals"]}
         problems += [_at(r, "deal", codes.DANGLING_REFERENCE,
-                         f"deal '{r.values.get('deal', '')}' is not in deals", rejects=False,
+                         _missing("deal", r.values.get("deal", ""), "deals", seen), rejects=False,
                          severity="warning")
                      for r in out["collections"] if r.values.get("deal", "") not in deals]
     return out, problems

@@ -42,9 +42,12 @@ def summary_table(rows: Sequence[Counted]) -> str:
 
 
 def problems_text(problems: Sequence[Problem]) -> str:
-    """One line per problem, in file/line order, then a count line."""
-    out = [visible(p.render() + (f" [value: {p.value}]" if p.value and p.value not in p.message else ""))
-           for p in problems]  # a value holding ESC or a line break stays on its line, inert
+    """One line per problem, in file/line order, with its notes and help (if any) on the
+    lines under it, then a count line."""
+    out: list[str] = []
+    for p in problems:  # a value holding ESC or a line break stays on its line, inert
+        out.append(visible(p.render() + (f" [value: {p.value}]" if p.value and p.value not in p.message else "")))
+        out.extend(visible(line) for line in p.details())
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors
     out.append(f"{errors} error(s), {warnings} warning(s)")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from kpidsl.data import codes as data_codes
 from kpidsl.data.model import RawTable, RowRef
 from kpidsl.data.values import ValueProblem, parse_value
 from kpidsl.diagnostics import Diagnostic
@@ -25,12 +26,21 @@ if TYPE_CHECKING:
 
 @attrs.frozen
 class FileSummary:
-    """Rows of one data file: read = accepted + rejected."""
+    """Rows of one data file: read = accepted + rejected. A file refused before any row
+    was read (not UTF-8 text, no header...) is ``status = "not read"`` with its ``reason``
+    (its first error): it is not a file of no rows. The JSON report lists it under
+    ``not_read``, the text summary with ``-`` counts (as ``kpidsl import`` does)."""
 
     source: str
     rows_read: int
     rows_accepted: int
     rows_rejected: int
+    status: str = "read"
+    reason: str = ""
+
+    def counts(self) -> dict[str, object]:
+        return {"source": self.source, "rows_read": self.rows_read,
+                "rows_accepted": self.rows_accepted, "rows_rejected": self.rows_rejected}
 
 
 @attrs.frozen
@@ -45,7 +55,9 @@ class ValidateResult:
         return not any(p.severity == "error" for p in self.problems)
 
     def to_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "files": [attrs.asdict(f) for f in self.files],
+        return {"ok": self.ok, "files": [f.counts() for f in self.files if f.status == "read"],
+                "not_read": [{"source": f.source, "reason": f.reason}
+                             for f in self.files if f.status != "read"],
                 "problems": [p.to_dict() for p in self.problems]}
 
 
@@ -102,7 +114,7 @@ def _summaries(tables: Mapping[str, RawTable], problems: list[Problem], kept: di
     for name in sorted(tables):
         table = tables[name]
         lines = {r.ref.line for r in table.rows}
-        early = {p.line for p in problems if p.file == table.file and p.code == codes.RAGGED_ROW}
+        early = {p.line for p in problems if p.file == table.file and p.code in _READ_REJECTING}
         accepted = len({r.ref.line for r in kept.get(name, [])})
         if counts is not None and name in counts:
             read = counts[name]
@@ -147,21 +159,62 @@ def _generic(tables: Mapping[str, RawTable], read: Sequence[Diagnostic],
              counts: Mapping[str, int] | None = None) -> ValidateResult:
     """:func:`validate_generic` on tables as read (``counts``: see :func:`_summaries`)."""
     diags = [*read, *_float_columns(types)]
-    problems = [_ragged(from_diagnostic(d)) for d in diags]
+    files = {t.file for t in tables.values()}
+    problems = [_ragged(from_diagnostic(d), files) for d in diags]
     rows: dict[str, list[Row]] = {}
     for name in sorted(tables):
         rows[name], found = rows_of(tables[name])
         problems += found
-    kept, found = generic_checks(rows)
+    kept, found = generic_checks(rows, rejected=_read_ids(tables))
     problems += found
     refused = _refused(diags)  # a binary-float column: no row of its file is accepted
     kept.update({name: [] for name in tables if tables[name].file in refused})
-    return ValidateResult(_summaries(tables, problems, kept, counts),
-                          tuple(sorted(problems, key=Problem.sort_key)))
+    summaries = _summaries(tables, problems, kept, counts) + _not_read(diags, files)
+    return ValidateResult(summaries, tuple(sorted(problems, key=Problem.sort_key)))
 
 
-def _ragged(p: Problem) -> Problem:
-    return attrs.evolve(p, rejects=True) if p.code == codes.RAGGED_ROW else p
+def _read_ids(tables: Mapping[str, RawTable]) -> dict[str, dict[str, RowRef]]:
+    """Per table, where each id was first read: its rows rejected by a cell or for their
+    shape (KPI0705) included, so that a reference to one says its row was rejected."""
+    out: dict[str, dict[str, RowRef]] = {}
+    for name, table in tables.items():
+        if "id" not in table.header:
+            continue
+        at = table.header.index("id")
+        ids = out[name] = {}
+        for row in sorted((*table.rows, *table.dropped), key=lambda r: r.ref.line):
+            if at < len(row.cells) and row.cells[at]:
+                ids.setdefault(row.cells[at], row.ref)
+    return out
+
+
+# rows the reader rejects: a ragged row; a malformed record (in a file whose header was
+# read), which stops the read there: the rows after it are not read (its message says so)
+_READ_REJECTING = (codes.RAGGED_ROW, codes.MALFORMED_CSV)
+# the errors of a file refused before any row was read (no table)
+_REFUSING = frozenset({data_codes.UNDECODABLE, data_codes.BAD_HEADER, data_codes.DUPLICATE_COLUMN,
+                       data_codes.MALFORMED_CSV})
+
+
+def _ragged(p: Problem, files: set[str]) -> Problem:
+    """A reading problem that rejects its row (``files``: those read as tables)."""
+    return attrs.evolve(p, rejects=True) if p.code in _READ_REJECTING and p.file in files else p
+
+
+def _not_read(diags: Sequence[Diagnostic], files: set[str]) -> tuple[FileSummary, ...]:
+    """A summary for each file refused before any row was read: listed, not left out."""
+    first: dict[str, Diagnostic] = {}
+    for d in diags:
+        f = d.span.file
+        if d.severity == "error" and d.code in _REFUSING and f not in files:
+            first.setdefault(f, d)
+    out = []
+    for f, d in sorted(first.items()):
+        message = d.message
+        for prefix in (f"cannot read {f}: ", f"{f}: "):
+            message = message.removeprefix(prefix)
+        out.append(FileSummary(f, 0, 0, 0, "not read", f"{d.code}: {message}"))
+    return tuple(out)
 
 
 def validate_with_plan(folder: Path, plan: Plan, engine: str = "auto") -> ValidateResult:
@@ -205,12 +258,15 @@ def _report(read: Sequence[Diagnostic], bound: Sequence[Diagnostic], rejected: f
             summaries: Sequence[SourceSummary]) -> ValidateResult:
     """The report of a plan's binding: the reading problems (a ragged row is rejected), the
     binding's (rejected or not, by ``rejected``), and rows read/accepted/rejected per file."""
-    problems = [*(_ragged(from_diagnostic(d)) for d in read), *(from_diagnostic(d, rejected) for d in bound)]
+    read_files = {s.file for s in summaries}
+    problems = [*(_ragged(from_diagnostic(d), read_files) for d in read),
+                *(from_diagnostic(d, rejected) for d in bound)]
     refused = _refused([*read, *bound])
-    files = tuple(FileSummary(s.file, s.rows_read, 0, s.rows_read) if s.file in refused
-                  else FileSummary(s.file, s.rows_read, s.rows_accepted, s.rows_rejected)
-                  for s in summaries)
-    return ValidateResult(files, tuple(sorted(problems, key=Problem.sort_key)))
+    files = [FileSummary(s.file, s.rows_read, 0, s.rows_read) if s.file in refused
+             else FileSummary(s.file, s.rows_read, s.rows_accepted, s.rows_rejected)
+             for s in summaries]
+    files += _not_read(read, read_files)
+    return ValidateResult(tuple(files), tuple(sorted(problems, key=Problem.sort_key)))
 
 
 def _refused(diags: Sequence[Diagnostic]) -> set[str]:
