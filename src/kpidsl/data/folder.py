@@ -89,19 +89,26 @@ def missing_fact_files(
 
 
 def missing_payees(tables: Mapping[str, RawTable], unknown: list[Diagnostic]) -> Diagnostic:
-    """One error for a missing payees file, in place of an "unknown payee" error per row."""
+    """One error for a missing payees file, in place of an "unknown payee" error per row; for
+    a payees file that is there but could not be read (its own error says why, KPI0701),
+    one error saying so rather than calling it missing."""
     file = tables.path("payees") if isinstance(tables, FolderTables) else "the payees table"
     suffix = tables.suffix if isinstance(tables, FolderTables) else ".csv"
     first = min(unknown, key=Diagnostic.sort_key)
-    msg = (
-        f"{file} is missing: {len(unknown)} row(s) name payees, and payees are defined there; "
-        "the rows were rejected"
-    )
+    unread = isinstance(tables, FolderTables) and "payees" in tables.unreadable
+    if unread:
+        msg = (f"{file} was not read (see its error): {len(unknown)} row(s) name payees, whom it "
+               "defines; the rows were rejected")
+        hint = f"mend {file} (its error says what is wrong); these rows are read again with it"
+    else:
+        msg = (f"{file} is missing: {len(unknown)} row(s) name payees, and payees are defined there; "
+               "the rows were rejected")
+        hint = f"give payees{suffix} with the columns id,name,role,region,manager"
     label = Label(first.span, f"{where(first.span)}: the first row naming a payee")
     return error(
-        codes.MISSING_FILE,
+        codes.MISSING_FILE if not unread else codes.UNKNOWN_PAYEE,  # as each row would be, worded once
         msg,
         file_span(file if isinstance(tables, FolderTables) else "payees"),
         secondary=(label,),
-        help=f"give payees{suffix} with the columns id,name,role,region,manager",
+        help=hint,
     )
