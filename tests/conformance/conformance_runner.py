@@ -39,6 +39,7 @@ class Case:
     period: str
     spec: Mapping[str, Any]
     xfail: str | None = None
+    as_of: str | None = None  # optional `as_of: 2026-09-15` cut-off of the run
 
     @property
     def id(self) -> str:
@@ -64,6 +65,7 @@ def _cases_of(path: Path) -> Iterator[Case]:
             period=str(raw.get("period", defaults.get("period", DEFAULT_PERIOD))),
             spec={k: raw[k] for k in EXPECT_KEYS if k in raw},
             xfail=raw.get("xfail"),
+            as_of=None if raw.get("as_of") is None else str(raw["as_of"]),
         )
 
 
@@ -125,7 +127,10 @@ def run(case: Case, explain: bool = True) -> Outcome:
     dataset, data_diags = bind(model, tables)
     if _errors(data_diags):
         return Outcome("data", _errors(data_diags))
-    return Outcome("eval", result=evaluate(model, dataset, case.period, explain=explain))
+    import datetime as dt
+
+    as_of = dt.date.fromisoformat(case.as_of) if case.as_of else None
+    return Outcome("eval", result=evaluate(model, dataset, case.period, as_of=as_of, explain=explain))
 
 
 def _codes(diags: Sequence[Diagnostic]) -> list[str]:

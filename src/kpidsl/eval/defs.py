@@ -272,6 +272,11 @@ def _attainment_scale(env: Env, on: ast.Expr, span: Span) -> Decimal | None:
             # the edges would all collapse to 0: attainment is undefined, as for `attainment(m)`
             raise EvalFailure(ZERO_TARGET, f"target for `{metric}` is 0 for payee {env.payee.id} in "
                               f"{env.period.label}: attainment is undefined", span)
+        if target < 0:
+            # the edges edge × target would run backwards (0, -t, -2t...): no slicing means anything
+            raise EvalFailure(ZERO_TARGET, f"target for `{metric}` is {target} (negative) for payee "
+                              f"{env.payee.id} in {env.period.label}: marginal edges on its attainment "
+                              "are undefined", span)
         return target
     return None
 
