@@ -104,6 +104,7 @@ class _Records:
 
     lines: list[int] = attrs.field(factory=list)
     cells: list[Cells] = attrs.field(factory=list)
+    read_to: int | None = None  # the last line read, when a malformed record stopped the read
 
 
 def _records(text: str, display: str) -> tuple[_Records, list[Diagnostic]]:
@@ -147,6 +148,7 @@ def _records_by_line(text: str, display: str) -> tuple[_Records, list[Diagnostic
         except StopIteration:
             return out, []
         except csv.Error as exc:
+            out.read_to = last
             header = out.cells[0] if out.cells else None
             if str(exc).startswith(_FIELD_LIMIT_ERROR):
                 return out, [_overlong(text, last + 1, display, header)]
@@ -353,7 +355,7 @@ def parse_text(text: str, name: str, display: str) -> tuple[RawTable | None, lis
         return None, [*diags, *header_diags]
     rows = _raw_rows(records.lines[1:], data, header, display, diags)
     dropped = _dropped(records.lines[1:], data, header, display) if len(rows) < len(data) else ()
-    return RawTable(name, display, header, rows, header_line, dropped), diags
+    return RawTable(name, display, header, rows, header_line, dropped, records.read_to), diags
 
 
 def _raw_rows(

@@ -51,6 +51,9 @@ class FactsBound:
         # per kind, its files that were there but not read (undecodable, or no row usable:
         # a required column missing...): a key not found may be in them
         self.unread: dict[str, list[str]] = {}
+        # per kind, its files whose read a malformed record stopped (KPI0713), with the last
+        # line read: a key not found may be in the rest of the file
+        self.partly: dict[str, dict[str, int]] = {}
 
 
 def bind_facts(
@@ -127,6 +130,8 @@ def bind_table(
     columns = _columns(kind, view)
     rows = check_shape(view, sink)
     _dropped_keys(kind, table, out)
+    if table.read_to is not None:
+        out.partly.setdefault(kind.name, {})[table.file] = table.read_to
     if table.rows and not rows:  # a bad header, or no row as wide as it: nothing was read
         out.unread.setdefault(kind.name, []).append(table.file)
     fields = [c.field for c in columns]
@@ -184,8 +189,12 @@ def _dropped_keys(kind: KindSchema, table: RawTable, out: FactsBound) -> None:
 
 def rejected_why(out: FactsBound, target: str, value: str) -> str:
     """Why no ``target`` has key ``value``: ``that deal was rejected (data/deals.csv line 3)``
-    when a row of that key was rejected, else ``no deal has this key``."""
+    when a row of that key was rejected; that it could not be checked when a file of
+    ``target`` was not read, or read only in part; else ``no deal has this key``."""
     if value not in out.rejected_keys.get(target, set()):
+        unchecked = _unchecked_why(out.unread.get(target, ()), out.partly.get(target, {}))
+        if unchecked is not None:
+            return f"it could not be checked: {unchecked}"
         return f"no {target} has this key"
     ref = out.rejected_rows.get(target, {}).get(value)
     where = f" ({ref.file} line {ref.line})" if ref is not None else ""
@@ -294,6 +303,13 @@ def _check_references(
         if unread and missing:  # not known missing: in a file that was not read, perhaps
             sink.add(not_checked(kind, field, target, missing, unread, out, used_at))
             continue
+        partly = out.partly.get(target)
+        if partly and missing:  # in the rest of a file whose read stopped, perhaps (a rejected
+            rejected = out.rejected_keys.get(target, set())  # row's key is known rejected)
+            unsure = [f for f in missing if f.values[field] not in rejected]
+            if unsure:
+                sink.add(not_checked(kind, field, target, unsure, (), out, used_at, partly=partly))
+            missing = [f for f in missing if f.values[field] in rejected]
         for fact in missing:
             value = fact.values[field]
             assert isinstance(value, str)
@@ -312,15 +328,20 @@ def not_checked(
     out: FactsBound,
     used_at: Span | None,
     outcome: str | None = None,
+    partly: Mapping[str, int] | None = None,
 ) -> Diagnostic:
     """One diagnostic for every row whose reference could not be checked because a file of
-    the kind it refers to was not read: not one "no deal has this key" per row. Every row
-    is named (as line ranges), so none is lost from the report. ``outcome``: what becomes
-    of the rows when the plan reads through the reference (default: not evaluated)."""
+    the kind it refers to was not read (``unread``), or read only up to a line (``partly``:
+    file -> last line read, a malformed record stopped the read): not one "no deal has this
+    key" per row. Every row is named (as line ranges), so none is lost from the report.
+    ``outcome``: what becomes of the rows when the plan reads through the reference
+    (default: not evaluated)."""
     first = facts[0]
     view, row = out.rows[kind.name, first.key]
-    files = " and ".join(sorted(set(unread)))
-    why = f"{files} {'was' if len(set(unread)) == 1 else 'were'} not read (see its error)"
+    files = " and ".join(sorted({*unread, *(partly or {})}))
+    why = _unchecked_why(unread, partly or {})
+    assert why is not None
+    read = "read in full" if partly else "read"
     this = f"{kind.name} '{first.key}' in {view.where(row, field)} refers to {target} '{first.values[field]}'"
     if len(facts) == 1:
         msg = f"{this}, which could not be checked: {why}"
@@ -328,7 +349,7 @@ def not_checked(
         msg = f"{len(facts)} {kind.name} rows refer to {target} facts that could not be checked (first: {this}): {why}"
     notes = [f"the rows: {_line_ranges(facts)}"]
     if used_at is not None:
-        outcome = outcome or f"these rows are not evaluated, and nothing is paid, until {files} is read"
+        outcome = outcome or f"these rows are not evaluated, and nothing is paid, until {files} is {read}"
         notes.append(f"the plan navigates through {kind.name}.{field} (at {used_at}): {outcome}")
         return error(codes.DANGLING_REFERENCE, msg, view.span(row, field), notes=tuple(notes),
                      help=f"mend {files} (its error says what is wrong) and run again",
@@ -336,6 +357,19 @@ def not_checked(
     notes.append(f"an error if the plan reads {kind.name}.{field}.<field>")
     return warning(codes.DANGLING_REFERENCE, msg, view.span(row, field), notes=tuple(notes),
                    cell=view.cell(row, field))
+
+
+def _unchecked_why(unread: Sequence[str], partly: Mapping[str, int]) -> str | None:
+    """``data/deals.csv was not read (see its error)``, ``data/deals.csv was read only up
+    to line 40 (see its error)``; None when every file of the kind was read in full."""
+    parts: list[str] = []
+    names = sorted(set(unread))
+    if names:
+        parts.append(f"{' and '.join(names)} {'was' if len(names) == 1 else 'were'} not read")
+    parts.extend(f"{file} was read only up to line {line}" for file, line in sorted(partly.items()))
+    if not parts:
+        return None
+    return f"{'; '.join(parts)} (see {'its error' if len(parts) == 1 else 'their errors'})"
 
 
 def _line_ranges(facts: list[Fact]) -> str:

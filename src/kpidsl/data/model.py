@@ -51,6 +51,9 @@ class RawTable:
     # rows the reader rejected (more or fewer cells than the header, KPI0705), as read:
     # not data, but a reference to one of their keys is to a rejected fact
     dropped: tuple[RawRow, ...] = attrs.field(default=(), eq=False, repr=False)
+    # the last line read when a malformed record (KPI0713) stopped the read: the keys of
+    # the rows after it are unknown, so a reference to a key not found cannot be checked
+    read_to: int | None = attrs.field(default=None, eq=False, repr=False)
 
 
 @attrs.frozen

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from kpidsl import ast
-from kpidsl.diagnostics import Diagnostic, error
+from kpidsl.diagnostics import Cell, Diagnostic, error
 from kpidsl.source import Span
 
 from . import codes
@@ -63,20 +63,24 @@ def tables_from_records(
     """A raw table from a list of dicts; a row's ``line`` is its 1-based position in the list.
 
     The header is every key in first-seen order; a record without a key has an
-    empty cell there. A record with an unsupported value is rejected and reported.
+    empty cell there. A record with an unsupported value is rejected and reported
+    (KPI0709), and kept in :attr:`RawTable.dropped` (the unsupported cells empty), so
+    that a reference to its key says that it was rejected.
     """
     file = display if display is not None else f"<{name}>"
     header: list[str] = []
     for record in records:
         header.extend(k for k in record if k not in header)
     rows: list[RawRow] = []
+    dropped: list[RawRow] = []  # the rejected records: a reference to one's key is to a rejected fact
     diags: list[Diagnostic] = []
     for index, record in enumerate(records, start=1):
         cells, problems = _record_cells(record, header, file, index)
         diags.extend(problems)
-        if not problems:
-            rows.append(RawRow(RowRef(file, index), cells, tuple(range(1, len(cells) + 1))))
-    return RawTable(name, file, tuple(str(h).strip() for h in header), tuple(rows), 0), diags
+        row = RawRow(RowRef(file, index), cells, tuple(range(1, len(cells) + 1)))
+        (dropped if problems else rows).append(row)
+    header_cells = tuple(str(h).strip() for h in header)
+    return RawTable(name, file, header_cells, tuple(rows), 0, tuple(dropped)), diags
 
 
 def _record_cells(
@@ -90,7 +94,10 @@ def _record_cells(
         except _Unsupported as exc:
             msg = f"invalid {key} in {file} record {index}: {exc}; the record was rejected"
             span = Span(file, index, col, index, col + 1)
-            problems.append(error(codes.UNSUPPORTED_PYTHON_VALUE, msg, span))
+            value = record.get(key)
+            problems.append(error(codes.UNSUPPORTED_PYTHON_VALUE, msg, span,
+                                  cell=Cell(str(key).strip(), repr(value) if isinstance(value, float) else str(value))))
+            cells.append("")  # the cells stay aligned with the header (dropped rows' keys)
     return tuple(cells), problems
 
 
