@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from linked_deal_plan import PLAN  # tests/ is on the path: its modules have no package
+
 import kpidsl
 from kpidsl.data import codes
 from kpidsl.data.bind import bind
@@ -13,15 +15,6 @@ from kpidsl.data.csvread import read_folder
 from kpidsl.diagnostics import Cell, Diagnostic, Label, error
 from kpidsl.source import Span
 
-PLAN = """plan "t" {
-  currency CNY
-  period quarter
-}
-
-metric x_cash: money =
-  sum collection.amount where collection.deal.product == "X" and collection.received_on in period
-payout c: money = x_cash * 1%
-"""
 FILES = {
     "payees.csv": "id,name,role,region,manager\nann,Ann,AE,east,\nbob,Bob,AE,east,ghost\n",
     "deals.csv": ("id,payee,amount,stage,signed_on,product\nD1,ann,4000,won,2026-07-10,X\n"

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from linked_deal_plan import PAYEES, PLAN  # tests/ is on the path: its modules have no package
 
 import kpidsl
 from kpidsl.data import codes
@@ -16,16 +17,6 @@ from kpidsl.data.bind import bind
 from kpidsl.data.csvread import read_folder
 from kpidsl.diagnostics import Cell
 
-PLAN = """plan "t" {
-  currency CNY
-  period quarter
-}
-
-metric x_cash: money =
-  sum collection.amount where collection.deal.product == "X" and collection.received_on in period
-payout c: money = x_cash * 1%
-"""
-PAYEES = "id,name,role,region,manager\nann,Ann,AE,east,\n"
 # line 4 is malformed (a quote in the middle of a cell): D3 and D4, after it, are not read
 DEALS = ("id,payee,amount,stage,signed_on,product\nD1,ann,4000,won,2026-07-10,X\n"
          "D2,ann,x,won,2026-07-11,X\nD5,ann,\"90\"00,won,2026-07-11,X\n"

@@ -204,15 +204,20 @@ def _plan(tmp_path: Path, body: str, deals: str, history: str = "") -> kpidsl.Re
     return kpidsl.load(tmp_path / "plan.kpi").evaluate(data, "2026-Q3")
 
 
+# docs/explanations.md's plan and deal: marginal tiers on attainment of a 100,000 target
+MARGINAL = (
+    'metric bookings: money = sum deal.amount where deal.stage == "won" and deal.signed_on in period\n'
+    "target bookings = 100_000\n"
+    "tiers rate marginal on attainment(bookings) { 0% to 50% : 2%  50% to 100% : 5%  100% and up : 8% }\n"
+    "payout commission: money = rate(bookings)\n",
+    "D1,alice,120000,won,2026-07-10,c1,p\n",
+)
+
 def test_explanations_marginal_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = _plan(
         tmp_path,
-        'metric bookings: money = sum deal.amount where deal.stage == "won" and deal.signed_on in period\n'
-        "target bookings = 100_000\n"
-        "tiers rate marginal on attainment(bookings) { 0% to 50% : 2%  50% to 100% : 5%  100% and up : 8% }\n"
-        "payout commission: money = rate(bookings)\n",
-        "D1,alice,120000,won,2026-07-10,c1,p\n",
+        *MARGINAL,
     )
     tree = result.explain("alice", "commission")
     (block,) = [b for b in fenced("docs/explanations.md") if b.startswith("commission = 5,100.00")]
@@ -327,11 +332,7 @@ def test_explanations_snippet_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)
     _plan(
         tmp_path,
-        'metric bookings: money = sum deal.amount where deal.stage == "won" and deal.signed_on in period\n'
-        "target bookings = 100_000\n"
-        "tiers rate marginal on attainment(bookings) { 0% to 50% : 2%  50% to 100% : 5%  100% and up : 8% }\n"
-        "payout commission: money = rate(bookings)\n",
-        "D1,alice,120000,won,2026-07-10,c1,p\n",
+        *MARGINAL,
     )
     exec(compile(fenced("docs/explanations.md", "python")[0], "docs/explanations.md", "exec"), {})
     assert capsys.readouterr().out.startswith("commission = 5,100.00")

@@ -7,19 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from linked_deal_plan import PAYEES, PLAN  # tests/ is on the path: its modules have no package
 
 from kpidsl.cli import main
 
-PLAN = """plan "t" {
-  currency CNY
-  period quarter
-}
-
-metric x_cash: money =
-  sum collection.amount where collection.deal.product == "X" and collection.received_on in period
-payout c: money = x_cash * 1%
-"""
-PAYEES = "id,name,role,region,manager\nann,Ann,AE,east,\n"
 # D2 has one cell too many (KPI0705); D3 a bad amount (KPI0710)
 DEALS = ("id,payee,amount,stage,signed_on,product\nD1,ann,4000,won,2026-07-10,X\n"
          "D2,ann,9000,won,2026-07-11,Y,extra\nD3,ann,25x0,won,2026-08-01,X\n")
