@@ -41,6 +41,8 @@ COMMANDS = [
     ["explain", PLAN, "--data", "nest/data", *Q, "--payee", "chenjing"],
     ["report", PLAN, "--data", "nest/data", *Q, "--out", "never-written.html"],
     ["diff", PLAN, str(EAST / "plan.kpi"), "--data", "nest/data", *Q],
+    ["what-it-takes", PLAN, "--data", "nest/data", *Q, "--payee", "chenjing", "--metric", "bookings",
+     "--next-tier"],
 ]
 
 

@@ -55,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace) -> int:
     """Handler of ``kpidsl what-it-takes``."""
     from kpidsl import api, ast
-    from kpidsl.cli import _use_color
+    from kpidsl.cli import _use_color, plan_error_text
     from kpidsl.diagnostics import KpiError
     from kpidsl.paths import DATA_FOLDER, PLAN_FILE, bad_paths
     from kpidsl.render import render_text
@@ -68,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         plan = api.load(args.plan)
-    except api.PlanError as e:
-        sys.stderr.write(e.render(color=_use_color(sys.stderr)))
+    except api.PlanError as e:  # files named from the current folder, as `check` names them
+        sys.stderr.write(plan_error_text(args.plan, e, color=_use_color(sys.stderr)))
         return EXIT_ERRORS
     defs = [*plan.model.base.values(), *(d for b in plan.model.overrides for d in b.body)]
     tiers = sorted({d.name for d in defs if isinstance(d, ast.Tiers)})
