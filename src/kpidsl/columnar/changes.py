@@ -206,7 +206,7 @@ def change_facts(model: PlanModel, loaded: Loaded, stage: ColumnarStage | None, 
         facts, warnings = bind_batch(model, table, records, context.payees,
                                      lambda k, key: by_key.get(k, {}).get(key),
                                      replace=replace, source=label, rules=context.rules,
-                                     unread=context.unread)
+                                     unread=context.unread, partly=context.partly)
         for f in facts:
             by_key.setdefault(f.kind, {})[f.key] = f
         from kpidsl.data.digest import digest
@@ -224,7 +224,7 @@ def change_facts(model: PlanModel, loaded: Loaded, stage: ColumnarStage | None, 
 
     facts, warnings = bind_batch(model, table, records, context.payees, lookup,
                                  replace=replace, source=label, rules=context.rules,
-                                 unread=context.unread)
+                                 unread=context.unread, partly=context.partly)
     before = {f.key: old for f in facts if (old := lookup(f.kind, f.key)) is not None}
     touched = touched_payees(model, stage, facts, before)
     overlay = stage.overlay
@@ -327,14 +327,20 @@ class BatchContext:
     rules: PlanRules
     batches: int = 0
     unread: Mapping[str, Sequence[str]] = attrs.field(factory=dict)
+    # per fact kind, the files whose read a malformed record stopped at loading (KPI0713),
+    # with the last line read: a reference to a key not found may be in their unread rest
+    partly: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
 
     @classmethod
     def of(cls, model: PlanModel, dataset: Dataset,
-           unread: Mapping[str, Sequence[str]] | None = None) -> BatchContext:
-        """``unread``: :attr:`kpidsl.data.bind.BindResult.unread` of the loading."""
+           unread: Mapping[str, Sequence[str]] | None = None,
+           partly: Mapping[str, Mapping[str, int]] | None = None) -> BatchContext:
+        """``unread``, ``partly``: :attr:`kpidsl.data.bind.BindResult.unread` and
+        :attr:`~kpidsl.data.bind.BindResult.partly` of the loading."""
         from kpidsl.data.batch import PlanRules
 
-        return cls({p.id: p for p in dataset.payees}, PlanRules.of(model), unread=dict(unread or {}))
+        return cls({p.id: p for p in dataset.payees}, PlanRules.of(model), unread=dict(unread or {}),
+                   partly=dict(partly or {}))
 
 
 def _label(model: PlanModel, table: str, source: str | None, what: str) -> str:

@@ -81,6 +81,8 @@ class Loaded:
     # per fact kind, the files there that could not be read (``BindResult.unread``): a batch's
     # reference to them cannot be checked (KPI0722)
     unread: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    # per fact kind, its files whose read a malformed record stopped (``BindResult.partly``)
+    partly: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
     # the fact tables' copies and indexes every run on this loading shares, across threads
     shared: Shared = attrs.field(factory=Shared, eq=False, repr=False)
 
@@ -239,7 +241,7 @@ def _load(model: PlanModel, folder: Path, sources: dict[str, SourceFile], con: A
                                          "to word their problems")
     return Loaded(dataset, tuple(diags), "columnar", reasons, con, loaded, worded=kept, rejected=small.rejected,
                   summaries=_summaries(model, tables, small, read_diags, loaded), read=tuple(read_diags),
-                  prefetched=[p for p in prefetched if p.tables is loaded], unread=small.unread)
+                  prefetched=[p for p in prefetched if p.tables is loaded], unread=small.unread, partly=small.partly)
 
 
 def _prefetch(con: Any, model: PlanModel, tables: dict[str, FactTable], label: str,
@@ -339,7 +341,7 @@ def _reference(model: PlanModel, folder: Path, sources: dict[str, SourceFile],
     all_diags = tuple(sorted([*diags, *result.diagnostics], key=Diagnostic.sort_key))
     return Loaded(result.dataset, all_diags, "reference", reasons, rejected=result.rejected,
                   summaries=tuple(summarize(model, tables, result, diags)), read=tuple(diags),
-                  unread=result.unread)
+                  unread=result.unread, partly=result.partly)
 
 
 @attrs.define
@@ -472,7 +474,8 @@ class ColumnarRun:
         listed = _listed("keys", keys)  # a generator was read twice: the removal saw no key
         stage = self._stage()
         if self._batches is None:
-            self._batches = BatchContext.of(self.model, self.loaded.dataset, self.loaded.unread)
+            self._batches = BatchContext.of(self.model, self.loaded.dataset, self.loaded.unread,
+                                          self.loaded.partly)
         dataset, warnings = remove_facts(self.model, self.loaded, stage, table, listed,
                                          source=source, context=self._batches)
         self.loaded = attrs.evolve(self.loaded, dataset=dataset)
@@ -493,7 +496,8 @@ class ColumnarRun:
                                 "to value (a dict); nothing was changed")
         stage = self._stage()
         if self._batches is None:
-            self._batches = BatchContext.of(self.model, self.loaded.dataset, self.loaded.unread)
+            self._batches = BatchContext.of(self.model, self.loaded.dataset, self.loaded.unread,
+                                          self.loaded.partly)
         dataset, warnings = change_facts(self.model, self.loaded, stage, table, listed,
                                          replace=replace, source=source, context=self._batches)
         self.loaded = attrs.evolve(self.loaded, dataset=dataset)

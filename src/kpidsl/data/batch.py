@@ -67,14 +67,17 @@ class PlanRules:
 def bind_batch(model: PlanModel, table: str, records: Sequence[Mapping[str, object]],
                payees: Mapping[str, Payee], lookup: Lookup, *, replace: bool,
                source: str, rules: PlanRules | None = None,
-               unread: Mapping[str, Sequence[str]] | None = None) -> tuple[list[Fact], list[Diagnostic]]:
+               unread: Mapping[str, Sequence[str]] | None = None,
+               partly: Mapping[str, Mapping[str, int]] | None = None) -> tuple[list[Fact], list[Diagnostic]]:
     """The batch's facts (sorted by key) and warnings; raises :class:`FactsRejected`.
 
     ``table`` is a fact kind (``deal``) or its file stem (``deals``); ``source``
     names the batch in diagnostics and in the facts' row references (record
     ``n`` is line ``n``). ``replace``: every key must already be in the data.
     ``unread``: per kind, the files that were not read at loading
-    (:attr:`kpidsl.data.bind.BindResult.unread`).
+    (:attr:`kpidsl.data.bind.BindResult.unread`); ``partly``: per kind, the files whose read
+    a malformed record stopped at loading, with the last line read
+    (:attr:`kpidsl.data.bind.BindResult.partly`).
     """
     kind_name = fact_kind(model, table)
     if kind_name is None:
@@ -95,7 +98,7 @@ def bind_batch(model: PlanModel, table: str, records: Sequence[Mapping[str, obje
     view = View(raw)
     for row in raw.rows:  # rejected rows too: every problem of the batch at once
         _against_data(kind, view, row, lookup, replace, sink)
-    _references(model, kind_name, out, lookup, sink, rules.navigated, unread or {})
+    _references(model, kind_name, out, lookup, sink, rules.navigated, unread or {}, partly or {})
     case_mismatches(model, out.facts, out.rows, sink, rules.compared)
     problems = sorted(sink.diagnostics, key=Diagnostic.sort_key)
     if has_errors(problems):
@@ -142,8 +145,9 @@ def _span(ref: RowRef) -> Span:
 
 def _references(model: PlanModel, kind_name: str, out: FactsBound, lookup: Lookup,
                 sink: Sink, navigated: Mapping[tuple[str, str], Span],
-                unread: Mapping[str, Sequence[str]]) -> None:
-    """A reference to a fact neither in the batch nor in the data: KPI0722, as at loading."""
+                unread: Mapping[str, Sequence[str]], partly: Mapping[str, Mapping[str, int]]) -> None:
+    """A reference to a fact neither in the batch nor in the data: KPI0722, as at loading;
+    one "could not be checked" for those to a kind with a file not read, or read in part."""
     kind = model.kinds[kind_name]
     batch = out.facts[kind_name]
     for field, target in sorted(kind.references().items()):
@@ -151,10 +155,14 @@ def _references(model: PlanModel, kind_name: str, out: FactsBound, lookup: Looku
         missing = [key for key in sorted(batch)
                    if isinstance(value := batch[key].values.get(field), str)
                    and not (target == kind_name and value in batch) and lookup(target, value) is None]
-        files = unread.get(target)
-        if files and missing:  # not known missing: in a file that was not read, perhaps
+        files = unread.get(target, ())
+        cut = partly.get(target, {})
+        if (files or cut) and missing:  # not known missing: in a file not read (in full), perhaps
+            named = " and ".join(sorted({*files, *cut}))
+            read = "read in full" if cut else "read"
             sink.add(not_checked(kind, field, target, [batch[k] for k in missing], files, out, used_at,
-                                 f"the batch was rejected; send it again once {' and '.join(files)} is read"))
+                                 f"the batch was rejected; send it again once {named} is {read}",
+                                 partly=cut or None))
             continue
         for key in missing:
             value = batch[key].values[field]

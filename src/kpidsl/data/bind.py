@@ -21,7 +21,7 @@ from kpidsl.source import Span
 from . import codes
 from .credits import bind_credits
 from .digest import CREDIT_KEY, HISTORY_KEY, INPUT_KEY, PAYMENT_KEY, TARGET_KEY, digest
-from .facts import bind_facts
+from .facts import bind_facts, ref_ranges, unchecked_why
 from .folder import FolderTables, missing_fact_files, missing_payees
 from .literals import attribute_mismatches, case_mismatches
 from .model import Dataset, HistoryRow, RawRow, RawTable, RowRef
@@ -51,6 +51,9 @@ class BindResult:
     # per fact kind, its files that are there but were not read (undecodable, or no row
     # usable): a batch's reference to such a kind cannot be checked either (kpidsl.data.batch)
     unread: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict)
+    # per fact kind, its files whose read a malformed record stopped (KPI0713), with the last
+    # line read: a batch's reference to a key not found may be in the rest of such a file
+    partly: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -136,6 +139,8 @@ def bind_result(
     payments = bind_payments(model, groups.get("payments", []), payees, sink)
     if "payees" not in groups:
         _one_missing_payees_error(tables, sink, reported="payees" in misnamed)
+    else:
+        _payees_cut(groups["payees"], sink)
     case_mismatches(model, facts.facts, facts.rows, sink)
     attribute_mismatches(model, groups.get("payees", []), payee_rows, history_rows, sink)
     dataset = Dataset(
@@ -150,7 +155,46 @@ def bind_result(
     dataset = attrs.evolve(dataset, digest=digest(dataset, presorted=True))
     diags = tuple(sorted(sink.diagnostics, key=Diagnostic.sort_key))
     unread_files = {k: tuple(v) for k, v in sorted(facts.unread.items())}
-    return BindResult(dataset, diags, frozenset(sink.rejected), unread_files)
+    partly = {k: dict(v) for k, v in sorted(facts.partly.items())}
+    return BindResult(dataset, diags, frozenset(sink.rejected), unread_files, partly)
+
+
+_NO_PAYEE = ": no payee has this id"
+
+
+def _payees_cut(tables: Sequence[RawTable], sink: Sink) -> None:
+    """A payees file whose read a malformed record stopped (KPI0713): the rows naming a payee
+    not read may name one in the rest of the file. One KPI0721 says that they could not be
+    checked (as :func:`~.facts.not_checked` says of facts), in place of "no payee has this
+    id" per row; the rows stay rejected (a payee's row read, and rejected, is not in doubt)."""
+    partly = {t.file: t.read_to for t in tables if t.read_to is not None}
+    if not partly:
+        return
+    read: set[str] = set()  # the ids of every payee row read (rejected ones included)
+    for t in tables:
+        if "id" in t.header:
+            at = t.header.index("id")
+            read.update(r.cells[at].strip() for r in (*t.rows, *t.dropped) if at < len(r.cells))
+    unsure = [d for d in sink.diagnostics
+              if d.code == codes.UNKNOWN_PAYEE and d.message.endswith(_NO_PAYEE)
+              and not (d.cell is not None and d.cell.value.strip() in read)]
+    if not unsure:
+        return
+    unsure.sort(key=Diagnostic.sort_key)
+    sink.diagnostics = [d for d in sink.diagnostics if all(d is not u for u in unsure)]
+    why = unchecked_why((), partly)
+    first = unsure[0]
+    this = first.message.removesuffix(_NO_PAYEE).removeprefix("invalid ")
+    if len(unsure) == 1:
+        msg = f"{this} could not be checked: {why}; the row was rejected"
+    else:
+        msg = (f"{len(unsure)} rows name payees that could not be checked (first: {this}): {why}; "
+               "the rows were rejected")
+    files = " and ".join(sorted(partly))
+    rows = ref_ranges([RowRef(d.span.file, d.span.line) for d in unsure])
+    sink.add(error(codes.UNKNOWN_PAYEE, msg, first.span, cell=first.cell,
+                   notes=(f"the rows: {rows}", f"the rows are rejected until {files} is read in full"),
+                   help=f"mend {files} (its error says what is wrong) and run again"))
 
 
 def _one_missing_payees_error(

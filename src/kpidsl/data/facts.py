@@ -192,7 +192,7 @@ def rejected_why(out: FactsBound, target: str, value: str) -> str:
     when a row of that key was rejected; that it could not be checked when a file of
     ``target`` was not read, or read only in part; else ``no deal has this key``."""
     if value not in out.rejected_keys.get(target, set()):
-        unchecked = _unchecked_why(out.unread.get(target, ()), out.partly.get(target, {}))
+        unchecked = unchecked_why(out.unread.get(target, ()), out.partly.get(target, {}))
         if unchecked is not None:
             return f"it could not be checked: {unchecked}"
         return f"no {target} has this key"
@@ -339,7 +339,7 @@ def not_checked(
     first = facts[0]
     view, row = out.rows[kind.name, first.key]
     files = " and ".join(sorted({*unread, *(partly or {})}))
-    why = _unchecked_why(unread, partly or {})
+    why = unchecked_why(unread, partly or {})
     assert why is not None
     read = "read in full" if partly else "read"
     this = f"{kind.name} '{first.key}' in {view.where(row, field)} refers to {target} '{first.values[field]}'"
@@ -359,7 +359,7 @@ def not_checked(
                    cell=view.cell(row, field))
 
 
-def _unchecked_why(unread: Sequence[str], partly: Mapping[str, int]) -> str | None:
+def unchecked_why(unread: Sequence[str], partly: Mapping[str, int]) -> str | None:
     """``data/deals.csv was not read (see its error)``, ``data/deals.csv was read only up
     to line 40 (see its error)``; None when every file of the kind was read in full."""
     parts: list[str] = []
@@ -374,9 +374,14 @@ def _unchecked_why(unread: Sequence[str], partly: Mapping[str, int]) -> str | No
 
 def _line_ranges(facts: list[Fact]) -> str:
     """``data/collections.csv lines 2-40, 42`` (per file, in line order; capped)."""
+    return ref_ranges([f.ref for f in facts])
+
+
+def ref_ranges(refs: Sequence[RowRef]) -> str:
+    """:func:`_line_ranges` of rows by their references."""
     by_file: dict[str, list[int]] = {}
-    for f in facts:
-        by_file.setdefault(f.ref.file, []).append(f.ref.line)
+    for ref in refs:
+        by_file.setdefault(ref.file, []).append(ref.line)
     parts: list[str] = []
     for file, lines in sorted(by_file.items()):
         ranges: list[list[int]] = []

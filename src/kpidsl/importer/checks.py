@@ -24,6 +24,8 @@ from .transform import Row
 
 Tables = dict[str, list[Row]]
 Seen = Mapping[str, Mapping[str, RowRef]]  # per table, the first row of each id read (kept or not)
+# per table whose read a malformed record (KPI0713) stopped: its file and the last line read
+Cut = Mapping[str, tuple[str, int]]
 _KEY_COLUMNS = ("payee",)
 
 
@@ -136,9 +138,14 @@ def _credits(rows: list[Row], tables: Tables, seen: Seen) -> tuple[list[Row], li
     return kept, problems
 
 
-def _missing(what: str, key: str, table: str, seen: Seen) -> str:
-    """``deal 'D2' is not in deals``, and why when a row of that id was read but rejected."""
+def _missing(what: str, key: str, table: str, seen: Seen, cut: Cut | None = None) -> str:
+    """``deal 'D2' is not in deals``, and why when a row of that id was read but rejected;
+    ``deal 'D3' could not be checked: data/deals.csv was read only up to line 3 (see its
+    error)`` when a malformed record stopped the read of ``table`` before the key was met."""
     ref = seen.get(table, {}).get(key)
+    if ref is None and cut is not None and table in cut:
+        file, line = cut[table]
+        return f"{what} '{key}' could not be checked: {file} was read only up to line {line} (see its error)"
     why = f": its row was rejected ({ref.file} line {ref.line})" if ref is not None else ""
     return f"{what} '{key}' is not in {table}{why}"
 
@@ -172,12 +179,14 @@ def _unknown_facts(rows: list[Row], tables: Tables, seen: Seen) -> list[Problem]
 
 
 def validate(tables: Tables, keys: Callable[[str], tuple[str, ...]] | None = None,
-             rejected: Seen | None = None) -> tuple[Tables, list[Problem]]:
+             rejected: Seen | None = None, cut: Cut | None = None) -> tuple[Tables, list[Problem]]:
     """The rows that pass the generic checks, and a problem for every one that does not.
 
     ``rejected``: per table, the ids of rows the caller rejected before (a bad cell, a
     ragged row) and where: a reference to one says that its row was rejected, as does a
-    reference to a row these checks reject, rather than that no such row exists."""
+    reference to a row these checks reject, rather than that no such row exists.
+    ``cut``: per table, its file and the last line read when a malformed record stopped the
+    read: a reference to a key not read may be to a row after it, so it could not be checked."""
     seen = _seen(tables)
     for table, refs in (rejected or {}).items():
         for read_id, ref in refs.items():
@@ -207,7 +216,7 @@ def validate(tables: Tables, keys: Callable[[str], tuple[str, ...]] | None = Non
     if "collections" in out and "deals" in out:
         deals = {r.values.get("id", "") for r in out["deals"]}
         problems += [_at(r, "deal", codes.DANGLING_REFERENCE,
-                         _missing("deal", r.values.get("deal", ""), "deals", seen), rejects=False,
+                         _missing("deal", r.values.get("deal", ""), "deals", seen, cut), rejects=False,
                          severity="warning")
                      for r in out["collections"] if r.values.get("deal", "") not in deals]
     return out, problems

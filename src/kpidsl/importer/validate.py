@@ -165,7 +165,8 @@ def _generic(tables: Mapping[str, RawTable], read: Sequence[Diagnostic],
     for name in sorted(tables):
         rows[name], found = rows_of(tables[name])
         problems += found
-    kept, found = generic_checks(rows, rejected=_read_ids(tables))
+    cut = {n: (t.file, t.read_to) for n, t in tables.items() if t.read_to is not None}
+    kept, found = generic_checks(rows, rejected=_read_ids(tables), cut=cut)
     problems += found
     refused = _refused(diags)  # a binary-float column: no row of its file is accepted
     kept.update({name: [] for name in tables if tables[name].file in refused})
