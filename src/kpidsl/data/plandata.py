@@ -12,6 +12,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 
+import attrs
+
 from kpidsl import ast
 from kpidsl.diagnostics import Diagnostic
 from kpidsl.model import PlanModel
@@ -228,6 +230,8 @@ def _plain_target(
         value = parse(value_text)
     except ValueProblem:
         return None
+    if value < 0:  # a negative target: _target words it
+        return None
     targets.keys.first[key] = (view, row)
     return TargetRow(payee, metric, period, value, row.ref)
 
@@ -243,10 +247,23 @@ def _target(
     value = typed(view, row, "value", parse, problems)
     if metrics.get(metric) == "percent":
         check_percent(view, row, "value", value, problems)
+    if isinstance(value, Decimal) and value < 0:
+        problems.append(_negative_target(view, row))
     if common.finish(view, row, keys, (payee, metric, period), "metric", "target", problems):
         assert isinstance(value, Decimal)
         return TargetRow(payee, metric, period, value, row.ref)
     return None
+
+
+def _negative_target(view: View, row: RawRow) -> Diagnostic:
+    """A negative target (decision s10d): a quota is never negative and attainment against
+    one would flip its sign, so the row is rejected (a zero target stays allowed)."""
+    diagnostic = invalid(view, row, "value", "a target cannot be negative: attainment against it is undefined")
+    return attrs.evolve(
+        diagnostic,
+        help="write the target as a positive amount (or 0 if there is none); "
+        "a refund-heavy period is a value of the metric, not of its target",
+    )
 
 
 def bind_inputs(

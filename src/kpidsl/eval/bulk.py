@@ -202,9 +202,9 @@ class Bulk:
         return [col[i] for i in idx]
 
     def _ratio(self, a: Decimal, b: Decimal) -> Decimal:
-        """An attainment; a zero target is the reference's error to word."""
-        if b.is_zero():
-            raise NeedsReference("a zero target")
+        """An attainment; a zero or negative target is the reference's error to word."""
+        if b.is_zero() or b < 0:
+            raise NeedsReference("a zero or negative target")
         return self.ctx.divide(a, b)
 
     def aggregate(self, agg: ast.Aggregate, idx: list[int]) -> list[Value]:

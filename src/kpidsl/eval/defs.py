@@ -12,7 +12,7 @@ from kpidsl import ast
 from kpidsl.eval import tiers as tiermath
 from kpidsl.eval.collect import Collector
 from kpidsl.eval.compile import OPERATIONS, FactCtx, Value, num
-from kpidsl.eval.errors import TABLE_KEY_MISSING, ZERO_TARGET, EvalFailure
+from kpidsl.eval.errors import TABLE_KEY_MISSING, ZERO_TARGET, EvalFailure, negative_target_message
 from kpidsl.eval.resolve import Applied
 from kpidsl.eval.unparse import unparse
 from kpidsl.numbers import ZERO, fmt, percent_text
@@ -274,9 +274,9 @@ def _attainment_scale(env: Env, on: ast.Expr, span: Span) -> Decimal | None:
                               f"{env.period.label}: attainment is undefined", span)
         if target < 0:
             # the edges edge × target would run backwards (0, -t, -2t...): no slicing means anything
-            raise EvalFailure(ZERO_TARGET, f"target for `{metric}` is {target} (negative) for payee "
-                              f"{env.payee.id} in {env.period.label}: marginal edges on its attainment "
-                              "are undefined", span)
+            raise EvalFailure(ZERO_TARGET, negative_target_message(
+                metric, target, env.payee.id, env.period.label,
+                "attainment and the marginal edges on it are undefined"), span)
         return target
     return None
 

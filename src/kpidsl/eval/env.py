@@ -24,6 +24,7 @@ from kpidsl.eval.errors import (
     ZERO_TARGET,
     DependencyFailure,
     EvalFailure,
+    negative_target_message,
 )
 from kpidsl.eval.facts import AggResult, Hierarchy, combine
 from kpidsl.eval.resolve import Applied, Segment
@@ -310,6 +311,10 @@ class Env:
             if t.is_zero():
                 raise EvalFailure(ZERO_TARGET, f"target for `{metric}` is 0 for payee {self.payee.id} in "
                                   f"{self.period.label}: attainment is undefined", span)
+            if t < 0:
+                # decision s10d: a quota is never negative; m / t would flip the sign
+                raise EvalFailure(ZERO_TARGET, negative_target_message(metric, t, self.payee.id,
+                                                                       self.period.label), span)
             value = self.ctx.divide(m, t)
         except EvalFailure as e:
             self._stack.pop()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from kpidsl.numbers import grouped
 from kpidsl.source import Span
 
 DIVISION_BY_ZERO = "KPI0601"
@@ -19,6 +22,16 @@ BAD_PERIOD = "KPI0612"
 PRIOR_FAILED = "KPI0613"
 UNDEFINED = "KPI0614"
 BEYOND_PRECISION = "KPI0615"
+
+
+
+def negative_target_message(metric: str, target: Decimal, payee: str, period: str,
+                            why: str = "attainment is undefined") -> str:
+    """KPI0603 for a negative target (decision s10d): a quota is never negative, and
+    ``m / target`` would flip the sign, so attainment against it means nothing."""
+    return (f"target for `{metric}` is {grouped(target.normalize())} (negative) for payee {payee} in "
+            f"{period}: {why}")
+
 
 TITLES: dict[str, str] = {
     DIVISION_BY_ZERO: "division by zero",

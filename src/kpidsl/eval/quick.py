@@ -130,7 +130,7 @@ class QuickScope:
             return hit[1]  # type: ignore[return-value]
         m = num(self.named(metric, span), span)
         t = self.target(metric, span)
-        if t.is_zero():
+        if t.is_zero() or t < 0:  # a zero or negative target: the reference words KPI0603
             raise NeedsReference(key)
         value = self.ctx.divide(m, t)
         self.memo[key] = (True, value)
