@@ -161,7 +161,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     if not files:  # as for check: `fmt --check` pointed at the wrong folder must not pass
         print(f"error: no .kpi files found under {', '.join(args.paths)}", file=sys.stderr)
         return EXIT_ERRORS
-    code, output = fmt_paths(args.paths, check=args.check, diff=args.diff)
+    # each file's line as it is done: after Ctrl-C, the files already rewritten are listed
+    code, output = fmt_paths(args.paths, check=args.check, diff=args.diff, output=sys.stdout)
     if output:
         sys.stdout.write(output if output.endswith("\n") else output + "\n")
     return code

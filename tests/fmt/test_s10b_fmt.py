@@ -5,6 +5,7 @@ at the end of its opening line keeps its braces; the property tests see a number
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from test_fmt_properties import same  # tests/fmt is on the path: its modules have no package
@@ -99,3 +100,30 @@ def test_the_property_tests_comparison_catches_a_formatter_that_drops_a_scale(
     assert "rounding half_up 0.01\n" in text
     assert parse(text) == module
     assert not same(parse(text), module)
+
+
+def test_fmt_lists_each_rewritten_file_as_it_is_done_so_ctrl_c_loses_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`kpidsl fmt` printed its "reformatted" lines at the end: after Ctrl-C, the files
+    already rewritten were not listed (helper-59's leftover)."""
+    import kpidsl.fmt.files as files
+    from kpidsl.cli import main
+
+    for name in ("a.kpi", "b.kpi"):
+        (tmp_path / name).write_text("target   bookings=1_000\n", encoding="utf-8")
+    real = files.write_atomically
+    done: list[Path] = []
+
+    def write_then_interrupt(path: Path, data: bytes) -> None:
+        if done:
+            raise KeyboardInterrupt
+        real(path, data)
+        done.append(path)
+
+    monkeypatch.setattr(files, "write_atomically", write_then_interrupt)
+    code = main(["fmt", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 130 and "interrupted" in err
+    assert out == f"reformatted {done[0]}\n"
+    assert done[0].read_text(encoding="utf-8") == "target bookings = 1_000\n"

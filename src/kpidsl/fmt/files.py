@@ -20,7 +20,8 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -140,6 +141,7 @@ def fmt_paths(
     diff: bool = False,
     *,
     errors: TextIO | None = None,
+    output: TextIO | None = None,
 ) -> tuple[int, str]:
     """Format files; returns (exit code, text for standard output).
 
@@ -147,9 +149,12 @@ def fmt_paths(
     1: ``check`` found files that would change; 2: a file could not be read,
     parsed or written (the file is left untouched, the message goes to
     ``errors``, standard error by default; the other files are still done).
+    ``output``: each file's line (``reformatted x.kpi``, or its diff) is written there as
+    the file is done, not returned: after Ctrl-C the files already rewritten are listed.
     """
     err = sys.stderr if errors is None else errors
     out: list[str] = []
+    emit: Callable[[str], object] = out.append if output is None else partial(_write_now, output)
     changed: list[Path] = []
     failed = False
     for path in collect_files(paths):
@@ -169,9 +174,9 @@ def fmt_paths(
         if after == before:
             continue
         if diff:
-            out.append(_diff(name, before, after))
+            emit(_diff(name, before, after))
         elif check:
-            out.append(f"would reformat {name}\n")
+            emit(f"would reformat {name}\n")
         else:
             try:
                 write_atomically(path, after.encode("utf-8"))
@@ -179,9 +184,14 @@ def fmt_paths(
                 err.write(f"error: cannot write {name}: {_reason(exc)} (the file is unchanged)\n")
                 failed = True
                 continue
-            out.append(f"reformatted {name}\n")
+            emit(f"reformatted {name}\n")
         changed.append(path)
     return _exit_code(failed, bool(changed) and check), "".join(out)
+
+
+def _write_now(stream: TextIO, text: str) -> None:
+    stream.write(text)
+    stream.flush()
 
 
 def _failure(name: str, text: str, diagnostics: list[Diagnostic]) -> str:
