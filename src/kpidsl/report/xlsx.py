@@ -155,12 +155,22 @@ def workbook_bytes(m: ReportModel) -> bytes:
 FIXED_TIME = datetime.datetime(1980, 1, 1)  # the earliest date a zip entry can carry
 
 
+# the document's dates in docProps/core.xml: openpyxl's save stamps `modified` with the
+# wall clock whatever the workbook's properties say (openpyxl.writer.excel.save_workbook)
+_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*(</dcterms:)")
+
+
 def _fixed_dates(data: bytes) -> bytes:
-    """The zip ``data`` with every entry dated :data:`FIXED_TIME`, in the same order."""
+    """The zip ``data`` with every entry dated :data:`FIXED_TIME`, in the same order, and the
+    document's created and modified dates :data:`FIXED_TIME` too."""
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
-            dst.writestr(entry, src.read(info))
+            content = src.read(info)
+            if info.filename == "docProps/core.xml":
+                content = _CORE_DATES.sub(rb"\g<1>" + stamp + rb"\2", content)
+            dst.writestr(entry, content)
     return out.getvalue()
