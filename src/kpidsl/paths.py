@@ -61,6 +61,16 @@ def _reason(e: OSError) -> str:
     return text[:1].lower() + text[1:]
 
 
+def umask() -> int:
+    """The process's umask: the permission bits a new file or folder does not get (``umask
+    077``: only its owner may read it). Read by setting it, then set back at once. Folders and
+    files kpidsl writes through temporary ones (a report, an imported data folder) are given
+    what a plain new file would get, not the temporary file's 0700/0600."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def bad_paths(checks: Iterable[tuple[str | None, str]]) -> bool:
     """Print ``error: <problem>`` on stderr for each (path, what) that cannot serve (a None
     path is not checked); True when any was printed. Every bad path is named, not the

@@ -41,3 +41,14 @@ def test_a_report_is_as_readable_as_the_umask_makes_new_files(
     # replacing keeps the rule (the old one is moved aside, the new one renamed in)
     write_tree(tmp_path / "site", {"index.html": "<p>again"}, force=True)
     assert _mode(tmp_path / "site") == folder
+
+
+@pytest.mark.parametrize(("mask", "folder"), [(0o022, 0o755), (0o077, 0o700)])
+def test_an_imported_data_folder_follows_the_umask_too(tmp_path: Path, umask: object, mask: int, folder: int) -> None:
+    """`kpidsl import` set its folder to 0755 whatever the umask: a folder of everyone's pay
+    was readable by all under umask 077."""
+    from kpidsl.importer.output import write_folder
+
+    os.umask(mask)
+    write_folder(tmp_path / "data", {"deals.csv": b"id\n"})
+    assert _mode(tmp_path / "data") == folder

@@ -437,7 +437,7 @@ def _tier_value(d: ast.Tiers, bands: tuple[tiermath.EBand, ...], arg: Decimal, o
     scale = None
     if scaled:
         scale = num(target, span)
-        if scale.is_zero() or scale < 0:
+        if scale <= 0:
             raise NeedsReference("a zero or negative target")  # the reference words it
     if d.mode == "step":
         return defs.banded(d, bands, arg if rate else None, num(on, span), None, above, ctx, span,

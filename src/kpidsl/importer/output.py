@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from kpidsl.data.folder import IMPORT_REPORT
+from kpidsl.paths import umask
 
 from .schema import TableSchema, column_order
 from .transform import Row
@@ -78,7 +79,7 @@ def write_folder(out: Path, files: Mapping[str, bytes], *, force: bool = False) 
     try:
         for name in sorted(files):
             write_file(tmp / name, files[name])
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, 0o777 & ~umask())  # as a plain new folder: 0755, or 0700 under umask 077
         _swap(tmp, out.resolve(), force)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

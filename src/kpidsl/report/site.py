@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TextIO
 
+from kpidsl.paths import umask
 from kpidsl.report.board import index_page, leaderboard_page
 from kpidsl.report.model import ReportModel
 from kpidsl.report.statement import statement_page, statement_path, team_page, team_path
@@ -66,7 +67,7 @@ def write_tree(out: Path, files: Mapping[str, str | bytes] | Iterable[tuple[str,
         raise OutputExists(str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp's 0700 would make a site to share readable by its owner only
+    os.chmod(tmp, 0o777 & ~umask())  # mkdtemp's 0700 would make a site to share readable by its owner only
     written: list[str] = []
     made: set[Path] = {tmp}
     try:
@@ -93,7 +94,7 @@ def write_file(out: Path, data: bytes, *, force: bool) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # as open() makes a file, not mkstemp's 0600
+        os.fchmod(fd, 0o666 & ~umask())  # as open() makes a file, not mkstemp's 0600
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(name, out)
@@ -101,14 +102,6 @@ def write_file(out: Path, data: bytes, *, force: bool) -> Path:
         Path(name).unlink(missing_ok=True)
         raise
     return out
-
-
-def _umask() -> int:
-    """The process's umask: the permissions a new file or folder does not get (``umask 077``
-    for a report only its owner may read). Read by setting it, then set back at once."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _swap(tmp: Path, out: Path) -> None:
